@@ -1,0 +1,37 @@
+// Builds everything with esbuild: the standalone worker into public/, the
+// client and the worker module into dist/ (with .d.ts from tsc), the demo
+// bundle into public/, and the reference server into dist/server/.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+
+const browser = { bundle: true, target: 'es2022', legalComments: 'none', logLevel: 'warning' };
+
+rmSync('dist', { recursive: true, force: true });
+
+await Promise.all([
+  // One classic script: works with navigator.serviceWorker.register() and importScripts().
+  build({ ...browser, entryPoints: ['sw/standalone.ts'], outfile: 'public/sw.js', format: 'iife', minify: true, sourcemap: true }),
+  build({ ...browser, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm', minify: true, sourcemap: true }),
+  build({ ...browser, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm', minify: true, sourcemap: true }),
+  existsSync('public/demo.ts') &&
+    build({ ...browser, entryPoints: ['public/demo.ts'], outfile: 'public/demo.js', format: 'esm', minify: true, sourcemap: true }),
+  build({
+    entryPoints: ['server/index.ts'],
+    outfile: 'dist/server/index.js',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  }),
+]);
+
+if (!process.argv.includes('--no-types')) {
+  const tsc = ['node_modules/typescript/bin/tsc'];
+  const emit = ['--noEmit', 'false', '--declaration', '--emitDeclarationOnly'];
+  execFileSync(process.execPath, [...tsc, '-p', 'client', ...emit, '--outDir', 'dist/types'], { stdio: 'inherit' });
+  execFileSync(process.execPath, [...tsc, '-p', 'sw', ...emit, '--outDir', 'dist/types/sw'], { stdio: 'inherit' });
+}

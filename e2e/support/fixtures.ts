@@ -1,0 +1,80 @@
+// Shared e2e fixtures: a reference server per test (its own in-memory store and
+// counters, on a free loopback port) and helpers to drive the demo page.
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { startServer } from '../../server/app';
+import type { Session } from '../../sw/protocol';
+
+export type RunningServer = Awaited<ReturnType<typeof startServer>>;
+type ServerOverrides = NonNullable<Parameters<typeof startServer>[0]>;
+
+export const test = base.extend<{ serverOptions: ServerOverrides; server: RunningServer }>({
+  serverOptions: [{}, { option: true }],
+  server: async ({ serverOptions }, use) => {
+    const server = await startServer({ databasePath: ':memory:', publicDir: 'public', ...serverOptions });
+    await use(server);
+    await server.close();
+  },
+});
+export { expect };
+
+/** Opens the demo at `server` with optional worker config as query parameters, and waits until it is controlled. */
+export async function openApp(page: Page, server: RunningServer, query = ''): Promise<void> {
+  await page.goto(`${server.url}/${query}`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 15_000 });
+  expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+}
+
+export function login(page: Page, username = 'alice', password = 'wonderland'): Promise<Session> {
+  return page.evaluate(([u, p]) => window.tokenBroker.login({ username: u, password: p }), [username, password] as const);
+}
+
+export function status(page: Page): Promise<Session> {
+  return page.evaluate(() => window.tokenBroker.status());
+}
+
+/** Calls the API from page script and returns what the page sees. */
+export function apiFetch(
+  page: Page,
+  path: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: unknown; headers: Record<string, string> }> {
+  return page.evaluate(
+    async ([p, i]) => {
+      const res = await fetch(p, i);
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, body, headers: Object.fromEntries(res.headers.entries()) };
+    },
+    [path, init] as const,
+  );
+}
+
+/** Stops every service worker the way the browser does when idle. */
+export async function stopWorkers(context: BrowserContext, page: Page): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await cdp.detach();
+}
+
+/** Records the access tokens the worker receives, as seen on the wire (context.route sees worker requests). */
+export async function captureIssuedTokens(context: BrowserContext): Promise<string[]> {
+  const tokens: string[] = [];
+  await context.route(/\/auth\/(login|refresh)$/, async (route) => {
+    const response = await route.fetch();
+    const text = await response.text();
+    try {
+      const t = (JSON.parse(text) as { access_token?: string }).access_token;
+      if (t) tokens.push(t);
+    } catch {
+      // error bodies carry no token
+    }
+    await route.fulfill({ response, body: text });
+  });
+  return tokens;
+}

@@ -1,0 +1,7 @@
+import type { TokenBroker } from '../../client/index';
+
+declare global {
+  interface Window {
+    tokenBroker: TokenBroker;
+  }
+}

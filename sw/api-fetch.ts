@@ -1,0 +1,63 @@
+// Completes a page's API request: attach the token, send, and on a 401 refresh
+// once and replay the request, body included.
+
+import type { Broker, TokenDecision } from './broker';
+import type { WorkerErrorBody } from './protocol';
+import type { TokenRecord } from './token-response';
+
+function jsonError(status: number, body: WorkerErrorBody): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+}
+
+export function endpointRefusal(path: string): Response {
+  return jsonError(403, {
+    error: {
+      code: 'endpoint_reserved',
+      message: `${path} is reserved for the token broker; use the client's login(), logout() or refresh() instead`,
+    },
+  });
+}
+
+function withToken(request: Request, body: ArrayBuffer | null, token: TokenRecord | null): Request {
+  const headers = new Headers(request.headers);
+  if (token) headers.set('authorization', `Bearer ${token.accessToken}`);
+  // The original request stays unread, so it can be rebuilt for a retry.
+  return new Request(request, body === null ? { headers } : { headers, body });
+}
+
+async function send(broker: Broker, request: Request, body: ArrayBuffer | null, decision: TokenDecision): Promise<Response> {
+  switch (decision.kind) {
+    case 'network':
+      return Response.error();
+    case 'unavailable':
+      return jsonError(503, { error: { code: 'unavailable', message: 'The token service is unavailable; the request was not sent. Try again later.' } });
+    case 'none':
+      return fetch(withToken(request, body, null));
+    case 'token':
+      return strip(broker, await fetch(withToken(request, body, decision.token)));
+  }
+}
+
+/** Takes a sliding-renewal token out of the response before the page can see it. */
+async function strip(broker: Broker, response: Response): Promise<Response> {
+  const name = broker.config.renewHeader;
+  const renewed = name ? response.headers.get(name) : null;
+  if (!name || renewed === null) return response;
+  await broker.adoptRenewed(renewed);
+  const headers = new Headers(response.headers);
+  headers.delete(name);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+export async function handleApiRequest(broker: Broker, request: Request): Promise<Response> {
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+  // Buffered before the first send so a retry after a 401 can carry it again.
+  const body = hasBody ? await request.clone().arrayBuffer() : null;
+  const fast = broker.freshToken();
+  const decision: TokenDecision = fast ? { kind: 'token', token: fast } : await broker.tokenForRequest();
+  const response = await send(broker, request, body, decision);
+  if (response.status !== 401 || decision.kind !== 'token') return response;
+  const retry = await broker.tokenAfterUnauthorized(decision.token);
+  // No loop: whatever the retry gets, a second 401 included, goes to the page.
+  return retry.kind === 'token' ? send(broker, request, body, retry) : response;
+}

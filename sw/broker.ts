@@ -1,0 +1,217 @@
+// The broker's state and the operations on it: getting a token for a request,
+// refreshing, login, logout, status. Browser glue around the pure modules.
+
+import type { ResolvedConfig } from './config';
+import { postToEndpoint } from './endpoint-client';
+import { isExpired, needsRefresh } from './expiry';
+import { broadcastSession } from './broadcast';
+import { SIGNED_OUT, type BrokerError, type BrokerReply, type BrokerRequest, type Credentials, type ErrorCode, type SessionChangeReason } from './protocol';
+import { RefreshCoordinator, type AttemptResult, type RefreshOutcome } from './refresh-coordinator';
+import { DEFAULT_RETRY_POLICY } from './retry-policy';
+import { sessionOf } from './session';
+import { parseTokenResponse, recordFromToken, type TokenRecord } from './token-response';
+import { TokenStore } from './token-store';
+
+/** What an API request goes out with. */
+export type TokenDecision =
+  | { kind: 'token'; token: TokenRecord }
+  /** Signed out, or the session just ended: the request goes on without a token. */
+  | { kind: 'none' }
+  | { kind: 'network' }
+  | { kind: 'unavailable' };
+
+const LOCK_NAME = 'token-broker:refresh';
+
+function fail(code: ErrorCode, message: string): BrokerReply {
+  return { ok: false, error: { code, message } };
+}
+
+function errorForStatus(status: number, what: string): BrokerError {
+  if (status === 401) return { code: 'invalid_credentials', message: `${what}: the credentials were refused` };
+  if (status === 400) return { code: 'bad_request', message: `${what}: the server refused the request as malformed` };
+  if (status === 403) return { code: 'forbidden', message: `${what}: the server forbade the request (check its CSRF/origin rules)` };
+  if (status === 429) return { code: 'rate_limited', message: `${what}: too many attempts, try again later` };
+  return { code: 'server', message: `${what}: the server answered ${status}` };
+}
+
+export class Broker {
+  readonly store: TokenStore;
+  private readonly coordinator: RefreshCoordinator<TokenRecord>;
+
+  constructor(
+    private readonly scope: ServiceWorkerGlobalScope,
+    readonly config: ResolvedConfig,
+  ) {
+    this.store = new TokenStore(config.persist);
+    this.coordinator = new RefreshCoordinator<TokenRecord>({
+      withLock: (fn) => this.withLock(fn),
+      readStored: () => this.store.readShared(),
+      isFresh: (t) => !needsRefresh(t.expiresAt, Date.now(), config.refreshBeforeExpiry),
+      sameToken: (a, b) => a.accessToken === b.accessToken,
+      attempt: () => this.attemptRefresh(),
+      commit: (o) => this.commitRefresh(o),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      now: () => Date.now(),
+      random: Math.random,
+      policy: DEFAULT_RETRY_POLICY,
+    });
+  }
+
+  /** The in-memory token when it needs no refresh: the synchronous hot path. */
+  freshToken(): TokenRecord | null {
+    const t = this.store.current;
+    return t && !needsRefresh(t.expiresAt, Date.now(), this.config.refreshBeforeExpiry) ? t : null;
+  }
+
+  /** A token for an API request, refreshing once first when it is missing or about to expire. */
+  async tokenForRequest(): Promise<TokenDecision> {
+    await this.store.ready();
+    const current = this.store.current;
+    if (current && !needsRefresh(current.expiresAt, Date.now(), this.config.refreshBeforeExpiry)) {
+      return { kind: 'token', token: current };
+    }
+    if (!current && this.store.signedOut) return { kind: 'none' };
+    return this.decide(await this.coordinator.refresh(current), current);
+  }
+
+  /** After a 401 sent with `used`: one refresh unless the token already changed. */
+  async tokenAfterUnauthorized(used: TokenRecord): Promise<TokenDecision> {
+    const current = this.store.current;
+    if (current && current.accessToken !== used.accessToken && !isExpired(current.expiresAt, Date.now())) {
+      return { kind: 'token', token: current };
+    }
+    // The rejected token is stale whatever its expiry says: refresh even if it looks fresh.
+    const outcome = await this.coordinator.refresh(used);
+    if (outcome.kind === 'ok' && outcome.token.accessToken === used.accessToken) return { kind: 'none' };
+    return this.decide(outcome, null);
+  }
+
+  /** Takes a token that an API response carried in the renewal header. */
+  async adoptRenewed(raw: string): Promise<void> {
+    const record = recordFromToken(raw, null, Date.now(), this.config.exposeClaims);
+    await this.store.save(record);
+    void this.broadcast('refresh');
+  }
+
+  handle(request: BrokerRequest): Promise<BrokerReply> {
+    switch (request.type) {
+      case 'broker:login':
+        return this.login(request.credentials);
+      case 'broker:logout':
+        return this.logout();
+      case 'broker:status':
+        return this.status();
+      case 'broker:refresh':
+        return this.forceRefresh();
+    }
+  }
+
+  private decide(outcome: RefreshOutcome<TokenRecord>, previous: TokenRecord | null): TokenDecision {
+    switch (outcome.kind) {
+      case 'ok':
+        return { kind: 'token', token: outcome.token };
+      case 'rejected':
+        return { kind: 'none' };
+      case 'network':
+      case 'unavailable':
+        // A token that is merely close to expiry still works: use it rather than fail.
+        if (previous && !isExpired(previous.expiresAt, Date.now())) return { kind: 'token', token: previous };
+        return { kind: outcome.kind };
+    }
+  }
+
+  private async login(credentials: Credentials): Promise<BrokerReply> {
+    const { endpoints } = this.config;
+    const reply = await this.withLock(async (): Promise<BrokerReply> => {
+      const result = await postToEndpoint(endpoints.login, credentials);
+      if (result.kind === 'network') return fail('network', `Could not reach ${endpoints.login}: check the connection`);
+      if (!result.response.ok) return { ok: false, error: errorForStatus(result.response.status, 'Login failed') };
+      const record = parseTokenResponse(result.body, this.config, Date.now());
+      if (!record) return fail('server', `The login response had none of the fields ${this.config.fields.accessToken.join(', ')}`);
+      await this.store.save(record);
+      return { ok: true, session: sessionOf(record) };
+    });
+    if (reply.ok) void this.broadcast('login');
+    return reply;
+  }
+
+  private async logout(): Promise<BrokerReply> {
+    await this.withLock(async () => {
+      // The local session ends even when the server cannot be reached; the
+      // signed-out marker stops a silent restore with the still-valid cookie.
+      await postToEndpoint(this.config.endpoints.logout, {});
+      await this.store.clear(true);
+    });
+    void this.broadcast('logout');
+    return { ok: true, session: SIGNED_OUT };
+  }
+
+  private async status(): Promise<BrokerReply> {
+    const decision = await this.tokenForRequest();
+    switch (decision.kind) {
+      case 'token':
+        return { ok: true, session: sessionOf(decision.token) };
+      case 'none':
+        return { ok: true, session: SIGNED_OUT };
+      default: {
+        const current = this.store.current;
+        if (current) return { ok: true, session: sessionOf(current) };
+        return decision.kind === 'network'
+          ? fail('network', 'Could not reach the refresh endpoint to restore the session')
+          : fail('unavailable', 'The refresh endpoint is unavailable; try again later');
+      }
+    }
+  }
+
+  private async forceRefresh(): Promise<BrokerReply> {
+    await this.store.ready();
+    const current = this.store.current;
+    if (!current && this.store.signedOut) return fail('not_authenticated', 'Not signed in');
+    const outcome = await this.coordinator.refresh(current);
+    switch (outcome.kind) {
+      case 'ok':
+        return { ok: true, session: sessionOf(outcome.token) };
+      case 'rejected':
+        return fail('not_authenticated', 'The session has ended; sign in again');
+      case 'network':
+        return fail('network', 'Could not reach the refresh endpoint');
+      case 'unavailable':
+        return fail('unavailable', `The refresh endpoint is unavailable (status ${outcome.status})`);
+    }
+  }
+
+  private async attemptRefresh(): Promise<AttemptResult<TokenRecord>> {
+    const result = await postToEndpoint(this.config.endpoints.refresh, {});
+    if (result.kind === 'network') return result;
+    const { response } = result;
+    if (!response.ok) return { kind: 'status', status: response.status, retryAfter: response.headers.get('retry-after') };
+    const record = parseTokenResponse(result.body, this.config, Date.now());
+    // A 200 without a token is a broken backend, not a reason to sign the user out.
+    return record ? { kind: 'ok', token: record } : { kind: 'status', status: 502, retryAfter: '3600' };
+  }
+
+  private async commitRefresh(outcome: RefreshOutcome<TokenRecord>): Promise<void> {
+    if (outcome.kind === 'ok') {
+      await this.store.save(outcome.token);
+      void this.broadcast('refresh');
+    } else if (outcome.kind === 'rejected') {
+      const hadSession = this.store.current !== null;
+      await this.store.clear(true);
+      if (hadSession) void this.broadcast('expired');
+    }
+  }
+
+  private withLock<R>(fn: () => Promise<R>): Promise<R> {
+    const locks = (this.scope.navigator as WorkerNavigator & { locks?: LockManager }).locks;
+    // Without Web Locks (old browsers) the single-flight promise still serialises within one worker.
+    return locks ? (locks.request(LOCK_NAME, fn) as Promise<R>) : fn();
+  }
+
+  private async broadcast(reason: SessionChangeReason): Promise<void> {
+    try {
+      await broadcastSession(this.scope, reason, sessionOf(this.store.current));
+    } catch (err) {
+      console.warn('[token-broker] broadcast failed', err);
+    }
+  }
+}

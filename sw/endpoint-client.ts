@@ -1,0 +1,30 @@
+// The worker's own calls to the token endpoints. Only these requests carry the
+// refresh cookie: a page's own request to an endpoint is refused by the fetch
+// handler, and the worker's fetches do not pass through its own fetch event.
+
+import { WORKER_REQUEST_HEADER } from './protocol';
+
+export type EndpointResult = { kind: 'response'; response: Response; body: unknown } | { kind: 'network' };
+
+export async function postToEndpoint(path: string, body: unknown): Promise<EndpointResult> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      credentials: 'same-origin',
+      cache: 'no-store',
+      redirect: 'error',
+      headers: { 'content-type': 'application/json', [WORKER_REQUEST_HEADER]: '1' },
+      body: JSON.stringify(body ?? {}),
+    });
+  } catch {
+    return { kind: 'network' };
+  }
+  let parsed: unknown = null;
+  try {
+    parsed = await response.json();
+  } catch {
+    // A non-JSON body (an HTML error page from a proxy) is reported by status alone.
+  }
+  return { kind: 'response', response, body: parsed };
+}

@@ -1,0 +1,41 @@
+// installTokenBroker(self, config): wires the broker into a worker, standalone
+// or alongside an app's own handlers (Workbox or hand-written). Register it
+// before other fetch listeners so it sees API requests first.
+
+import { handleApiRequest, endpointRefusal } from './api-fetch';
+import { Broker } from './broker';
+import { resolveConfig, type ResolvedConfig, type TokenBrokerConfig } from './config';
+import { handleMessage } from './message-handler';
+import { classifyRequest } from './request-rules';
+
+export interface InstalledBroker {
+  readonly config: ResolvedConfig;
+}
+
+export function installTokenBroker(scope: ServiceWorkerGlobalScope, config?: TokenBrokerConfig): InstalledBroker {
+  const resolved = resolveConfig(config, scope.location.origin);
+  const broker = new Broker(scope, resolved);
+  const origin = scope.location.origin;
+
+  scope.addEventListener('fetch', (event) => {
+    const { request } = event;
+    const kind = classifyRequest(request.url, request.mode, origin, resolved);
+    if (kind === 'endpoint') {
+      event.respondWith(endpointRefusal(new URL(request.url).pathname));
+    } else if (kind === 'api' && !request.headers.has('authorization')) {
+      // A request that already carries Authorization was set up by the page itself: left alone.
+      event.respondWith(handleApiRequest(broker, request));
+    }
+  });
+
+  scope.addEventListener('message', (event) => handleMessage(scope, broker, event));
+
+  if (resolved.takeControl) {
+    scope.addEventListener('install', () => void scope.skipWaiting());
+    scope.addEventListener('activate', (event) => event.waitUntil(scope.clients.claim()));
+  }
+
+  // Start reading the persisted record now, not on the first request.
+  void broker.store.ready();
+  return { config: resolved };
+}

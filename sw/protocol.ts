@@ -1,0 +1,92 @@
+// The page <-> worker protocol, written once. The worker and the client both
+// import these types; nothing here may touch DOM or worker globals, so the file
+// type-checks under either lib.
+
+/** Every message type lives under this prefix so a worker shared with other
+ * libraries can tell our messages from theirs and ignore the rest. */
+export const MESSAGE_PREFIX = 'broker:';
+
+export const MessageType = {
+  login: 'broker:login',
+  logout: 'broker:logout',
+  status: 'broker:status',
+  refresh: 'broker:refresh',
+  /** Worker -> page broadcast of a session change. */
+  session: 'broker:session',
+} as const;
+
+/** Stable error codes. Pages branch on these; messages are for humans. */
+export type ErrorCode =
+  | 'invalid_credentials'
+  | 'not_authenticated'
+  | 'bad_request'
+  | 'network'
+  | 'server'
+  | 'rate_limited'
+  | 'forbidden'
+  | 'endpoint_reserved'
+  | 'unavailable'
+  | 'bad_config'
+  | 'internal';
+
+export interface BrokerError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** What a page may know about the session. Never a token. */
+export interface Session {
+  authenticated: boolean;
+  /** Only the claims listed in `exposeClaims`. Empty when signed out. */
+  claims: Record<string, unknown>;
+  /** Local epoch milliseconds at which the access token expires, or null. */
+  expiresAt: number | null;
+}
+
+export type Credentials = Record<string, unknown>;
+
+export interface LoginRequest {
+  type: typeof MessageType.login;
+  credentials: Credentials;
+}
+export interface LogoutRequest {
+  type: typeof MessageType.logout;
+}
+export interface StatusRequest {
+  type: typeof MessageType.status;
+}
+export interface RefreshRequest {
+  type: typeof MessageType.refresh;
+}
+
+export type BrokerRequest = LoginRequest | LogoutRequest | StatusRequest | RefreshRequest;
+
+export type BrokerReply =
+  | { ok: true; session: Session }
+  | { ok: false; error: BrokerError };
+
+/** Why the session changed; carried by every broadcast. */
+export type SessionChangeReason = 'login' | 'logout' | 'refresh' | 'expired';
+
+export interface SessionBroadcast {
+  type: typeof MessageType.session;
+  reason: SessionChangeReason;
+  session: Session;
+}
+
+export const SIGNED_OUT: Session = Object.freeze({
+  authenticated: false,
+  claims: Object.freeze({}) as Record<string, unknown>,
+  expiresAt: null,
+}) as Session;
+
+/** The JSON body of an error response that the worker itself produces (for
+ * example, when a page calls a token endpoint directly). */
+export interface WorkerErrorBody {
+  error: BrokerError;
+}
+
+/** Header the worker sends on every call to a token endpoint. A static custom
+ * header forces a CORS preflight cross-origin, so the server can refuse any
+ * request that lacks it (CSRF defence on the cookie endpoints). */
+export const WORKER_REQUEST_HEADER = 'x-token-broker';

@@ -1,0 +1,32 @@
+// Which requests the worker touches. Pure: the invariants of the design live
+// here and are unit-tested. Comparisons use parsed URLs, never string prefixes
+// of whole URLs, so `https://app.example.com.evil/` cannot pass for the origin.
+
+import { pathMatchesPrefix, type ResolvedConfig } from './config';
+
+export type RequestKind =
+  /** Same-origin call under an API prefix: the token is attached. */
+  | 'api'
+  /** A page's own request to a token endpoint: refused, never forwarded. */
+  | 'endpoint'
+  /** Everything else goes to the network untouched. */
+  | 'pass';
+
+export function classifyRequest(url: string, mode: RequestMode, origin: string, config: ResolvedConfig): RequestKind {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'pass';
+  }
+  if (parsed.origin !== origin) return 'pass';
+  const path = parsed.pathname;
+  const { login, refresh, logout } = config.endpoints;
+  if (path === login || path === refresh || path === logout) return 'endpoint';
+  // Navigations and no-cors requests (img, script, form posts) never get the token:
+  // their responses are not the API's to hand out, and a token would ride along on
+  // requests the page author did not write.
+  if (mode === 'navigate' || mode === 'no-cors') return 'pass';
+  for (const prefix of config.apiPrefixes) if (pathMatchesPrefix(path, prefix)) return 'api';
+  return 'pass';
+}

@@ -1,0 +1,53 @@
+// Turns a token endpoint's JSON body into the worker's token record. The JWT is
+// decoded here, once per new token, so the request hot path never decodes.
+
+import { decodeJwt } from 'jose';
+import type { ResolvedConfig } from './config';
+import { expiresAtFrom, lifetimeFromClaims } from './expiry';
+
+export interface TokenRecord {
+  accessToken: string;
+  /** Local epoch ms; null when neither expires_in nor the JWT tells. */
+  expiresAt: number | null;
+  /** Only the claims the page may see (`exposeClaims`). */
+  claims: Record<string, unknown>;
+}
+
+function decodeClaims(token: string): Record<string, unknown> | null {
+  try {
+    return decodeJwt(token);
+  } catch {
+    // Opaque access tokens are allowed: the worker only needs them as strings.
+    return null;
+  }
+}
+
+function pick(all: Record<string, unknown> | null, names: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!all) return out;
+  for (const n of names) if (n in all) out[n] = all[n];
+  return out;
+}
+
+/** Builds a record from a raw token, with an explicit lifetime when the server gave one. */
+export function recordFromToken(
+  accessToken: string,
+  expiresIn: number | null,
+  receivedAt: number,
+  exposeClaims: readonly string[],
+): TokenRecord {
+  const claims = decodeClaims(accessToken);
+  const lifetime = expiresIn ?? (claims ? lifetimeFromClaims(claims) : null);
+  return { accessToken, expiresAt: expiresAtFrom(receivedAt, lifetime), claims: pick(claims, exposeClaims) };
+}
+
+/** Parses a login/refresh response body; null when it carries no usable token. */
+export function parseTokenResponse(body: unknown, config: ResolvedConfig, receivedAt: number): TokenRecord | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const fields = body as Record<string, unknown>;
+  const name = config.fields.accessToken.find((f) => typeof fields[f] === 'string' && fields[f] !== '');
+  if (!name) return null;
+  const raw = fields[config.fields.expiresIn];
+  const expiresIn = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : null;
+  return recordFromToken(fields[name] as string, expiresIn !== null && Number.isFinite(expiresIn) ? expiresIn : null, receivedAt, config.exposeClaims);
+}

@@ -1,0 +1,91 @@
+// Where the worker keeps the token: in memory for the hot path, with an
+// idb-keyval record behind it (own database, own store) so a worker that the
+// browser stopped carries on without a refresh. With persist 'memory' only the
+// "signed out on purpose" marker is written, never a token.
+
+import { createStore, del, get, set, type UseStore } from 'idb-keyval';
+import type { Persist } from './config';
+import type { TokenRecord } from './token-response';
+
+interface PersistedRecord {
+  token: TokenRecord | null;
+  /** The user signed out (or the refresh token was rejected): no silent restore. */
+  signedOut: boolean;
+}
+
+const KEY = 'session';
+
+export class TokenStore {
+  private memory: TokenRecord | null = null;
+  private signedOutFlag = false;
+  private readonly db: UseStore;
+  private loading: Promise<void> | null = null;
+
+  constructor(private readonly persist: Persist) {
+    this.db = createStore('token-broker', 'records');
+  }
+
+  /** The token in memory, synchronously: the hot path reads only this. */
+  get current(): TokenRecord | null {
+    return this.memory;
+  }
+
+  get signedOut(): boolean {
+    return this.signedOutFlag;
+  }
+
+  /** Loads the persisted record once per worker start. */
+  ready(): Promise<void> {
+    this.loading ??= this.readPersisted().then((rec) => {
+      // A login or refresh in this worker may have finished first; it wins.
+      if (!this.memory && rec) {
+        this.memory = rec.token;
+        this.signedOutFlag = rec.signedOut;
+      }
+    });
+    return this.loading;
+  }
+
+  /** The token as every worker of the origin sees it now (re-read after taking the lock). */
+  async readShared(): Promise<TokenRecord | null> {
+    if (this.persist === 'memory') return this.memory;
+    const rec = await this.readPersisted();
+    if (rec?.token) this.memory = rec.token;
+    return rec?.token ?? null;
+  }
+
+  async save(token: TokenRecord): Promise<void> {
+    this.memory = token;
+    this.signedOutFlag = false;
+    await this.write({ token: this.persist === 'indexeddb' ? token : null, signedOut: false });
+  }
+
+  async clear(signedOut: boolean): Promise<void> {
+    this.memory = null;
+    this.signedOutFlag = signedOut;
+    if (signedOut) await this.write({ token: null, signedOut: true });
+    else await this.swallow(del(KEY, this.db));
+  }
+
+  private async readPersisted(): Promise<PersistedRecord | null> {
+    try {
+      const rec = await get<PersistedRecord>(KEY, this.db);
+      return rec && typeof rec === 'object' ? rec : null;
+    } catch {
+      // A blocked or corrupt IndexedDB must not take the broker down: carry on in memory.
+      return null;
+    }
+  }
+
+  private write(rec: PersistedRecord): Promise<void> {
+    return this.swallow(set(KEY, rec, this.db));
+  }
+
+  private async swallow(p: Promise<void>): Promise<void> {
+    try {
+      await p;
+    } catch (err) {
+      console.warn('[token-broker] could not persist the session record', err);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+// Validates what arrives on the worker's message channel. Anything a page (or
+// another library sharing the worker) posts is untrusted: the result is either
+// a well-formed request, a clear error, or "not ours" to be ignored.
+
+import { MESSAGE_PREFIX, MessageType, type BrokerError, type BrokerRequest } from './protocol';
+
+/** Credentials are forwarded to the login endpoint as JSON; bound their size. */
+export const MAX_CREDENTIALS_BYTES = 16 * 1024;
+
+export type ValidationResult =
+  | { kind: 'request'; request: BrokerRequest }
+  | { kind: 'invalid'; error: BrokerError }
+  /** Not a broker message: another library's, left alone. */
+  | { kind: 'foreign' };
+
+const REQUEST_TYPES = new Set<string>([MessageType.login, MessageType.logout, MessageType.status, MessageType.refresh]);
+
+function bad(message: string): ValidationResult {
+  return { kind: 'invalid', error: { code: 'bad_request', message } };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** JSON size of a value, or null when it cannot be serialised (cycles, BigInt, ...). */
+function jsonSize(v: unknown): number | null {
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? null : s.length;
+  } catch {
+    return null;
+  }
+}
+
+export function validateMessage(data: unknown): ValidationResult {
+  if (!isPlainObject(data) || typeof data.type !== 'string' || !data.type.startsWith(MESSAGE_PREFIX)) {
+    return { kind: 'foreign' };
+  }
+  const { type } = data;
+  if (!REQUEST_TYPES.has(type)) return bad(`unknown message type ${JSON.stringify(type.slice(0, 64))}`);
+  const extra = Object.keys(data).filter((k) => k !== 'type' && !(type === MessageType.login && k === 'credentials'));
+  if (extra.length > 0) return bad(`${type} does not take ${extra.slice(0, 5).join(', ')}`);
+
+  if (type === MessageType.login) {
+    const { credentials } = data;
+    if (!isPlainObject(credentials)) return bad('broker:login needs a credentials object');
+    const size = jsonSize(credentials);
+    if (size === null) return bad('credentials must be JSON-serialisable');
+    if (size > MAX_CREDENTIALS_BYTES) return bad(`credentials are larger than ${MAX_CREDENTIALS_BYTES} bytes`);
+    return { kind: 'request', request: { type, credentials } };
+  }
+  return { kind: 'request', request: { type } as BrokerRequest };
+}
