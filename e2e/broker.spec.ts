@@ -65,27 +65,31 @@ test('the token is not readable from page script', async ({ context, page, serve
     expect(everything).not.toContain(token.split('.')[2]);
   }
   expect(pageView.cookie).not.toContain('broker_rt');
-  expect(api[1].body).toMatchObject({ authorized: true, sub: 'alice' });
+  expect(api[1]!.body).toMatchObject({ authorized: true, sub: 'alice' });
 });
 
-test('the token never goes to another origin or outside the API prefixes', async ({ page, server }) => {
-  const { startServer } = await import('../server/app');
-  const other = await startServer({ databasePath: ':memory:', publicDir: 'public' });
-  try {
-    await openApp(page, server);
-    await login(page);
-    for (const path of ['/public/ping', '/apix/ping', '/ping-auth']) {
-      const res = await apiFetch(page, path);
-      expect(res.status, path).toBe(200);
-      expect(res.body, path).toEqual({ authorization: false });
+test.describe('with the demo CSP bypassed, so the page may fetch another origin', () => {
+  test.use({ bypassCSP: true });
+
+  test('the token never goes to another origin or outside the API prefixes', async ({ page, server }) => {
+    const { startServer } = await import('../server/app');
+    const other = await startServer({ databasePath: ':memory:', publicDir: 'public' });
+    try {
+      await openApp(page, server);
+      await login(page);
+      for (const path of ['/public/ping', '/apix/ping', '/ping-auth']) {
+        const res = await apiFetch(page, path);
+        expect(res.status, path).toBe(200);
+        expect(res.body, path).toEqual({ authorization: false });
+      }
+      const cross = await apiFetch(page, `${other.url}/cors/ping-auth`);
+      expect(cross.status).toBe(200);
+      expect(cross.body).toEqual({ authorization: false });
+      expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    } finally {
+      await other.close();
     }
-    const cross = await apiFetch(page, `${other.url}/cors/ping-auth`);
-    expect(cross.status).toBe(200);
-    expect(cross.body).toEqual({ authorization: false });
-    expect((await apiFetch(page, '/api/me')).status).toBe(200);
-  } finally {
-    await other.close();
-  }
+  });
 });
 
 test('logout in one tab reaches the other, and the server revokes the refresh token', async ({ context, page, server }) => {
@@ -138,7 +142,7 @@ test.describe('with a short access token lifetime', () => {
         tab.evaluate(async (n) => {
           const all = await Promise.all(Array.from({ length: n }, () => fetch('/api/me').then((r) => r.status)));
           return all;
-        }, counts[i]),
+        }, counts[i]!),
       ),
     );
     expect(results.flat()).toHaveLength(100);

@@ -1,0 +1,117 @@
+// The demo SPA: signs in through the broker, calls the API with plain fetch,
+// shows the session and the events every tab receives.
+import { registerTokenBroker, TokenBrokerError, type Session, type TokenBroker, type TokenBrokerConfig } from '../client/index';
+import { configFromSearchParams } from '../sw/config';
+
+declare global {
+  interface Window {
+    tokenBroker: TokenBroker;
+  }
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+let session: Session | null = null;
+
+function log(text: string): void {
+  const item = document.createElement('li');
+  const time = document.createElement('time');
+  time.textContent = new Date().toLocaleTimeString();
+  item.append(time, text);
+  $('event-log').prepend(item);
+}
+
+function describeError(err: unknown): string {
+  return err instanceof TokenBrokerError ? `${err.code}: ${err.message}` : String(err);
+}
+
+function render(): void {
+  const signedIn = session?.authenticated === true;
+  document.body.dataset.authenticated = String(signedIn);
+  $('session-state').textContent = session === null ? 'checking…' : signedIn ? `signed in as ${String(session.claims.sub)}` : 'signed out';
+  $('claims').textContent = signedIn ? JSON.stringify(session!.claims, null, 2) : '–';
+  $<HTMLButtonElement>('logout').disabled = !signedIn;
+  $<HTMLButtonElement>('force-refresh').disabled = !signedIn;
+  renderExpiry();
+}
+
+function renderExpiry(): void {
+  const expiresAt = session?.authenticated ? session.expiresAt : null;
+  $('expires-in').textContent =
+    expiresAt === null ? '–' : `${Math.max(0, Math.round((expiresAt - Date.now()) / 1000))} s (refreshed before it runs out, on the next request)`;
+}
+
+async function callApi(path: string, init?: RequestInit): Promise<void> {
+  const out = $('api-result');
+  try {
+    const res = await fetch(path, init);
+    const text = await res.text();
+    let shown = text;
+    try {
+      shown = JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      // not JSON: show as is
+    }
+    out.textContent = `${res.status} ${res.statusText}\n${shown}`;
+  } catch (err) {
+    out.textContent = `network error: ${String(err)}`;
+  }
+}
+
+async function act(label: string, action: () => Promise<Session>): Promise<void> {
+  try {
+    session = await action();
+    render();
+  } catch (err) {
+    log(`${label} failed: ${describeError(err)}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  // Any worker setting can be tried from the address bar, e.g. ?persist=memory&refreshBeforeExpiry=5
+  let broker: TokenBroker;
+  try {
+    // Validated by the worker, which names any bad key in its error.
+    const config = configFromSearchParams(params) as TokenBrokerConfig;
+    config.exposeClaims ??= ['sub', 'name', 'role'];
+    broker = await registerTokenBroker({ config });
+  } catch (err) {
+    const box = $('unsupported');
+    box.textContent = `The token broker could not start: ${describeError(err)}`;
+    box.hidden = false;
+    document.body.dataset.ready = 'error';
+    return;
+  }
+  window.tokenBroker = broker;
+  $<HTMLAnchorElement>('open-tab').href = location.href;
+
+  broker.onSessionChange((event) => {
+    session = event.session;
+    render();
+    log(`${event.reason}${event.session.authenticated ? ` (${String(event.session.claims.sub)})` : ''}`);
+  });
+
+  $('login-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const username = $<HTMLInputElement>('username').value;
+    const password = $<HTMLInputElement>('password').value;
+    void act('Sign in', () => broker.login({ username, password }));
+  });
+  $('logout').addEventListener('click', () => void act('Sign out', () => broker.logout()));
+  $('force-refresh').addEventListener('click', () => void act('Refresh', () => broker.refresh()));
+  $('call-me').addEventListener('click', () => void callApi('/api/me'));
+  $('call-echo').addEventListener('click', () =>
+    void callApi('/api/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'hello from the page', at: new Date().toISOString() }),
+    }),
+  );
+  setInterval(renderExpiry, 1000);
+
+  await act('Status', () => broker.status());
+  document.body.dataset.ready = 'true';
+}
+
+void main();

@@ -1,0 +1,120 @@
+// The reference server through Fastify's inject: the backend contract and its
+// refusals, without a browser.
+import { expect, test } from '@playwright/test';
+import { buildServer, type BrokerServer } from './app';
+import { DEFAULT_SETTINGS } from './settings';
+
+const SAME_ORIGIN = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
+
+let server: BrokerServer;
+test.beforeEach(async () => {
+  server = await buildServer({ ...DEFAULT_SETTINGS, databasePath: ':memory:', logLevel: 'silent', publicDir: 'public' });
+});
+test.afterEach(() => server.app.close());
+
+async function login(username = 'alice', password = 'wonderland') {
+  return server.app.inject({ method: 'POST', url: '/auth/login', headers: SAME_ORIGIN, payload: { username, password } });
+}
+
+function refreshCookie(res: Awaited<ReturnType<typeof login>>) {
+  return res.cookies.find((c) => c.name === '__Secure-broker_rt');
+}
+
+test('login answers the contract: token body and an HttpOnly, Strict, /auth-scoped refresh cookie', async () => {
+  const res = await login();
+  expect(res.statusCode).toBe(200);
+  const body = res.json();
+  expect(body).toMatchObject({ token_type: 'Bearer', expires_in: DEFAULT_SETTINGS.accessTokenTtl });
+  expect(typeof body.access_token).toBe('string');
+  expect(refreshCookie(res)).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/auth', secure: true });
+  const me = await server.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${body.access_token}` } });
+  expect(me.json()).toMatchObject({ sub: 'alice', name: 'Alice Liddell', role: 'reader' });
+});
+
+test('bad credentials are a 401 invalid_credentials; malformed bodies a 4xx JSON error', async () => {
+  expect((await login('alice', 'nope')).json()).toMatchObject({ error: 'invalid_credentials' });
+  expect((await login('nobody', 'nope')).statusCode).toBe(401);
+  const bad = await server.app.inject({
+    method: 'POST',
+    url: '/auth/login',
+    headers: { ...SAME_ORIGIN, 'content-type': 'application/json' },
+    payload: '{"username":',
+  });
+  expect(bad.statusCode).toBe(400);
+  expect(bad.json()).toMatchObject({ error: 'bad_request' });
+});
+
+test('refresh rotates the cookie; the old one replayed later revokes the family', async () => {
+  const first = refreshCookie(await login())!.value;
+  const refresh = (token: string) =>
+    server.app.inject({ method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Secure-broker_rt': token } });
+  const r1 = await refresh(first);
+  expect(r1.statusCode).toBe(200);
+  const second = refreshCookie(r1)!.value;
+  expect(second).not.toBe(first);
+  // Within the grace window the predecessor gets the same successor, not a revocation.
+  expect(refreshCookie(await refresh(first))!.value).toBe(second);
+  const r3 = await refresh(second);
+  expect(r3.statusCode).toBe(200);
+  // `first` is now two generations old: reuse revokes the family, so the current token dies too.
+  expect((await refresh(first)).json()).toMatchObject({ error: 'invalid_grant' });
+  expect((await refresh(refreshCookie(r3)!.value)).statusCode).toBe(401);
+});
+
+test('the cookie endpoints refuse cross-site requests and requests without the worker header', async () => {
+  const cookie = refreshCookie(await login())!.value;
+  const attempt = (headers: Record<string, string>) =>
+    server.app.inject({ method: 'POST', url: '/auth/refresh', headers, cookies: { '__Secure-broker_rt': cookie } });
+  expect((await attempt({ 'sec-fetch-site': 'same-origin' })).statusCode).toBe(403);
+  expect((await attempt({ 'x-token-broker': '1', 'sec-fetch-site': 'cross-site' })).json()).toMatchObject({ error: 'csrf' });
+  expect((await attempt({ 'x-token-broker': '1', origin: 'http://evil.example' })).statusCode).toBe(403);
+  expect((await attempt(SAME_ORIGIN)).statusCode).toBe(200);
+});
+
+test('logout revokes the family and clears the cookie', async () => {
+  const cookie = refreshCookie(await login())!.value;
+  const out = await server.app.inject({ method: 'POST', url: '/auth/logout', headers: SAME_ORIGIN, cookies: { '__Secure-broker_rt': cookie } });
+  expect(out.statusCode).toBe(200);
+  expect(refreshCookie(out)?.value).toBe('');
+  const again = await server.app.inject({ method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Secure-broker_rt': cookie } });
+  expect(again.statusCode).toBe(401);
+});
+
+test('API routes answer 401 JSON for missing, forged, alg:none and expired tokens', async () => {
+  const { access_token: good } = (await login()).json() as { access_token: string };
+  const [header, payload] = good.split('.') as [string, string, string];
+  const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${payload}.`;
+  const forged = `${header}.${payload}.${Buffer.alloc(64, 1).toString('base64url')}`;
+  for (const authorization of [undefined, 'Bearer nonsense', `Bearer ${unsigned}`, `Bearer ${forged}`, `Basic ${good}`]) {
+    const res = await server.app.inject({ url: '/api/me', headers: authorization ? { authorization } : {} });
+    expect(res.statusCode, authorization).toBe(401);
+    expect(res.json()).toMatchObject({ error: 'invalid_token' });
+    expect(res.headers['www-authenticate']).toContain('invalid_token');
+  }
+  const expired = await buildServer({ ...server.settings, accessTokenTtl: 1, clockOffsetSeconds: -3600 });
+  try {
+    // Signed by another server's key and long expired: both reasons to refuse.
+    const old = (await expired.app.inject({ method: 'POST', url: '/auth/login', headers: SAME_ORIGIN, payload: { username: 'alice', password: 'wonderland' } })).json() as { access_token: string };
+    expect((await server.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${old.access_token}` } })).statusCode).toBe(401);
+  } finally {
+    await expired.app.close();
+  }
+});
+
+test('tokens signed by a rotated-out key stay valid until they expire; the JWKS publishes both keys', async () => {
+  const { access_token } = (await login()).json() as { access_token: string };
+  await server.keys.rotate();
+  expect((await server.app.inject({ url: '/.well-known/jwks.json' })).json().keys).toHaveLength(2);
+  expect((await server.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${access_token}` } })).statusCode).toBe(200);
+});
+
+test('the demo is served with a strict CSP and the worker script is revalidated', async () => {
+  const page = await server.app.inject({ url: '/' });
+  expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+  expect(page.headers['x-content-type-options']).toBe('nosniff');
+  // npm test builds public/sw.js before the tests run.
+  expect((await server.app.inject({ url: '/sw.js' })).headers['cache-control']).toBe('no-cache');
+  const missing = await server.app.inject({ url: '/nope' });
+  expect(missing.statusCode).toBe(404);
+  expect(missing.json()).toMatchObject({ error: 'not_found' });
+});

@@ -1,0 +1,106 @@
+// Assembles the reference server: settings in, a Fastify instance out.
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { resolve } from 'node:path';
+import { AccessTokens } from './access-tokens';
+import { codeForStatus, sendError } from './errors';
+import { KeyRing } from './keys';
+import { demoUserDirectory } from './passwords';
+import { RefreshTokens } from './refresh-tokens';
+import { apiRoutes } from './routes/api';
+import { authRoutes } from './routes/auth';
+import { probeRoutes } from './routes/probes';
+import { DEFAULT_SETTINGS, type Settings } from './settings';
+import { newStats, type Stats } from './stats';
+import { openSqliteStore } from './store/sqlite';
+import type { RefreshStore } from './store/types';
+
+export interface BrokerServer {
+  app: FastifyInstance;
+  settings: Settings;
+  stats: Stats;
+  keys: KeyRing;
+  store: RefreshStore;
+  refreshTokens: RefreshTokens;
+  accessTokens: AccessTokens;
+}
+
+// The demo has no inline script or style, so the policy can be strict.
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'x-frame-options': 'DENY',
+};
+
+export async function buildServer(settings: Settings): Promise<BrokerServer> {
+  const app = Fastify({
+    logger: settings.logLevel === 'silent' ? false : { level: settings.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+  });
+  const stats = newStats();
+  const keys = await KeyRing.create(settings.accessTokenTtl);
+  const accessTokens = new AccessTokens(keys, settings.accessTokenTtl, settings.clockOffsetSeconds);
+  const store = openSqliteStore(settings.databasePath);
+  const refreshTokens = new RefreshTokens(store, {
+    idleMs: settings.refreshTokenTtl * 1000,
+    absoluteMs: settings.refreshAbsoluteTtl * 1000,
+    graceMs: settings.rotationGraceSeconds * 1000,
+  });
+  const users = await demoUserDirectory();
+
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error(error);
+    return sendError(reply, status, codeForStatus(status), status >= 500 ? 'Internal error' : error.message);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', `No route for ${request.method} ${request.url}`));
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `Too many requests; retry in ${ctx.after}` }),
+  });
+
+  const deps = { settings, users, accessTokens, refreshTokens, stats };
+  await app.register(async (scope) => authRoutes(scope, deps));
+  await app.register(async (scope) => apiRoutes(scope, deps));
+  await app.register(probeRoutes);
+  app.get('/.well-known/jwks.json', async () => keys.jwks());
+
+  await app.register(fastifyStatic, {
+    root: resolve(settings.publicDir),
+    // The worker script must be revalidated on every load so updates reach users.
+    setHeaders: (res, path) => {
+      if (path.endsWith('sw.js')) res.header('cache-control', 'no-cache');
+    },
+  });
+
+  app.addHook('onClose', async () => store.close());
+  return { app, settings, stats, keys, store, refreshTokens, accessTokens };
+}
+
+export interface StartedServer extends BrokerServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts a server; without overrides it is a test server: in-memory store, free loopback port, silent. */
+export async function startServer(overrides: Partial<Settings> = {}): Promise<StartedServer> {
+  const settings: Settings = { ...DEFAULT_SETTINGS, port: 0, host: '127.0.0.1', databasePath: ':memory:', logLevel: 'silent', ...overrides };
+  const server = await buildServer(settings);
+  await server.app.listen({ port: settings.port, host: settings.host });
+  const address = server.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  return { ...server, url: `http://${host}:${port}`, port, close: () => server.app.close() };
+}

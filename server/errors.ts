@@ -1,0 +1,33 @@
+// Every error leaves the server as JSON `{error, message}` with a 4xx/5xx
+// status; malformed input is a 4xx, never a 500.
+import type { FastifyReply } from 'fastify';
+
+export type ServerErrorCode =
+  | 'bad_request'
+  | 'invalid_credentials'
+  | 'invalid_grant'
+  | 'invalid_token'
+  | 'csrf'
+  | 'not_found'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'server_error';
+
+export interface ErrorBody {
+  error: ServerErrorCode;
+  message: string;
+}
+
+export function sendError(reply: FastifyReply, status: number, error: ServerErrorCode, message: string): FastifyReply {
+  return reply.code(status).header('cache-control', 'no-store').send({ error, message } satisfies ErrorBody);
+}
+
+export function codeForStatus(status: number): ServerErrorCode {
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'payload_too_large';
+  if (status === 415) return 'unsupported_media_type';
+  if (status === 429) return 'rate_limited';
+  if (status >= 500) return 'server_error';
+  return 'bad_request';
+}

@@ -1,0 +1,19 @@
+// `npm start`: the reference server with settings from the environment.
+import { startServer } from './app';
+import { parseSettings, SettingsError } from './settings';
+
+let settings;
+try {
+  settings = parseSettings();
+} catch (err) {
+  if (!(err instanceof SettingsError)) throw err;
+  console.error(`Invalid setting ${err.message}`);
+  process.exit(2);
+}
+const server = await startServer(settings);
+console.log(`token broker demo on ${server.url}  (sign in as alice / wonderland)`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // Fastify's close waits for requests in flight, so no rotation is cut in half.
+  process.once(signal, () => void server.close().then(() => process.exit(0)));
+}

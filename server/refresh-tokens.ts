@@ -1,0 +1,52 @@
+// Refresh tokens: opaque random strings handed out in a cookie, stored only as
+// hashes. A successor is derived from its predecessor with a server secret, so
+// a duplicate request within the grace window can be given the very same
+// successor without the server ever storing a token in the clear.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import type { RefreshStore, RotationPolicy, RotationResult } from './store/types';
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+export type RefreshOutcome =
+  | { ok: true; userId: string; token: string }
+  | { ok: false; reason: Exclude<RotationResult['status'], 'rotated' | 'grace'> | 'malformed' };
+
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+export class RefreshTokens {
+  constructor(
+    private readonly store: RefreshStore,
+    private readonly policy: RotationPolicy,
+    private readonly secret: Buffer = randomBytes(32),
+  ) {}
+
+  private successorOf(token: string): string {
+    return createHmac('sha256', this.secret).update(token).digest('base64url');
+  }
+
+  /** Starts a family for a new login; resolves the first token. */
+  async issue(userId: string, now = Date.now()): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    await this.store.createFamily({ familyId: crypto.randomUUID(), userId, tokenHash: hashToken(token), now }, this.policy);
+    return token;
+  }
+
+  async rotate(token: string, now = Date.now()): Promise<RefreshOutcome> {
+    if (!TOKEN_SHAPE.test(token)) return { ok: false, reason: 'malformed' };
+    const successor = this.successorOf(token);
+    const result = await this.store.rotate(hashToken(token), hashToken(successor), now, this.policy);
+    if (result.status === 'rotated' || result.status === 'grace') return { ok: true, userId: result.userId, token: successor };
+    return { ok: false, reason: result.status };
+  }
+
+  revoke(token: string, now = Date.now()): Promise<string | null> {
+    if (!TOKEN_SHAPE.test(token)) return Promise.resolve(null);
+    return this.store.revokeFamilyOf(hashToken(token), now);
+  }
+
+  revokeUser(userId: string, now = Date.now()): Promise<number> {
+    return this.store.revokeUser(userId, now);
+  }
+}

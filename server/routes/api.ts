@@ -1,0 +1,99 @@
+// Demo API routes behind a Bearer access token, plus the optional sliding
+// renewal header.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { AccessClaims, AccessTokens } from '../access-tokens';
+import { sendError } from '../errors';
+import type { UserDirectory } from '../passwords';
+import type { RefreshTokens } from '../refresh-tokens';
+import type { Settings } from '../settings';
+import type { Stats } from '../stats';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    claims?: AccessClaims;
+  }
+}
+
+export interface ApiDeps {
+  settings: Settings;
+  users: UserDirectory;
+  accessTokens: AccessTokens;
+  refreshTokens: RefreshTokens;
+  stats: Stats;
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_.-]+)$/;
+
+export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const { settings, users, accessTokens, refreshTokens, stats } = deps;
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const match = BEARER.exec(request.headers.authorization ?? '');
+    const claims = match ? await accessTokens.verify(match[1]!) : null;
+    if (!claims) {
+      stats.apiUnauthorized++;
+      reply.header('www-authenticate', `Bearer error="invalid_token"`);
+      return sendError(reply, 401, 'invalid_token', 'A valid access token is required');
+    }
+    stats.apiOk++;
+    request.claims = claims;
+  });
+
+  if (settings.renewHeader) {
+    const header = settings.renewHeader;
+    // Sliding renewal: once half of the token's life is gone, the response carries a fresh one.
+    app.addHook('onSend', async (request, reply, payload) => {
+      const claims = request.claims;
+      const user = claims && users.find(claims.sub);
+      if (user && claims.exp - Date.now() / 1000 - settings.clockOffsetSeconds < accessTokens.ttl / 2) {
+        reply.header(header, await accessTokens.issue(user));
+      }
+      return payload;
+    });
+  }
+
+  app.get('/api/me', async (request) => {
+    const { sub, name, role, exp, iat } = request.claims!;
+    return { sub, name, role, exp, iat };
+  });
+
+  app.get('/api/time', async () => ({ now: new Date().toISOString() }));
+
+  const echo = async (request: FastifyRequest) => ({ sub: request.claims!.sub, body: request.body ?? null });
+  app.post('/api/echo', echo);
+  app.put('/api/echo', echo);
+
+  // Any content type, byte for byte: what a replayed request must reproduce.
+  await app.register(async (raw) => {
+    raw.removeAllContentTypeParsers();
+    raw.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    raw.post('/api/echo-raw', async (request) => {
+      const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+      return {
+        sub: request.claims!.sub,
+        method: request.method,
+        contentType: request.headers['content-type'] ?? null,
+        length: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+      };
+    });
+  });
+
+  app.get('/api/headers', async (request) => {
+    const { authorization: _omitted, ...headers } = request.headers;
+    return { ...headers, authorized: true, sub: request.claims!.sub };
+  });
+
+  // A same-origin API response that redirects elsewhere: the token must not follow.
+  app.get('/api/redirect', async (request, reply) => {
+    const to = (request.query as { to?: unknown }).to;
+    if (typeof to !== 'string' || !/^https?:\/\//.test(to)) return sendError(reply, 400, 'bad_request', 'to must be an absolute http(s) URL');
+    return reply.redirect(to, 302);
+  });
+
+  // Sign out everywhere: revokes every refresh family of the caller.
+  app.post('/api/sessions/revoke-all', async (request) => ({
+    revoked: await refreshTokens.revokeUser(request.claims!.sub),
+  }));
+}

@@ -1,0 +1,90 @@
+// The token endpoints of the backend contract: login, refresh, logout.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessTokens } from '../access-tokens';
+import { csrfViolation } from '../csrf';
+import { sendError } from '../errors';
+import type { UserDirectory } from '../passwords';
+import type { RefreshTokens } from '../refresh-tokens';
+import type { Settings } from '../settings';
+import type { Stats } from '../stats';
+
+export interface AuthDeps {
+  settings: Settings;
+  users: UserDirectory;
+  accessTokens: AccessTokens;
+  refreshTokens: RefreshTokens;
+  stats: Stats;
+}
+
+/** `__Secure-` needs the Secure attribute; without it (Safari on http://localhost) the plain name is used. */
+export function refreshCookieName(settings: Settings): string {
+  return settings.cookieSecure ? '__Secure-broker_rt' : 'broker_rt';
+}
+
+const loginSchema = {
+  body: {
+    type: 'object',
+    required: ['username', 'password'],
+    additionalProperties: false,
+    properties: {
+      username: { type: 'string', minLength: 1, maxLength: 128 },
+      password: { type: 'string', minLength: 1, maxLength: 1024 },
+    },
+  },
+} as const;
+
+export async function authRoutes(app: FastifyInstance, deps: AuthDeps): Promise<void> {
+  const { settings, users, accessTokens, refreshTokens, stats } = deps;
+  const cookieName = refreshCookieName(settings);
+  const cookieOptions = {
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: settings.cookieSecure,
+    path: '/auth',
+  };
+  const rateLimit = { max: settings.authRateLimit, timeWindow: '1 minute' };
+
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    const violation = csrfViolation(request);
+    if (violation) return sendError(reply, 403, 'csrf', `Refused: ${violation}`);
+  });
+
+  async function grant(reply: FastifyReply, userId: string, refreshToken: string) {
+    const user = users.find(userId);
+    if (!user) return sendError(reply, 401, 'invalid_grant', 'The account no longer exists');
+    reply.setCookie(cookieName, refreshToken, { ...cookieOptions, maxAge: settings.refreshTokenTtl });
+    return reply.header('cache-control', 'no-store').send({
+      access_token: await accessTokens.issue(user),
+      token_type: 'Bearer',
+      expires_in: accessTokens.ttl,
+    });
+  }
+
+  app.post('/auth/login', { schema: loginSchema, config: { rateLimit } }, async (request, reply) => {
+    const { username, password } = request.body as { username: string; password: string };
+    const user = await users.authenticate(username, password);
+    if (!user) return sendError(reply, 401, 'invalid_credentials', 'Unknown user or wrong password');
+    stats.login++;
+    return grant(reply, user.id, await refreshTokens.issue(user.id));
+  });
+
+  app.post('/auth/refresh', { config: { rateLimit } }, async (request, reply) => {
+    const presented = request.cookies[cookieName];
+    const outcome = presented ? await refreshTokens.rotate(presented) : ({ ok: false, reason: 'unknown' } as const);
+    if (!outcome.ok) {
+      stats.refreshRejected++;
+      reply.clearCookie(cookieName, cookieOptions);
+      request.log.info({ reason: outcome.reason }, 'refresh refused');
+      return sendError(reply, 401, 'invalid_grant', `The refresh token is ${outcome.reason}; sign in again`);
+    }
+    stats.refresh++;
+    return grant(reply, outcome.userId, outcome.token);
+  });
+
+  app.post('/auth/logout', async (request, reply) => {
+    const presented = request.cookies[cookieName];
+    if (presented) await refreshTokens.revoke(presented);
+    reply.clearCookie(cookieName, cookieOptions);
+    return reply.header('cache-control', 'no-store').send({ ok: true });
+  });
+}

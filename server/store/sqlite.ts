@@ -1,0 +1,115 @@
+// SQLite refresh-token store (better-sqlite3): one file in WAL mode, or
+// ':memory:' for tests. better-sqlite3 is synchronous, so each rotation runs in
+// one immediate transaction and nothing can interleave with it.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { NewFamily, RefreshStore, RotationPolicy, RotationResult } from './types';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS families (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  absolute_expires_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  current_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS families_user ON families(user_id);
+CREATE TABLE IF NOT EXISTS tokens (
+  hash TEXT PRIMARY KEY,
+  family_id TEXT NOT NULL REFERENCES families(id) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL,
+  rotated_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS tokens_family ON tokens(family_id);
+`;
+
+interface TokenRow {
+  family_id: string;
+  expires_at: number;
+  rotated_at: number | null;
+}
+interface FamilyRow {
+  user_id: string;
+  absolute_expires_at: number;
+  revoked_at: number | null;
+  current_hash: string;
+}
+
+export function openSqliteStore(path: string): RefreshStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  if (path !== ':memory:') db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.exec(SCHEMA);
+
+  const insertFamily = db.prepare(
+    'INSERT INTO families (id, user_id, created_at, absolute_expires_at, current_hash) VALUES (?, ?, ?, ?, ?)',
+  );
+  const insertToken = db.prepare('INSERT INTO tokens (hash, family_id, expires_at) VALUES (?, ?, ?)');
+  const getToken = db.prepare<[string], TokenRow>('SELECT family_id, expires_at, rotated_at FROM tokens WHERE hash = ?');
+  const getFamily = db.prepare<[string], FamilyRow>(
+    'SELECT user_id, absolute_expires_at, revoked_at, current_hash FROM families WHERE id = ?',
+  );
+  const markRotated = db.prepare('UPDATE tokens SET rotated_at = ? WHERE hash = ?');
+  const setCurrent = db.prepare('UPDATE families SET current_hash = ? WHERE id = ?');
+  const revokeFamily = db.prepare('UPDATE families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+  const revokeUser = db.prepare('UPDATE families SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
+  const sweep = db.prepare('DELETE FROM families WHERE revoked_at IS NOT NULL OR absolute_expires_at <= ?');
+  const sweepIdle = db.prepare(
+    'DELETE FROM families WHERE id IN (SELECT f.id FROM families f JOIN tokens t ON t.hash = f.current_hash WHERE t.expires_at <= ?)',
+  );
+
+  const create = db.transaction((f: NewFamily, policy: RotationPolicy) => {
+    const absolute = f.now + policy.absoluteMs;
+    insertFamily.run(f.familyId, f.userId, f.now, absolute, f.tokenHash);
+    insertToken.run(f.tokenHash, f.familyId, Math.min(f.now + policy.idleMs, absolute));
+  });
+
+  const rotate = db.transaction(
+    (hash: string, successor: string, now: number, policy: RotationPolicy): RotationResult => {
+      const token = getToken.get(hash);
+      if (!token) return { status: 'unknown' };
+      const family = getFamily.get(token.family_id);
+      if (!family) return { status: 'unknown' };
+      if (family.revoked_at !== null) return { status: 'revoked' };
+      if (now >= family.absolute_expires_at) return { status: 'expired' };
+      const ids = { userId: family.user_id, familyId: token.family_id };
+      if (token.rotated_at === null) {
+        if (now >= token.expires_at) return { status: 'expired' };
+        markRotated.run(now, hash);
+        insertToken.run(successor, token.family_id, Math.min(now + policy.idleMs, family.absolute_expires_at));
+        setCurrent.run(successor, token.family_id);
+        return { status: 'rotated', ...ids };
+      }
+      if (family.current_hash === successor && now - token.rotated_at <= policy.graceMs) return { status: 'grace', ...ids };
+      revokeFamily.run(now, token.family_id);
+      return { status: 'reused', ...ids };
+    },
+  );
+
+  return {
+    async createFamily(family, policy) {
+      create.immediate(family, policy);
+    },
+    async rotate(hash, successor, now, policy) {
+      return rotate.immediate(hash, successor, now, policy);
+    },
+    async revokeFamilyOf(hash, now) {
+      const token = getToken.get(hash);
+      if (!token) return null;
+      revokeFamily.run(now, token.family_id);
+      return getFamily.get(token.family_id)?.user_id ?? null;
+    },
+    async revokeUser(userId, now) {
+      return revokeUser.run(now, userId).changes;
+    },
+    async sweep(now) {
+      return db.transaction(() => sweep.run(now).changes + sweepIdle.run(now).changes).immediate();
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
