@@ -2,7 +2,7 @@
 // workbox-window, waits until the page is controlled, and wraps the message API
 // in typed calls. It never sees a token: every reply is a Session.
 
-import { Workbox } from 'workbox-window';
+import { messageSW, Workbox } from 'workbox-window';
 import { configToSearchParams, type TokenBrokerConfig } from '../sw/config';
 import {
   MessageType,
@@ -64,7 +64,7 @@ export class TokenBroker {
 
   /** Use `registerTokenBroker()`; the constructor is for tests and custom setups. */
   constructor(
-    private readonly wb: Workbox,
+    private readonly registration: ServiceWorkerRegistration,
     private readonly timeoutMs: number,
   ) {
     navigator.serviceWorker.addEventListener('message', (event) => {
@@ -100,9 +100,16 @@ export class TokenBroker {
     return () => this.listeners.delete(listener);
   }
 
+  /** The worker that controls the page now: after an update it is not the one registered first. */
+  private worker(type: string): ServiceWorker {
+    const sw = navigator.serviceWorker.controller ?? this.registration.active;
+    if (!sw) throw new TokenBrokerError('not_controlled', `No active token broker worker to send ${type} to: was it unregistered?`);
+    return sw;
+  }
+
   private async send(message: BrokerRequest): Promise<Session> {
     const reply = (await withTimeout(
-      this.wb.messageSW(message) as Promise<BrokerReply>,
+      messageSW(this.worker(message.type), message) as Promise<BrokerReply>,
       this.timeoutMs,
       () => new TokenBrokerError('timeout', `The token broker worker did not answer ${message.type} within ${this.timeoutMs} ms`),
     )) as BrokerReply | undefined;
@@ -135,10 +142,12 @@ export async function registerTokenBroker(options: RegisterOptions = {}): Promis
   }
   const url = scriptUrlWithConfig(options.scriptURL ?? '/sw.js', options.config);
   const wb = new Workbox(url, { scope: options.scope, type: options.type });
+  let registration: ServiceWorkerRegistration;
   try {
-    await withTimeout(
+    registration = await withTimeout(
       wb.register({ immediate: true }).then((reg) => {
         if (!reg) throw new Error('registration returned nothing');
+        return reg;
       }),
       timeoutMs,
       () => new TokenBrokerError('timeout', `Registering ${url} did not finish within ${timeoutMs} ms`),
@@ -148,8 +157,15 @@ export async function registerTokenBroker(options: RegisterOptions = {}): Promis
     throw new TokenBrokerError('registration_failed', `Could not register the worker ${url}: ${(err as Error).message}`);
   }
   if (!navigator.serviceWorker.controller) {
+    const controlled = new Promise<void>((resolve) =>
+      navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true }),
+    );
+    // After a hard reload the active worker exists but skips this page: ask it to
+    // claim the page rather than reloading it. A first install claims by itself.
+    const active = registration.active;
+    if (active) void messageSW(active, { type: MessageType.claim } satisfies BrokerRequest).catch(() => undefined);
     await withTimeout(
-      new Promise<void>((resolve) => navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true })),
+      controlled,
       timeoutMs,
       () =>
         new TokenBrokerError(
@@ -158,5 +174,5 @@ export async function registerTokenBroker(options: RegisterOptions = {}): Promis
         ),
     );
   }
-  return new TokenBroker(wb, timeoutMs);
+  return new TokenBroker(registration, timeoutMs);
 }

@@ -103,6 +103,10 @@ export class Broker {
         return this.status();
       case 'broker:refresh':
         return this.forceRefresh();
+      case 'broker:claim':
+        // clients.claim() resolves once every client in scope is controlled; the
+        // page then sees controllerchange without reloading.
+        return this.scope.clients.claim().then(() => this.status());
     }
   }
 

@@ -11,6 +11,8 @@ export const MessageType = {
   logout: 'broker:logout',
   status: 'broker:status',
   refresh: 'broker:refresh',
+  /** From a page the worker does not control (after a hard reload): take control of it. */
+  claim: 'broker:claim',
   /** Worker -> page broadcast of a session change. */
   session: 'broker:session',
 } as const;
@@ -58,8 +60,11 @@ export interface StatusRequest {
 export interface RefreshRequest {
   type: typeof MessageType.refresh;
 }
+export interface ClaimRequest {
+  type: typeof MessageType.claim;
+}
 
-export type BrokerRequest = LoginRequest | LogoutRequest | StatusRequest | RefreshRequest;
+export type BrokerRequest = LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest;
 
 export type BrokerReply =
   | { ok: true; session: Session }

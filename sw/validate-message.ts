@@ -13,7 +13,13 @@ export type ValidationResult =
   /** Not a broker message: another library's, left alone. */
   | { kind: 'foreign' };
 
-const REQUEST_TYPES = new Set<string>([MessageType.login, MessageType.logout, MessageType.status, MessageType.refresh]);
+const REQUEST_TYPES = new Set<string>([
+  MessageType.login,
+  MessageType.logout,
+  MessageType.status,
+  MessageType.refresh,
+  MessageType.claim,
+]);
 
 function bad(message: string): ValidationResult {
   return { kind: 'invalid', error: { code: 'bad_request', message } };

@@ -78,3 +78,50 @@ export async function captureIssuedTokens(context: BrowserContext): Promise<stri
   });
   return tokens;
 }
+
+/** What page script can read of the worker's IndexedDB record (the same origin shares IndexedDB). */
+export function readBrokerRecord(page: Page): Promise<unknown> {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('token-broker');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('records')) return resolve(null);
+          const get = db.transaction('records').objectStore('records').get('session');
+          get.onsuccess = () => resolve(get.result ?? null);
+          get.onerror = () => reject(get.error);
+        };
+      }),
+  );
+}
+
+/** Deletes the worker's persisted record from page script, as an app clearing site data would. */
+export function deleteBrokerRecord(page: Page): Promise<void> {
+  return page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('token-broker');
+        open.onsuccess = () => {
+          const tx = open.result.transaction('records', 'readwrite');
+          tx.objectStore('records').delete('session');
+          tx.oncomplete = () => resolve();
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+  );
+}
+
+/** Starts recording the session events a page receives; read them with `sessionEvents`. */
+export async function recordSessionEvents(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const events: string[] = [];
+    (window as unknown as { __sessionEvents: string[] }).__sessionEvents = events;
+    window.tokenBroker.onSessionChange((e) => events.push(e.reason));
+  });
+}
+
+export function sessionEvents(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __sessionEvents: string[] }).__sessionEvents);
+}

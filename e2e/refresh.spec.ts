@@ -1,0 +1,383 @@
+// Refresh in the real world: replayed requests, failures of the refresh
+// endpoint, skewed clocks, restarts, updates, hard reloads, sliding renewal.
+import type { Route } from '@playwright/test';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  apiFetch,
+  deleteBrokerRecord,
+  expect,
+  login,
+  openApp,
+  readBrokerRecord,
+  recordSessionEvents,
+  sessionEvents,
+  status,
+  stopWorkers,
+  test,
+} from './support/fixtures';
+
+const bearer = (headers: Record<string, string>) => headers['authorization'] ?? null;
+
+test.describe('reactive refresh', () => {
+  test('a 401 causes one refresh and a replay with the same method, headers and body', async ({ context, page, server }) => {
+    await openApp(page, server);
+    await login(page);
+    const attempts = new Map<string, { auth: string | null; body: string; type: string | null; method: string; custom: string | null }[]>();
+    await context.route('**/api/echo-raw', async (route: Route) => {
+      const req = route.request();
+      const headers = await req.allHeaders();
+      const id = headers['x-attempt-id']!;
+      const seen = attempts.get(id) ?? [];
+      seen.push({
+        auth: bearer(headers),
+        body: (req.postDataBuffer() ?? Buffer.alloc(0)).toString('base64'),
+        type: headers['content-type'] ?? null,
+        method: req.method(),
+        custom: headers['x-custom'] ?? null,
+      });
+      attempts.set(id, seen);
+      // The first attempt of each request is refused as if its token had been revoked.
+      if (seen.length === 1) await route.fulfill({ status: 401, json: { error: 'invalid_token' } });
+      else await route.continue();
+    });
+
+    const results = await page.evaluate(async () => {
+      const binary = new Uint8Array(256).map((_, i) => i);
+      const form = new FormData();
+      form.append('field', 'value');
+      form.append('file', new Blob([binary], { type: 'application/octet-stream' }), 'bytes.bin');
+      const bodies: [string, string, BodyInit, Record<string, string>][] = [
+        ['json', 'POST', JSON.stringify({ a: 1, b: [true, null] }), { 'content-type': 'application/json' }],
+        ['text', 'PUT', 'plain text ✓', { 'content-type': 'text/plain;charset=UTF-8' }],
+        ['form', 'POST', form, {}],
+        ['binary', 'POST', binary, { 'content-type': 'application/octet-stream' }],
+        ['stream', 'POST', new Blob([binary]).stream(), { 'content-type': 'application/octet-stream' }],
+      ];
+      const out: Record<string, { status: number; body: unknown }> = {};
+      for (const [id, method, body, headers] of bodies) {
+        const init = { method, body, headers: { ...headers, 'x-attempt-id': id, 'x-custom': 'kept' }, duplex: 'half' };
+        const res = await fetch('/api/echo-raw', init as RequestInit);
+        out[id] = { status: res.status, body: await res.json() };
+      }
+      return out;
+    });
+    // The PUT goes to a POST-only route: it proves the method survives (404 from the server, not 401).
+    expect(results['text']!.status).toBe(404);
+    for (const id of ['json', 'form', 'binary', 'stream']) {
+      expect(results[id]!.status, id).toBe(200);
+      expect(results[id]!.body, id).toMatchObject({ sub: 'alice' });
+    }
+    expect(server.stats.refresh).toBe(5);
+    for (const [id, [first, second, ...more]] of attempts) {
+      expect(more, id).toHaveLength(0);
+      expect(second, id).toBeDefined();
+      expect(second!.body, id).toBe(first!.body);
+      expect(second!.type, id).toBe(first!.type);
+      expect(second!.method, id).toBe(first!.method);
+      expect(second!.custom, id).toBe('kept');
+      expect(second!.auth, id).not.toBe(first!.auth);
+      expect(first!.body.length, id).toBeGreaterThan(0);
+    }
+    expect(attempts.get('form')![0]!.type).toMatch(/^multipart\/form-data; boundary=/);
+  });
+
+  test('a second 401 goes to the page: no refresh loop', async ({ context, page, server }) => {
+    await openApp(page, server);
+    await login(page);
+    let calls = 0;
+    await context.route('**/api/me', (route) => {
+      calls++;
+      return route.fulfill({ status: 401, json: { error: 'invalid_token' } });
+    });
+    expect((await apiFetch(page, '/api/me')).status).toBe(401);
+    expect(calls).toBe(2);
+    expect(server.stats.refresh).toBe(1);
+    expect((await status(page)).authenticated).toBe(true);
+  });
+
+  test('a 401 for a token that was replaced meanwhile is retried with the new token, without a refresh', async ({
+    context,
+    page,
+    server,
+  }) => {
+    await openApp(page, server);
+    await login(page);
+    const tokens: (string | null)[] = [];
+    let arrived!: () => void;
+    const firstArrived = new Promise<void>((r) => (arrived = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    await context.route('**/api/me', async (route) => {
+      tokens.push(bearer(await route.request().allHeaders()));
+      if (tokens.length > 1) return route.continue();
+      arrived();
+      await released;
+      return route.fulfill({ status: 401, json: { error: 'invalid_token' } });
+    });
+    const pending = apiFetch(page, '/api/me');
+    await firstArrived;
+    await page.evaluate(() => window.tokenBroker.refresh());
+    release();
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(server.stats.refresh).toBe(1);
+    expect(tokens).toHaveLength(2);
+    expect(tokens[1]).not.toBe(tokens[0]);
+  });
+});
+
+test.describe('serialized refresh', () => {
+  test.use({ serverOptions: { accessTokenTtl: 4 } });
+
+  test('two worker registrations sharing the origin refresh once, not twice', async ({ context, page, server }) => {
+    await openApp(page, server, '?refreshBeforeExpiry=1');
+    await login(page);
+    // Opening the demo tried a silent restore without a cookie; count from here.
+    const rejectedBefore = server.stats.refreshRejected;
+    // A second, concurrently running worker with its own scope, as during an update.
+    const other = await context.newPage();
+    await other.route('**/second/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>second</title>' }));
+    await other.goto(`${server.url}/second/`);
+    await other.evaluate(async () => {
+      const controlled = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+      await navigator.serviceWorker.register('/sw.js?refreshBeforeExpiry=1&persist=indexeddb', { scope: '/second/' });
+      await controlled;
+    });
+    expect(await other.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toContain('persist=indexeddb');
+    expect((await apiFetch(other, '/api/me')).status).toBe(200);
+    expect(server.stats.refresh).toBe(0);
+
+    await page.waitForTimeout(4_200);
+    const burst = (n: number) => Promise.all(Array.from({ length: n }, () => fetch('/api/me').then((r) => r.status)));
+    const [a, b] = await Promise.all([page.evaluate(burst, 40), other.evaluate(burst, 40)]);
+    expect([...a, ...b].every((s) => s === 200)).toBe(true);
+    expect(server.stats.refresh).toBe(1);
+    expect(server.stats.refreshRejected).toBe(rejectedBefore);
+  });
+
+  test('a worker stopped in the middle of a refresh loses nothing: the next one carries on', async ({ context, page, server }) => {
+    await openApp(page, server, '?refreshBeforeExpiry=1');
+    await login(page);
+    const rejectedBefore = server.stats.refreshRejected;
+    let intercepted = 0;
+    await context.route('**/auth/refresh', async (route) => {
+      if (++intercepted > 1) return route.continue();
+      // The server rotates the token, but the worker is stopped before the response (and its cookie) arrives.
+      await route.fetch();
+      await stopWorkers(context, page);
+      await route.abort('connectionreset');
+    });
+    await page.waitForTimeout(3_200);
+    await apiFetch(page, '/api/me').catch(() => null);
+    const res = await apiFetch(page, '/api/me');
+    expect(res.status).toBe(200);
+    expect(server.stats.refreshRejected).toBe(rejectedBefore);
+    expect((await status(page)).authenticated).toBe(true);
+  });
+});
+
+for (const offsetHours of [3, -3]) {
+  test.describe(`with the server clock ${offsetHours > 0 ? 'ahead' : 'behind'} by ${Math.abs(offsetHours)} hours`, () => {
+    test.use({ serverOptions: { accessTokenTtl: 4, clockOffsetSeconds: offsetHours * 3600 } });
+
+    test('tokens work, with no needless refresh and exactly one when they expire', async ({ page, server }) => {
+      await openApp(page, server, '?refreshBeforeExpiry=1');
+      const session = await login(page);
+      expect(Math.abs(session.expiresAt! - (Date.now() + 4_000))).toBeLessThan(1_500);
+      for (let i = 0; i < 3; i++) expect((await apiFetch(page, '/api/me')).status).toBe(200);
+      expect(server.stats.refresh).toBe(0);
+      await page.waitForTimeout(3_200);
+      for (let i = 0; i < 3; i++) expect((await apiFetch(page, '/api/me')).status).toBe(200);
+      expect(server.stats.refresh).toBe(1);
+      expect(server.stats.apiUnauthorized).toBe(0);
+    });
+  });
+}
+
+test.describe('when the refresh endpoint fails', () => {
+  test.use({ serverOptions: { accessTokenTtl: 2 } });
+
+  type Page = Parameters<typeof openApp>[0];
+  async function expiredSession(page: Page, server: Parameters<typeof openApp>[1], other?: Page) {
+    await openApp(page, server, '?refreshBeforeExpiry=1');
+    await login(page);
+    if (other) await openApp(other, server, '?refreshBeforeExpiry=1');
+    await page.waitForTimeout(2_200);
+  }
+
+  test('a network error keeps the session; the API call fails as a network error; it recovers', async ({ context, page, server }) => {
+    await expiredSession(page, server);
+    await context.route('**/auth/refresh', (route) => route.abort('internetdisconnected'));
+    const failure = await page.evaluate(() => fetch('/api/me').then((r) => `status ${r.status}`, (e: Error) => e.name));
+    expect(failure).toBe('TypeError');
+    expect((await status(page)).authenticated).toBe(true);
+    await context.unroute('**/auth/refresh');
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    expect(server.stats.refresh).toBe(1);
+  });
+
+  for (const [code, retryAfter] of [
+    [503, '0'],
+    [429, '1'],
+  ] as const) {
+    test(`${code} is retried with backoff, honouring Retry-After, then the page gets a 503 from the worker`, async ({
+      context,
+      page,
+      server,
+    }) => {
+      await expiredSession(page, server);
+      const times: number[] = [];
+      await context.route('**/auth/refresh', (route) => {
+        times.push(Date.now());
+        return route.fulfill({ status: code, headers: { 'retry-after': retryAfter }, json: { error: 'busy' } });
+      });
+      const res = await apiFetch(page, '/api/me');
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ error: { code: 'unavailable' } });
+      expect(times).toHaveLength(3);
+      if (retryAfter === '1') expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(950);
+      await context.unroute('**/auth/refresh');
+      expect((await status(page)).authenticated).toBe(true);
+      expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    });
+  }
+
+  for (const code of [400, 401, 403]) {
+    test(`${code} ends the session in every tab and the request goes on without a token`, async ({ context, page, server }) => {
+      const other = await context.newPage();
+      await expiredSession(page, server, other);
+      await recordSessionEvents(other);
+      await context.route('**/auth/refresh', (route) => route.fulfill({ status: code, json: { error: 'invalid_grant' } }));
+      const res = await apiFetch(page, '/api/me');
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ error: 'invalid_token' });
+      await expect.poll(() => sessionEvents(other)).toEqual(['expired']);
+      expect((await status(other)).authenticated).toBe(false);
+      expect(await readBrokerRecord(page)).toEqual({ token: null, signedOut: true });
+    });
+  }
+});
+
+test.describe('session restore', () => {
+  test('persist memory: after a stop, status restores the session with one silent refresh', async ({ context, page, server }) => {
+    await openApp(page, server, '?persist=memory');
+    await login(page);
+    // Nothing page-readable holds the token in this mode.
+    expect(await readBrokerRecord(page)).toEqual({ token: null, signedOut: false });
+    await stopWorkers(context, page);
+    expect(await status(page)).toMatchObject({ authenticated: true, claims: { sub: 'alice' } });
+    expect(server.stats.refresh).toBe(1);
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    expect(server.stats.refresh).toBe(1);
+  });
+
+  test('persist memory without a cookie: status reports signed out, without an error', async ({ context, page, server }) => {
+    await openApp(page, server, '?persist=memory');
+    await login(page);
+    await context.clearCookies();
+    await stopWorkers(context, page);
+    const rejectedBefore = server.stats.refreshRejected;
+    expect(await status(page)).toMatchObject({ authenticated: false });
+    expect(server.stats.refreshRejected).toBe(rejectedBefore + 1);
+  });
+
+  test('persist indexeddb: a stop costs no refresh; a cleared store costs exactly one', async ({ context, page, server }) => {
+    await openApp(page, server);
+    await login(page);
+    await stopWorkers(context, page);
+    expect((await status(page)).authenticated).toBe(true);
+    expect(server.stats.refresh).toBe(0);
+    await stopWorkers(context, page);
+    await deleteBrokerRecord(page);
+    expect((await status(page)).authenticated).toBe(true);
+    expect(server.stats.refresh).toBe(1);
+  });
+});
+
+test.describe('updates', () => {
+  // Each test deploys into its own copy of the built site.
+  const site = mkdtempSync(join(tmpdir(), 'broker-site-'));
+  cpSync('public', site, { recursive: true });
+  test.use({ serverOptions: { publicDir: site } });
+
+  for (const persist of ['indexeddb', 'memory'] as const) {
+    test(`a new worker version keeps the session (persist ${persist})`, async ({ page, server }) => {
+      cpSync('public/sw.js', join(site, 'sw.js'));
+      await openApp(page, server, `?persist=${persist}`);
+      await login(page);
+      const before = await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL);
+      // The next deployment: same URL, different bytes.
+      writeFileSync(join(site, 'sw.js'), `${readFileSync('public/sw.js', 'utf8')}\n// build 2\n`);
+      await page.evaluate(async () => {
+        const changed = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+        await (await navigator.serviceWorker.getRegistration())!.update();
+        await changed;
+      });
+      expect(await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL)).toBe(before);
+      expect((await apiFetch(page, '/api/me')).status).toBe(200);
+      expect((await status(page)).authenticated).toBe(true);
+      expect(server.stats.refresh).toBe(persist === 'memory' ? 1 : 0);
+    });
+  }
+});
+
+test.describe('hard reloads', () => {
+  test('after a hard reload the client regains control without reloading the page', async ({ context, page, server }) => {
+    await page.addInitScript(() => {
+      const n = Number(sessionStorage.getItem('loads') ?? 0) + 1;
+      sessionStorage.setItem('loads', String(n));
+    });
+    await openApp(page, server);
+    await login(page);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Page.reload', { ignoreCache: true });
+    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+    expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.getItem('loads'))).toBe('2');
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    expect(server.stats.refresh).toBe(0);
+  });
+
+  test('a page outside the worker scope gets a clear not_controlled error, not a silent uncontrolled fetch', async ({
+    context,
+    page,
+    server,
+  }) => {
+    await context.route('**/outside/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>outside</title>' }));
+    await context.route('**/client.js', (route) => route.fulfill({ path: 'dist/client/index.js', contentType: 'text/javascript' }));
+    await page.goto(`${server.url}/outside/`);
+    const error = await page.evaluate(async () => {
+      const client = (await import('/client.js' as string)) as typeof import('../client/index');
+      return client.registerTokenBroker({ scope: '/inside/', timeoutMs: 1_500 }).then(
+        () => null,
+        (e: { code: string; message: string }) => ({ code: e.code, message: e.message }),
+      );
+    });
+    expect(error?.code).toBe('not_controlled');
+    expect(error?.message).toContain('scope');
+  });
+
+});
+
+test.describe('sliding renewal', () => {
+  test.use({ serverOptions: { accessTokenTtl: 6, renewHeader: 'x-renewed-token' } });
+
+  test('a renewed token in a response header is taken, stripped, and used from then on', async ({ page, server }) => {
+    await openApp(page, server, '?renewHeader=x-renewed-token&refreshBeforeExpiry=1');
+    await login(page);
+    const first = (await apiFetch(page, '/api/me')).body as { iat: number };
+    await page.waitForTimeout(3_300);
+    const renewed = await apiFetch(page, '/api/me');
+    expect(renewed.status).toBe(200);
+    expect(Object.keys(renewed.headers)).not.toContain('x-renewed-token');
+    const next = (await apiFetch(page, '/api/me')).body as { iat: number };
+    expect(next.iat).toBeGreaterThan(first.iat);
+    // Past the first token's expiry, still no refresh and no 401.
+    await page.waitForTimeout(3_000);
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    expect(server.stats.refresh).toBe(0);
+    expect(server.stats.apiUnauthorized).toBe(0);
+  });
+});
