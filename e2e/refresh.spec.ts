@@ -1,6 +1,7 @@
 // Refresh in the real world: replayed requests, failures of the refresh
 // endpoint, skewed clocks, restarts, updates, hard reloads, sliding renewal.
 import type { Route } from '@playwright/test';
+import type * as ClientModuleNs from '../client/index';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ import {
   stopWorkers,
   test,
 } from './support/fixtures';
+
+type ClientModule = typeof ClientModuleNs;
 
 const bearer = (headers: Record<string, string>) => headers['authorization'] ?? null;
 
@@ -349,7 +352,7 @@ test.describe('hard reloads', () => {
     await context.route('**/client.js', (route) => route.fulfill({ path: 'dist/client/index.js', contentType: 'text/javascript' }));
     await page.goto(`${server.url}/outside/`);
     const error = await page.evaluate(async () => {
-      const client = (await import('/client.js' as string)) as typeof import('../client/index');
+      const client = (await import('/client.js' as string)) as ClientModule;
       return client.registerTokenBroker({ scope: '/inside/', timeoutMs: 1_500 }).then(
         () => null,
         (e: { code: string; message: string }) => ({ code: e.code, message: e.message }),
