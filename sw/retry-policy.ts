@@ -1,5 +1,5 @@
 // Bounded retries for a refresh endpoint that answers 5xx or 429: exponential
-// backoff with full jitter, honouring Retry-After within a ceiling.
+// backoff with equal jitter (half fixed, half random), honouring Retry-After within a ceiling.
 
 export interface RetryPolicy {
   /** Total attempts including the first. */
