@@ -118,3 +118,38 @@ test('the demo is served with a strict CSP and the worker script is revalidated'
   expect(missing.statusCode).toBe(404);
   expect(missing.json()).toMatchObject({ error: 'not_found' });
 });
+
+test('cookie attributes: __Secure- and Secure by default; a plain name without Secure when COOKIE_SECURE=false', async () => {
+  const plain = await buildServer({ ...server.settings, cookieSecure: false });
+  try {
+    const res = await plain.app.inject({ method: 'POST', url: '/auth/login', headers: SAME_ORIGIN, payload: { username: 'alice', password: 'wonderland' } });
+    const cookie = res.cookies.find((c) => c.name === 'broker_rt');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/auth' });
+    expect(cookie?.secure).toBeFalsy();
+  } finally {
+    await plain.app.close();
+  }
+  expect(refreshCookie(await login())?.secure).toBe(true);
+});
+
+test('malformed input is a 4xx JSON error, never a 500', async () => {
+  const cases = [
+    { method: 'POST', url: '/auth/login', headers: { ...SAME_ORIGIN, 'content-type': 'application/json' }, payload: 'x'.repeat(200_000) },
+    { method: 'POST', url: '/auth/login', headers: { ...SAME_ORIGIN, 'content-type': 'text/plain' }, payload: 'alice' },
+    { method: 'POST', url: '/auth/login', headers: SAME_ORIGIN, payload: { username: 'alice', password: 'x', admin: true } },
+    { method: 'POST', url: '/auth/login', headers: SAME_ORIGIN, payload: { username: ['alice'], password: 'wonderland' } },
+    { method: 'POST', url: '/auth/login', headers: { ...SAME_ORIGIN, 'content-type': 'application/json' }, payload: 'null' },
+    { method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Secure-broker_rt': '%%%' } },
+    { method: 'POST', url: '/auth/refresh', headers: { ...SAME_ORIGIN, cookie: '__Secure-broker_rt=' + 'a'.repeat(5000) } },
+    { method: 'GET', url: '/api/me', headers: { authorization: 'Bearer ' + 'a'.repeat(10_000) } },
+    { method: 'GET', url: '/api/me', headers: { authorization: 'Bearer a.b.c' } },
+    { method: 'GET', url: '/api/redirect?to=javascript:alert(1)' },
+    { method: 'GET', url: '/%E0%A4%A' },
+  ] as const;
+  for (const c of cases) {
+    const res = await server.app.inject(c as Parameters<typeof server.app.inject>[0] & object);
+    expect(res.statusCode, `${c.method} ${c.url}`).toBeGreaterThanOrEqual(400);
+    expect(res.statusCode, `${c.method} ${c.url}`).toBeLessThan(500);
+    expect(typeof res.json().error, `${c.method} ${c.url}`).toBe('string');
+  }
+});

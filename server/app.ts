@@ -27,10 +27,7 @@ export interface BrokerServer {
   accessTokens: AccessTokens;
 }
 
-// The demo has no inline script or style, so the policy can be strict.
 const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cross-origin-opener-policy': 'same-origin',
@@ -42,6 +39,8 @@ export async function buildServer(settings: Settings): Promise<BrokerServer> {
     logger: settings.logLevel === 'silent' ? false : { level: settings.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
     bodyLimit: 64 * 1024,
     trustProxy: false,
+    // Credentials are taken as sent: no ['alice'] -> 'alice' coercion, no silent dropping of unknown fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
   const stats = newStats();
   const keys = await KeyRing.create(settings.accessTokenTtl);
@@ -56,6 +55,7 @@ export async function buildServer(settings: Settings): Promise<BrokerServer> {
 
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
+    if (settings.contentSecurityPolicy) reply.header('content-security-policy', settings.contentSecurityPolicy);
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;

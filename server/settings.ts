@@ -25,7 +25,14 @@ export interface Settings {
   authRateLimit: number;
   /** Pino log level, or 'silent'. */
   logLevel: string;
+  /** Sent on every response, the worker script included; empty sends none. */
+  contentSecurityPolicy: string;
 }
+
+/** The demo has no inline script or style, so the policy can be strict; on the
+ * worker script, connect-src 'self' keeps the worker's own requests on this origin. */
+export const STRICT_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 export const DEFAULT_SETTINGS: Settings = {
   port: 8080,
@@ -41,6 +48,7 @@ export const DEFAULT_SETTINGS: Settings = {
   publicDir: 'public',
   authRateLimit: 600,
   logLevel: 'info',
+  contentSecurityPolicy: STRICT_CSP,
 };
 
 export class SettingsError extends Error {
@@ -83,5 +91,6 @@ export function parseSettings(env: Env = process.env): Settings {
     publicDir: env.PUBLIC_DIR || d.publicDir,
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', d.authRateLimit, 1),
     logLevel: env.LOG_LEVEL || d.logLevel,
+    contentSecurityPolicy: env.CONTENT_SECURITY_POLICY ?? d.contentSecurityPolicy,
   };
 }

@@ -46,7 +46,7 @@ export class Broker {
     this.coordinator = new RefreshCoordinator<TokenRecord>({
       withLock: (fn) => this.withLock(fn),
       readStored: () => this.store.readShared(),
-      isFresh: (t) => !needsRefresh(t.expiresAt, Date.now(), config.refreshBeforeExpiry),
+      isFresh: (t) => !needsRefresh(t.refreshAt, Date.now()),
       sameToken: (a, b) => a.accessToken === b.accessToken,
       attempt: () => this.attemptRefresh(),
       commit: (o) => this.commitRefresh(o),
@@ -60,14 +60,14 @@ export class Broker {
   /** The in-memory token when it needs no refresh: the synchronous hot path. */
   freshToken(): TokenRecord | null {
     const t = this.store.current;
-    return t && !needsRefresh(t.expiresAt, Date.now(), this.config.refreshBeforeExpiry) ? t : null;
+    return t && !needsRefresh(t.refreshAt, Date.now()) ? t : null;
   }
 
   /** A token for an API request, refreshing once first when it is missing or about to expire. */
   async tokenForRequest(): Promise<TokenDecision> {
     await this.store.ready();
     const current = this.store.current;
-    if (current && !needsRefresh(current.expiresAt, Date.now(), this.config.refreshBeforeExpiry)) {
+    if (current && !needsRefresh(current.refreshAt, Date.now())) {
       return { kind: 'token', token: current };
     }
     if (!current && this.store.signedOut) return { kind: 'none' };
@@ -88,7 +88,7 @@ export class Broker {
 
   /** Takes a token that an API response carried in the renewal header. */
   async adoptRenewed(raw: string): Promise<void> {
-    const record = recordFromToken(raw, null, Date.now(), this.config.exposeClaims);
+    const record = recordFromToken(raw, null, Date.now(), this.config);
     await this.store.save(record);
     void this.broadcast('refresh');
   }

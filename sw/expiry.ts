@@ -15,9 +15,19 @@ export function lifetimeFromClaims(claims: { iat?: unknown; exp?: unknown }): nu
   return exp - iat;
 }
 
+/**
+ * Local epoch ms from which requests wait for a refresh first: `marginSeconds`
+ * before expiry, but never earlier than half-way through the token's life, so a
+ * margin as long as the lifetime does not refresh on every request.
+ */
+export function refreshAtFrom(receivedAt: number, lifetimeSeconds: number | null, marginSeconds: number): number | null {
+  if (lifetimeSeconds === null || !Number.isFinite(lifetimeSeconds) || lifetimeSeconds < 0) return null;
+  return receivedAt + Math.max(lifetimeSeconds - marginSeconds, lifetimeSeconds / 2) * 1000;
+}
+
 /** True when a request at `now` should wait for a refresh first. Unknown expiry never does. */
-export function needsRefresh(expiresAt: number | null, now: number, marginSeconds: number): boolean {
-  return expiresAt !== null && now >= expiresAt - marginSeconds * 1000;
+export function needsRefresh(refreshAt: number | null, now: number): boolean {
+  return refreshAt !== null && now >= refreshAt;
 }
 
 /** True once the token can no longer be used at all. */

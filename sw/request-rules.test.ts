@@ -32,5 +32,10 @@ test('token endpoints are reserved whatever the mode', () => {
     expect(kind(`${ORIGIN}/auth/login?x=1`, mode)).toBe('endpoint');
     expect(kind(`${ORIGIN}/x/../auth/logout`, mode)).toBe('endpoint');
   }
+  // Spellings a server may route to the same handler.
+  for (const path of ['/auth/%72efresh', '/auth//refresh', '/auth/refresh/', '/AUTH/Refresh', '//auth/login']) {
+    expect(kind(`${ORIGIN}${path}`), path).toBe('endpoint');
+  }
+  expect(kind(`${ORIGIN}/auth/refresher`)).toBe('pass');
   expect(kind('http://127.0.0.1:9999/auth/refresh')).toBe('pass');
 });

@@ -21,12 +21,29 @@ export function classifyRequest(url: string, mode: RequestMode, origin: string, 
   }
   if (parsed.origin !== origin) return 'pass';
   const path = parsed.pathname;
+  const reserved = endpointForm(path);
   const { login, refresh, logout } = config.endpoints;
-  if (path === login || path === refresh || path === logout) return 'endpoint';
+  if ([login, refresh, logout].some((e) => endpointForm(e) === reserved)) return 'endpoint';
   // Navigations and no-cors requests (img, script, form posts) never get the token:
   // their responses are not the API's to hand out, and a token would ride along on
   // requests the page author did not write.
   if (mode === 'navigate' || mode === 'no-cors') return 'pass';
   for (const prefix of config.apiPrefixes) if (pathMatchesPrefix(path, prefix)) return 'api';
   return 'pass';
+}
+
+/**
+ * The form in which paths are compared with the token endpoints: decoded,
+ * slashes collapsed, no trailing slash, lower case. Servers differ in which of
+ * these spellings they route to the same handler, so every one of them is
+ * refused; erring this way only ever refuses more.
+ */
+function endpointForm(path: string): string {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // Malformed escapes: compare as written.
+  }
+  return decoded.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1').toLowerCase();
 }

@@ -3,12 +3,14 @@
 
 import { decodeJwt } from 'jose';
 import type { ResolvedConfig } from './config';
-import { expiresAtFrom, lifetimeFromClaims } from './expiry';
+import { expiresAtFrom, lifetimeFromClaims, refreshAtFrom } from './expiry';
 
 export interface TokenRecord {
   accessToken: string;
   /** Local epoch ms; null when neither expires_in nor the JWT tells. */
   expiresAt: number | null;
+  /** Local epoch ms from which a request first waits for a refresh; null when expiry is unknown. */
+  refreshAt: number | null;
   /** Only the claims the page may see (`exposeClaims`). */
   claims: Record<string, unknown>;
 }
@@ -34,11 +36,16 @@ export function recordFromToken(
   accessToken: string,
   expiresIn: number | null,
   receivedAt: number,
-  exposeClaims: readonly string[],
+  config: Pick<ResolvedConfig, 'exposeClaims' | 'refreshBeforeExpiry'>,
 ): TokenRecord {
   const claims = decodeClaims(accessToken);
   const lifetime = expiresIn ?? (claims ? lifetimeFromClaims(claims) : null);
-  return { accessToken, expiresAt: expiresAtFrom(receivedAt, lifetime), claims: pick(claims, exposeClaims) };
+  return {
+    accessToken,
+    expiresAt: expiresAtFrom(receivedAt, lifetime),
+    refreshAt: refreshAtFrom(receivedAt, lifetime, config.refreshBeforeExpiry),
+    claims: pick(claims, config.exposeClaims),
+  };
 }
 
 /** Parses a login/refresh response body; null when it carries no usable token. */
@@ -49,5 +56,5 @@ export function parseTokenResponse(body: unknown, config: ResolvedConfig, receiv
   if (!name) return null;
   const raw = fields[config.fields.expiresIn];
   const expiresIn = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : null;
-  return recordFromToken(fields[name] as string, expiresIn !== null && Number.isFinite(expiresIn) ? expiresIn : null, receivedAt, config.exposeClaims);
+  return recordFromToken(fields[name] as string, expiresIn !== null && Number.isFinite(expiresIn) ? expiresIn : null, receivedAt, config);
 }
