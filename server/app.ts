@@ -5,6 +5,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { resolve } from 'node:path';
 import { AccessTokens } from './access-tokens';
+import { closeConnectionsWhenClosing } from './drain';
 import { codeForStatus, sendError } from './errors';
 import { KeyRing } from './keys';
 import { demoUserDirectory } from './passwords';
@@ -73,6 +74,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
   });
+  closeConnectionsWhenClosing(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error(error);
