@@ -5,6 +5,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { resolve } from 'node:path';
 import { AccessTokens } from './access-tokens';
+import { closeConnectionsWhenClosing } from './drain';
 import { codeForStatus, sendError } from './errors';
 import { KeyRing } from './keys';
 import { demoUserDirectory } from './passwords';
@@ -12,10 +13,11 @@ import { RefreshTokens } from './refresh-tokens';
 import { apiRoutes } from './routes/api';
 import { authRoutes } from './routes/auth';
 import { probeRoutes } from './routes/probes';
-import { DEFAULT_SETTINGS, type Settings } from './settings';
+import { checkSettings, DEFAULT_SETTINGS, type Settings } from './settings';
 import { newStats, type Stats } from './stats';
-import { openSqliteStore } from './store/sqlite';
+import { openStore } from './store/open-store';
 import type { RefreshStore } from './store/types';
+import { startSweeper } from './sweeper';
 
 export interface BrokerServer {
   app: FastifyInstance;
@@ -34,29 +36,45 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
-export async function buildServer(settings: Settings): Promise<BrokerServer> {
+/** What tests may put in place of the real thing. */
+export interface ServerParts {
+  /** Used instead of opening the store the settings name; closed with the server all the same. */
+  store?: RefreshStore;
+  /** Where the logs go instead of stdout. */
+  logStream?: { write(line: string): void };
+}
+
+export async function buildServer(settings: Settings, parts: ServerParts = {}): Promise<BrokerServer> {
+  checkSettings(settings);
+  const redact = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
   const app = Fastify({
-    logger: settings.logLevel === 'silent' ? false : { level: settings.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: settings.logLevel === 'silent' ? false : { level: settings.logLevel, redact, ...(parts.logStream && { stream: parts.logStream }) },
     bodyLimit: 64 * 1024,
     trustProxy: false,
     // Credentials are taken as sent: no ['alice'] -> 'alice' coercion, no silent dropping of unknown fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
   const stats = newStats();
-  const keys = await KeyRing.create(settings.accessTokenTtl);
+  const keys = await KeyRing.create(settings.accessTokenTtl, settings.signingKey);
   const accessTokens = new AccessTokens(keys, settings.accessTokenTtl, settings.clockOffsetSeconds);
-  const store = openSqliteStore(settings.databasePath);
-  const refreshTokens = new RefreshTokens(store, {
-    idleMs: settings.refreshTokenTtl * 1000,
-    absoluteMs: settings.refreshAbsoluteTtl * 1000,
-    graceMs: settings.rotationGraceSeconds * 1000,
-  });
+  const opened = parts.store ? { store: parts.store } : await openStore(settings, (err) => app.log.warn({ err }, 'refresh store connection'));
+  const { store } = opened;
+  const refreshTokens = new RefreshTokens(
+    store,
+    {
+      idleMs: settings.refreshTokenTtl * 1000,
+      absoluteMs: settings.refreshAbsoluteTtl * 1000,
+      graceMs: settings.rotationGraceSeconds * 1000,
+    },
+    settings.refreshSecret ? Buffer.from(settings.refreshSecret, 'base64url') : undefined,
+  );
   const users = await demoUserDirectory();
 
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
     if (settings.contentSecurityPolicy) reply.header('content-security-policy', settings.contentSecurityPolicy);
   });
+  closeConnectionsWhenClosing(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error(error);
@@ -67,6 +85,8 @@ export async function buildServer(settings: Settings): Promise<BrokerServer> {
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, {
     global: false,
+    // Several instances share one count when they share a Redis.
+    ...(opened.redis && { redis: opened.redis, nameSpace: `${settings.redisPrefix}rate-limit:` }),
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `Too many requests; retry in ${ctx.after}` }),
   });
 
@@ -84,7 +104,15 @@ export async function buildServer(settings: Settings): Promise<BrokerServer> {
     },
   });
 
-  app.addHook('onClose', async () => store.close());
+  const stopSweeping =
+    settings.sweepIntervalSeconds > 0
+      ? startSweeper(store, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of refresh families failed'))
+      : () => {};
+  // Fastify runs this after the server has stopped and answered the requests in flight.
+  app.addHook('onClose', async () => {
+    stopSweeping();
+    await store.close();
+  });
   return { app, settings, stats, keys, store, refreshTokens, accessTokens };
 }
 
@@ -95,9 +123,9 @@ export interface StartedServer extends BrokerServer {
 }
 
 /** Starts a server; without overrides it is a test server: in-memory store, free loopback port, silent. */
-export async function startServer(overrides: Partial<Settings> = {}): Promise<StartedServer> {
+export async function startServer(overrides: Partial<Settings> = {}, parts: ServerParts = {}): Promise<StartedServer> {
   const settings: Settings = { ...DEFAULT_SETTINGS, port: 0, host: '127.0.0.1', databasePath: ':memory:', logLevel: 'silent', ...overrides };
-  const server = await buildServer(settings);
+  const server = await buildServer(settings, parts);
   await server.app.listen({ port: settings.port, host: settings.host });
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;

@@ -2,15 +2,15 @@
 import { startServer } from './app';
 import { parseSettings, SettingsError } from './settings';
 
-let settings;
+let server;
 try {
-  settings = parseSettings();
+  server = await startServer(parseSettings());
 } catch (err) {
+  // A wrong setting (some, like SIGNING_KEY, show only when used) is the operator's to fix: say which.
   if (!(err instanceof SettingsError)) throw err;
   console.error(`Invalid setting ${err.message}`);
   process.exit(2);
 }
-const server = await startServer(settings);
 console.log(`token broker demo on ${server.url}  (sign in as alice / wonderland)`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,7 +1,8 @@
 // Signing keys for access tokens: ES256 with a kid, a JWKS of every key whose
 // tokens may still be alive, and rotation that keeps the previous public key
 // published until the last token it signed has expired.
-import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import { SettingsError } from './settings';
 
 export const ALGORITHM = 'ES256';
 
@@ -13,11 +14,33 @@ interface SigningKey {
   retiredAt: number | null;
 }
 
-async function createKey(): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { extractable: true });
-  const publicJwk = await exportJWK(publicKey);
+async function signingKey(privateKey: CryptoKey, publicJwk: JWK): Promise<SigningKey> {
+  // The thumbprint as kid: instances loading the same key agree on it without coordination.
   const kid = await calculateJwkThumbprint(publicJwk);
   return { kid, privateKey, publicJwk: { ...publicJwk, kid, alg: ALGORITHM, use: 'sig' }, retiredAt: null };
+}
+
+async function createKey(): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { extractable: true });
+  return signingKey(privateKey, await exportJWK(publicKey));
+}
+
+/** A private P-256 JWK given as JSON (the SIGNING_KEY setting). */
+async function importKey(json: string): Promise<SigningKey> {
+  let jwk: JWK;
+  try {
+    jwk = JSON.parse(json) as JWK;
+  } catch {
+    throw new SettingsError('SIGNING_KEY', 'expected a private JWK as JSON');
+  }
+  if (jwk === null || typeof jwk !== 'object' || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') {
+    throw new SettingsError('SIGNING_KEY', 'expected a private EC P-256 JWK (kty EC, crv P-256, with d)');
+  }
+  const { kty, crv, x, y } = jwk;
+  const privateKey = await importJWK(jwk, ALGORITHM).catch((err: Error) => {
+    throw new SettingsError('SIGNING_KEY', err.message);
+  });
+  return signingKey(privateKey as CryptoKey, { kty, crv, x, y });
 }
 
 export class KeyRing {
@@ -28,15 +51,21 @@ export class KeyRing {
     this.keys = [first];
   }
 
-  static async create(tokenLifetimeSeconds: number): Promise<KeyRing> {
-    return new KeyRing(await createKey(), tokenLifetimeSeconds * 1000);
+  /** A ring that starts with `privateJwk` (JSON) when given, so that several instances sign alike; else with a fresh key. */
+  static async create(tokenLifetimeSeconds: number, privateJwk = ''): Promise<KeyRing> {
+    return new KeyRing(privateJwk ? await importKey(privateJwk) : await createKey(), tokenLifetimeSeconds * 1000);
   }
 
   get current(): { kid: string; privateKey: CryptoKey } {
     return this.keys[0]!;
   }
 
-  /** Starts signing with a new key; the old one stays in the JWKS until its tokens have expired. */
+  /**
+   * Starts signing with a new key; the old one stays in the JWKS until its tokens
+   * have expired. In-process only: instances sharing SIGNING_KEY rotate by
+   * being redeployed with a new one (tokens of the old key then get a 401,
+   * which the worker answers with one refresh).
+   */
   async rotate(now = Date.now()): Promise<string> {
     const next = await createKey();
     this.keys[0]!.retiredAt = now;

@@ -13,8 +13,23 @@ export interface Settings {
   rotationGraceSeconds: number;
   /** Added to the server's clock when stamping iat/exp, to simulate a wrong server clock. Seconds. */
   clockOffsetSeconds: number;
+  /** Where refresh families live: one SQLite file, or a Redis shared by several instances. */
+  store: 'sqlite' | 'redis';
   /** SQLite file, or ':memory:'. */
   databasePath: string;
+  /** Redis connection URL (STORE=redis). */
+  redisUrl: string;
+  /** Prefix of every Redis key, so several deployments (or tests) can share one Redis. */
+  redisPrefix: string;
+  /**
+   * base64url secret (32+ bytes) that derives a refresh token's successor.
+   * Empty: random per process, which is only right for a single instance.
+   */
+  refreshSecret: string;
+  /** Private ES256 JWK (JSON) that signs access tokens. Empty: a key generated per process. */
+  signingKey: string;
+  /** Seconds between sweeps of expired and revoked families; 0 turns sweeping off. */
+  sweepIntervalSeconds: number;
   /** Mark the refresh cookie Secure (required by the __Secure- prefix). Chromium accepts it on http://localhost. */
   cookieSecure: boolean;
   /** Response header for sliding renewal of access tokens; empty disables it. */
@@ -23,6 +38,8 @@ export interface Settings {
   publicDir: string;
   /** Requests per minute per IP on login and refresh. */
   authRateLimit: number;
+  /** Login attempts per minute per username, whatever the IP. */
+  loginAccountRateLimit: number;
   /** Pino log level, or 'silent'. */
   logLevel: string;
   /** Sent on every response, the worker script included; empty sends none. */
@@ -42,11 +59,18 @@ export const DEFAULT_SETTINGS: Settings = {
   refreshAbsoluteTtl: 30 * 24 * 3600,
   rotationGraceSeconds: 10,
   clockOffsetSeconds: 0,
+  store: 'sqlite',
   databasePath: 'data/broker.sqlite',
+  redisUrl: 'redis://127.0.0.1:6379',
+  redisPrefix: 'token-broker:',
+  refreshSecret: '',
+  signingKey: '',
+  sweepIntervalSeconds: 600,
   cookieSecure: true,
   renewHeader: '',
   publicDir: 'public',
   authRateLimit: 600,
+  loginAccountRateLimit: 10,
   logLevel: 'info',
   contentSecurityPolicy: STRICT_CSP,
 };
@@ -75,9 +99,39 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new SettingsError(name, `expected true or false, got "${raw}"`);
 }
 
+function choice<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new SettingsError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+/** Null when the secret is usable, else why not. */
+export function refreshSecretProblem(secret: string): string | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(secret)) return 'expected base64url';
+  if (Buffer.from(secret, 'base64url').length < 32) return 'expected at least 32 bytes (43 base64url characters)';
+  return null;
+}
+
+/**
+ * Settings that are each valid but wrong together. Several instances behind a
+ * shared Redis must derive the same successor for a token, or a duplicate
+ * refresh that lands on another instance within the grace window would look
+ * like reuse and revoke the family: so Redis requires an explicit secret.
+ */
+export function checkSettings(settings: Settings): Settings {
+  if (settings.refreshSecret !== '') {
+    const problem = refreshSecretProblem(settings.refreshSecret);
+    if (problem) throw new SettingsError('REFRESH_SECRET', problem);
+  } else if (settings.store === 'redis') {
+    throw new SettingsError('REFRESH_SECRET', 'required with STORE=redis: every instance must derive the same successor tokens');
+  }
+  return settings;
+}
+
 export function parseSettings(env: Env = process.env): Settings {
   const d = DEFAULT_SETTINGS;
-  return {
+  return checkSettings({
     port: integer(env, 'PORT', d.port, 0),
     host: env.HOST || d.host,
     accessTokenTtl: integer(env, 'ACCESS_TOKEN_TTL', d.accessTokenTtl, 1),
@@ -85,12 +139,19 @@ export function parseSettings(env: Env = process.env): Settings {
     refreshAbsoluteTtl: integer(env, 'REFRESH_ABSOLUTE_TTL', d.refreshAbsoluteTtl, 1),
     rotationGraceSeconds: integer(env, 'ROTATION_GRACE_SECONDS', d.rotationGraceSeconds, 0),
     clockOffsetSeconds: integer(env, 'CLOCK_OFFSET_SECONDS', d.clockOffsetSeconds, -10 * 365 * 86400),
+    store: choice(env, 'STORE', d.store, ['sqlite', 'redis'] as const),
     databasePath: env.DATABASE_PATH || d.databasePath,
+    redisUrl: env.REDIS_URL || d.redisUrl,
+    redisPrefix: env.REDIS_PREFIX || d.redisPrefix,
+    refreshSecret: env.REFRESH_SECRET ?? d.refreshSecret,
+    signingKey: env.SIGNING_KEY ?? d.signingKey,
+    sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', d.sweepIntervalSeconds, 0),
     cookieSecure: boolean(env, 'COOKIE_SECURE', d.cookieSecure),
     renewHeader: (env.RENEW_HEADER ?? d.renewHeader).toLowerCase(),
     publicDir: env.PUBLIC_DIR || d.publicDir,
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', d.authRateLimit, 1),
+    loginAccountRateLimit: integer(env, 'LOGIN_ACCOUNT_RATE_LIMIT', d.loginAccountRateLimit, 1),
     logLevel: env.LOG_LEVEL || d.logLevel,
     contentSecurityPolicy: env.CONTENT_SECURITY_POLICY ?? d.contentSecurityPolicy,
-  };
+  });
 }

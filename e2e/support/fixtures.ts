@@ -18,7 +18,7 @@ export const test = base.extend<{ serverOptions: ServerOverrides; server: Runnin
 export { expect };
 
 /** Opens the demo at `server` with optional worker config as query parameters, and waits until it is controlled. */
-export async function openApp(page: Page, server: RunningServer, query = ''): Promise<void> {
+export async function openApp(page: Page, server: Pick<RunningServer, 'url'>, query = ''): Promise<void> {
   await page.goto(`${server.url}/${query}`);
   await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 15_000 });
   expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);

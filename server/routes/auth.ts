@@ -43,6 +43,16 @@ export async function authRoutes(app: FastifyInstance, deps: AuthDeps): Promise<
     path: '/auth',
   };
   const rateLimit = { max: settings.authRateLimit, timeWindow: '1 minute' };
+  // Per IP alone lets a botnet guess one account's password from many
+  // addresses, so failed logins are also counted per username. Only failures
+  // count: the owner who types the password right is never turned away by a
+  // limit that others used up (they can still lock the account for a minute
+  // with wrong guesses, the usual price of such a limit).
+  const failedLogins = app.createRateLimit({
+    max: settings.loginAccountRateLimit,
+    timeWindow: '1 minute',
+    keyGenerator: (request) => `login-account:${(request.body as { username: string }).username}`,
+  });
 
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const violation = csrfViolation(request);
@@ -62,8 +72,17 @@ export async function authRoutes(app: FastifyInstance, deps: AuthDeps): Promise<
 
   app.post('/auth/login', { schema: loginSchema, config: { rateLimit } }, async (request, reply) => {
     const { username, password } = request.body as { username: string; password: string };
+    // A peek, then a count on failure: parallel guesses can overshoot by a few, each paying a scrypt hash.
+    const account = await failedLogins(request, { increment: false });
+    if (!account.isAllowed && account.remaining === 0) {
+      reply.header('retry-after', account.ttlInSeconds);
+      return sendError(reply, 429, 'rate_limited', `Too many failed logins for this account; retry in ${account.ttlInSeconds} s`);
+    }
     const user = await users.authenticate(username, password);
-    if (!user) return sendError(reply, 401, 'invalid_credentials', 'Unknown user or wrong password');
+    if (!user) {
+      await failedLogins(request);
+      return sendError(reply, 401, 'invalid_credentials', 'Unknown user or wrong password');
+    }
     stats.login++;
     return grant(reply, user.id, await refreshTokens.issue(user.id));
   });

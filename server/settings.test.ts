@@ -1,0 +1,27 @@
+import { expect, test } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
+import { buildServer } from './app';
+import { DEFAULT_SETTINGS, parseSettings, SettingsError } from './settings';
+
+const secret = randomBytes(32).toString('base64url');
+
+test('STORE=redis needs REFRESH_SECRET, so that every instance derives the same successors', () => {
+  expect(() => parseSettings({ STORE: 'redis' })).toThrow(/REFRESH_SECRET: required with STORE=redis/);
+  expect(parseSettings({ STORE: 'redis', REFRESH_SECRET: secret, REDIS_PREFIX: 'app1:' })).toMatchObject({
+    store: 'redis',
+    refreshSecret: secret,
+    redisPrefix: 'app1:',
+    redisUrl: 'redis://127.0.0.1:6379',
+  });
+  expect(parseSettings({}).store).toBe('sqlite');
+});
+
+test('a short or non-base64url REFRESH_SECRET and an unknown STORE are refused by name', () => {
+  expect(() => parseSettings({ REFRESH_SECRET: randomBytes(16).toString('base64url') })).toThrow(/REFRESH_SECRET: expected at least 32 bytes/);
+  expect(() => parseSettings({ REFRESH_SECRET: `${secret}+/=` })).toThrow(/REFRESH_SECRET: expected base64url/);
+  expect(() => parseSettings({ STORE: 'mongo' })).toThrow(SettingsError);
+});
+
+test('a server built from settings objects gets the same check', async () => {
+  await expect(buildServer({ ...DEFAULT_SETTINGS, store: 'redis', logLevel: 'silent' })).rejects.toThrow(/REFRESH_SECRET/);
+});

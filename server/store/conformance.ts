@@ -1,0 +1,185 @@
+// The behaviour every RefreshStore must have, as Playwright tests. A store's
+// test file calls defineStoreConformance with a way to make empty backings;
+// each test gets its own. Times are logical (milliseconds from 0), passed as
+// `now`, so the tests never wait.
+import { expect, test } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
+import { hashToken, RefreshTokens } from '../refresh-tokens';
+import type { RefreshStore } from './types';
+
+/** One empty store's data; open() may be called more than once, each a separate connection (an "instance"). */
+export interface StoreBacking {
+  open(): Promise<RefreshStore>;
+  dispose(): Promise<void>;
+}
+
+export const POLICY = { idleMs: 60_000, absoluteMs: 600_000, graceMs: 5_000 };
+
+export function defineStoreConformance(name: string, newBacking: () => Promise<StoreBacking>): void {
+  test.describe(`${name} store conformance`, () => {
+    let backing: StoreBacking;
+    const opened: RefreshStore[] = [];
+    const secret = randomBytes(32);
+
+    /** A RefreshTokens on a new connection to this test's backing, as another server instance would have. */
+    async function instance(policy = POLICY): Promise<RefreshTokens> {
+      const store = await backing.open();
+      opened.push(store);
+      return new RefreshTokens(store, policy, secret);
+    }
+
+    test.beforeEach(async () => {
+      backing = await newBacking();
+    });
+    test.afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+      await backing.dispose();
+    });
+
+    test('each use rotates the token; the successor works and the user is kept', async () => {
+      const tokens = await instance();
+      const first = await tokens.issue('alice', 0);
+      const second = await tokens.rotate(first, 1_000);
+      expect(second).toMatchObject({ ok: true, userId: 'alice' });
+      if (!second.ok) return;
+      expect(second.token).not.toBe(first);
+      expect(await tokens.rotate(second.token, 2_000)).toMatchObject({ ok: true, userId: 'alice' });
+    });
+
+    test('reuse of a rotated token after the grace window revokes the whole family', async () => {
+      const tokens = await instance();
+      const first = await tokens.issue('alice', 0);
+      const second = await tokens.rotate(first, 1_000);
+      expect(await tokens.rotate(first, 1_001 + POLICY.graceMs)).toEqual({ ok: false, reason: 'reused' });
+      expect(second.ok && (await tokens.rotate(second.token, 7_000))).toEqual({ ok: false, reason: 'revoked' });
+    });
+
+    test('within the grace window the predecessor gets the same successor, and the family lives on', async () => {
+      const tokens = await instance();
+      const first = await tokens.issue('alice', 0);
+      const a = await tokens.rotate(first, 1_000);
+      const b = await tokens.rotate(first, 1_000 + POLICY.graceMs);
+      expect(a.ok && b.ok && a.token === b.token).toBe(true);
+      expect(a.ok && (await tokens.rotate(a.token, 6_100))).toMatchObject({ ok: true });
+    });
+
+    test('only the immediate predecessor gets grace: an older ancestor revokes, even within the window', async () => {
+      const tokens = await instance();
+      const first = await tokens.issue('alice', 0);
+      const second = await tokens.rotate(first, 100);
+      if (!second.ok) throw new Error('first rotation failed');
+      const third = await tokens.rotate(second.token, 200);
+      expect(await tokens.rotate(first, 300)).toEqual({ ok: false, reason: 'reused' });
+      expect(third.ok && (await tokens.rotate(third.token, 400))).toEqual({ ok: false, reason: 'revoked' });
+    });
+
+    test('a token unused for the idle lifetime has expired', async () => {
+      const tokens = await instance();
+      const idle = await tokens.issue('alice', 0);
+      expect(await tokens.rotate(idle, POLICY.idleMs)).toEqual({ ok: false, reason: 'expired' });
+      const used = await tokens.issue('alice', 0);
+      expect(await tokens.rotate(used, POLICY.idleMs - 1)).toMatchObject({ ok: true });
+    });
+
+    test('a family ends at its absolute lifetime however often it rotates', async () => {
+      const tokens = await instance();
+      let token = await tokens.issue('bob', 0);
+      for (let t = 50_000; t < POLICY.absoluteMs; t += 50_000) {
+        const next = await tokens.rotate(token, t);
+        if (!next.ok) throw new Error(`rotation at ${t} failed: ${next.reason}`);
+        token = next.token;
+      }
+      expect(await tokens.rotate(token, POLICY.absoluteMs)).toEqual({ ok: false, reason: 'expired' });
+    });
+
+    test('logout revokes the family: the current token and its ancestors', async () => {
+      const tokens = await instance();
+      const first = await tokens.issue('alice', 0);
+      const second = await tokens.rotate(first, 10);
+      if (!second.ok) throw new Error('rotation failed');
+      expect(await tokens.revoke(second.token, 20)).toBe('alice');
+      expect(await tokens.rotate(second.token, 30)).toEqual({ ok: false, reason: 'revoked' });
+      expect(await tokens.rotate(first, 30)).toEqual({ ok: false, reason: 'revoked' });
+      expect(await tokens.revoke('A'.repeat(43), 40)).toBeNull();
+    });
+
+    test('revoking a user ends every live family of that user and no one else', async () => {
+      const tokens = await instance();
+      const a = await tokens.issue('alice', 0);
+      const b = await tokens.issue('alice', 0);
+      const gone = await tokens.issue('alice', 0);
+      const c = await tokens.issue('bob', 0);
+      await tokens.revoke(gone, 5);
+      expect(await tokens.revokeUser('alice', 10)).toBe(2);
+      expect(await tokens.rotate(a, 20)).toEqual({ ok: false, reason: 'revoked' });
+      expect(await tokens.rotate(b, 20)).toEqual({ ok: false, reason: 'revoked' });
+      expect(await tokens.rotate(c, 20)).toMatchObject({ ok: true, userId: 'bob' });
+      expect(await tokens.revokeUser('alice', 30)).toBe(0);
+      expect(await tokens.revokeUser('nobody', 30)).toBe(0);
+    });
+
+    test('unknown and malformed tokens are refused', async () => {
+      const tokens = await instance();
+      expect(await tokens.rotate('A'.repeat(43), 50)).toEqual({ ok: false, reason: 'unknown' });
+      expect(await tokens.rotate('not a token', 50)).toEqual({ ok: false, reason: 'malformed' });
+    });
+
+    test('a sweep keeps live families and leaves dead ones refused', async () => {
+      const tokens = await instance();
+      const live = await tokens.issue('alice', 0);
+      const revoked = await tokens.issue('alice', 0);
+      const idle = await tokens.issue('bob', 0);
+      await tokens.revoke(revoked, 10);
+      const rotated = await tokens.rotate(live, POLICY.idleMs - 1);
+      if (!rotated.ok) throw new Error('rotation failed');
+      const store = opened[0]!;
+      expect(await store.sweep(POLICY.idleMs + 1)).toBeGreaterThanOrEqual(0);
+      expect(await tokens.rotate(rotated.token, POLICY.idleMs + 2)).toMatchObject({ ok: true, userId: 'alice' });
+      expect(await tokens.rotate(revoked, POLICY.idleMs + 2)).toMatchObject({ ok: false });
+      expect(await tokens.rotate(idle, POLICY.idleMs + 2)).toMatchObject({ ok: false });
+    });
+
+    test('20 concurrent rotations of one token from two instances: one rotation, the others grace, one successor', async () => {
+      const [a] = [await instance(), await instance()];
+      const first = await a.issue('alice', 0);
+      const [hash, successor] = [hashToken(first), hashToken('successor')];
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => opened[i % 2]!.rotate(hash, successor, 1_000 + i, POLICY)),
+      );
+      expect(results.filter((r) => r.status === 'rotated')).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'grace')).toHaveLength(19);
+    });
+
+    test('concurrent rotations naming different successors: exactly one wins, the rest is reuse', async () => {
+      const [a] = [await instance(), await instance()];
+      const first = await a.issue('alice', 0);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => opened[i % 2]!.rotate(hashToken(first), hashToken(`successor ${i}`), 1_000, POLICY)),
+      );
+      const winner = results.findIndex((r) => r.status === 'rotated');
+      expect(results.filter((r) => r.status === 'rotated')).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'reused' || r.status === 'revoked')).toHaveLength(19);
+      expect(await opened[0]!.rotate(hashToken(`successor ${winner}`), hashToken('next'), 2_000, POLICY)).toEqual({ status: 'revoked' });
+    });
+
+    test('concurrent duplicates within grace leave the successor current and usable from either instance', async () => {
+      const [a, b] = [await instance(), await instance()];
+      const first = await a.issue('alice', 0);
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).rotate(first, 1_000)));
+      const tokens = new Set(results.map((r) => (r.ok ? r.token : `refused: ${r.reason}`)));
+      expect([...tokens]).toHaveLength(1);
+      const [successor] = [...tokens] as [string];
+      expect(await b.rotate(successor, 2_000)).toMatchObject({ ok: true, userId: 'alice' });
+    });
+
+    test('instances with different secrets disagree on the successor: a duplicate then reads as reuse', async () => {
+      const a = await instance();
+      const store = await backing.open();
+      opened.push(store);
+      const other = new RefreshTokens(store, POLICY, randomBytes(32));
+      const first = await a.issue('alice', 0);
+      expect(await a.rotate(first, 1_000)).toMatchObject({ ok: true });
+      expect(await other.rotate(first, 1_001)).toEqual({ ok: false, reason: 'reused' });
+    });
+  });
+}

@@ -1,0 +1,86 @@
+// The Redis store: the shared conformance suite against a redis-server of its
+// own (each test under its own key prefix), and what only Redis does: keys
+// that expire by themselves.
+import { expect, test } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { startRedisServer, type TestRedis } from '../test-support/redis-server';
+import { defineStoreConformance, POLICY } from './conformance';
+import { openRedisStore } from './redis';
+
+let redis: TestRedis;
+test.beforeAll(async () => {
+  redis = await startRedisServer();
+});
+test.afterAll(async () => {
+  await redis?.stop();
+});
+
+defineStoreConformance('redis', async () => {
+  const prefix = `test:${randomUUID()}:`;
+  return {
+    open: () => openRedisStore({ url: redis.url, prefix }),
+    dispose: async () => {},
+  };
+});
+
+async function keysUnder(prefix: string): Promise<Map<string, number>> {
+  const client = new Redis(redis.url);
+  try {
+    const keys = await client.keys(`${prefix}*`);
+    return new Map(await Promise.all(keys.map(async (k) => [k, await client.pttl(k)] as const)));
+  } finally {
+    client.disconnect();
+  }
+}
+
+test('every key expires no later than its family, whatever happened to it', async () => {
+  const prefix = `test:${randomUUID()}:`;
+  const store = await openRedisStore({ url: redis.url, prefix });
+  const now = Date.now();
+  await store.createFamily({ familyId: 'f1', userId: 'alice', tokenHash: 'h1', now }, POLICY);
+  await store.createFamily({ familyId: 'f2', userId: 'alice', tokenHash: 'h2', now }, POLICY);
+  await store.rotate('h1', 'h1b', now + 1, POLICY);
+  await store.rotate('h1', 'h1b', now + 2, POLICY);
+  await store.revokeFamilyOf('h2', now + 3);
+  await store.revokeUser('alice', now + 4);
+  const keys = await keysUnder(prefix);
+  // Two families, three tokens, one user set.
+  expect(keys.size).toBe(6);
+  for (const [key, ttl] of keys) {
+    expect(ttl, key).toBeGreaterThan(0);
+    expect(ttl, key).toBeLessThanOrEqual(POLICY.absoluteMs);
+  }
+  await store.close();
+});
+
+test('a family past its absolute lifetime is gone from Redis without any sweep', async () => {
+  const prefix = `test:${randomUUID()}:`;
+  const store = await openRedisStore({ url: redis.url, prefix });
+  const policy = { ...POLICY, absoluteMs: 300 };
+  const now = Date.now();
+  await store.createFamily({ familyId: 'f', userId: 'alice', tokenHash: 'h', now }, policy);
+  expect(await store.rotate('h', 'h2', now + 10, policy)).toMatchObject({ status: 'rotated' });
+  expect((await keysUnder(prefix)).size).toBe(4);
+  await expect.poll(async () => (await keysUnder(prefix)).size, { timeout: 3_000 }).toBe(0);
+  expect(await store.rotate('h2', 'h3', now + 20, policy)).toEqual({ status: 'unknown' });
+  await store.close();
+});
+
+test('stores under different prefixes do not see each other', async () => {
+  const [a, b] = await Promise.all([
+    openRedisStore({ url: redis.url, prefix: `test:${randomUUID()}:` }),
+    openRedisStore({ url: redis.url, prefix: `test:${randomUUID()}:` }),
+  ]);
+  await a.createFamily({ familyId: 'f', userId: 'alice', tokenHash: 'h', now: 0 }, POLICY);
+  expect(await b.rotate('h', 'h2', 1, POLICY)).toEqual({ status: 'unknown' });
+  expect(await b.revokeUser('alice', 1)).toBe(0);
+  expect(await a.rotate('h', 'h2', 1, POLICY)).toMatchObject({ status: 'rotated' });
+  await Promise.all([a.close(), b.close()]);
+});
+
+test('an unreachable Redis is a clear error at startup, not a hang', async () => {
+  const started = Date.now();
+  await expect(openRedisStore({ url: 'redis://127.0.0.1:1', prefix: 'x:' })).rejects.toThrow(/Redis at redis:\/\/127\.0\.0\.1:1 cannot be reached/);
+  expect(Date.now() - started).toBeLessThan(10_000);
+});

@@ -1,0 +1,155 @@
+// Redis refresh-token store (ioredis), for several server instances. Every
+// operation that reads and then writes is one Lua script, which Redis runs
+// without interleaving, so two instances rotating the same token at once
+// cannot both see it as current.
+//
+// Keys, under a configurable prefix:
+//   <prefix>t:<token hash>  hash {f: family id, e: idle expiry, r: rotated at}
+//   <prefix>f:<family id>   hash {u: user, a: absolute expiry, c: current hash, v: revoked at}
+//   <prefix>u:<user id>     set of family ids
+// Every key of a family expires (PEXPIRE) when the family's absolute lifetime
+// ends: rotated tokens must live as long as their family, or a replay of an
+// old one would read as unknown instead of revoking the family. So Redis
+// deletes families by itself and sweep() has nothing to do; a family that died
+// of idleness keeps its keys until its absolute end. Expiry is set relative to
+// the caller's clock (PEXPIRE, not PEXPIREAT), so instances' clocks need not
+// agree with Redis's.
+//
+// The scripts touch keys they find inside other keys, so they need one Redis
+// (or a primary with replicas), not Redis Cluster.
+import { Redis, type Result } from 'ioredis';
+import type { NewFamily, RefreshStore, RotationPolicy, RotationResult } from './types';
+
+// Lua 5.1 prints large numbers in exponent form; timestamps must stay integers.
+const INT = `local function int(n) return string.format('%d', n) end`;
+
+/** KEYS: family, token, user set. ARGV: family id, user, token hash, now, idle ms, absolute ms. */
+const CREATE = `${INT}
+local now, idle, absolute = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local ends = now + absolute
+redis.call('HSET', KEYS[1], 'u', ARGV[2], 'a', int(ends), 'c', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], int(absolute))
+redis.call('HSET', KEYS[2], 'f', ARGV[1], 'e', int(math.min(now + idle, ends)))
+redis.call('PEXPIRE', KEYS[2], int(absolute))
+redis.call('SADD', KEYS[3], ARGV[1])
+-- The user's set lives as long as the longest family in it.
+if redis.call('PTTL', KEYS[3]) < absolute then redis.call('PEXPIRE', KEYS[3], int(absolute)) end
+`;
+
+/** KEYS: token, successor token. ARGV: prefix, successor hash, now, idle ms, grace ms. */
+const ROTATE = `${INT}
+local now, idle, grace = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local t = redis.call('HMGET', KEYS[1], 'f', 'e', 'r')
+if not t[1] then return {'unknown'} end
+local fkey = ARGV[1] .. 'f:' .. t[1]
+local f = redis.call('HMGET', fkey, 'u', 'a', 'c', 'v')
+if not f[1] then return {'unknown'} end
+if f[4] then return {'revoked'} end
+local ends = tonumber(f[2])
+if now >= ends then return {'expired'} end
+if not t[3] then
+  if now >= tonumber(t[2]) then return {'expired'} end
+  redis.call('HSET', KEYS[1], 'r', int(now))
+  redis.call('HSET', KEYS[2], 'f', t[1], 'e', int(math.min(now + idle, ends)))
+  redis.call('PEXPIRE', KEYS[2], int(ends - now))
+  redis.call('HSET', fkey, 'c', ARGV[2])
+  return {'rotated', f[1], t[1]}
+end
+if f[3] == ARGV[2] and now - tonumber(t[3]) <= grace then return {'grace', f[1], t[1]} end
+redis.call('HSET', fkey, 'v', int(now))
+return {'reused', f[1], t[1]}
+`;
+
+/** KEYS: token. ARGV: prefix, now. Resolves the family's user, or nil. */
+const REVOKE_FAMILY = `
+local family = redis.call('HGET', KEYS[1], 'f')
+if not family then return nil end
+local fkey = ARGV[1] .. 'f:' .. family
+local user = redis.call('HGET', fkey, 'u')
+if user then redis.call('HSETNX', fkey, 'v', ARGV[2]) end
+return user
+`;
+
+/** KEYS: user set. ARGV: prefix, now. Resolves how many live families were revoked. */
+const REVOKE_USER = `
+local n = 0
+for _, family in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local fkey = ARGV[1] .. 'f:' .. family
+  if redis.call('EXISTS', fkey) == 0 then
+    redis.call('SREM', KEYS[1], family)
+  elseif redis.call('HSETNX', fkey, 'v', ARGV[2]) == 1 then
+    n = n + 1
+  end
+end
+return n
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    brokerCreate(family: string, token: string, user: string, ...args: (string | number)[]): Result<null, Context>;
+    brokerRotate(token: string, successor: string, ...args: (string | number)[]): Result<string[], Context>;
+    brokerRevokeFamily(token: string, ...args: (string | number)[]): Result<string | null, Context>;
+    brokerRevokeUser(userSet: string, ...args: (string | number)[]): Result<number, Context>;
+  }
+}
+
+export interface RedisStoreOptions {
+  url: string;
+  /** Prepended to every key; end it with a separator such as ':'. */
+  prefix: string;
+  /** Connection errors after startup (Redis restarting, network): reported, while ioredis reconnects. */
+  onError?: (err: Error) => void;
+}
+
+export interface RedisRefreshStore extends RefreshStore {
+  /** The connection, for other users of the same Redis (the shared rate limiter). */
+  readonly redis: Redis;
+}
+
+/** Connects and resolves once Redis answers; rejects if it cannot be reached. */
+export async function openRedisStore(options: RedisStoreOptions): Promise<RedisRefreshStore> {
+  const { prefix } = options;
+  // A request fails after a few reconnection attempts instead of queueing while Redis is away.
+  const redis = new Redis(options.url, { maxRetriesPerRequest: 2, lazyConnect: true });
+  redis.on('error', (err: Error) => options.onError?.(err));
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`Redis at ${options.url} cannot be reached: ${(err as Error).message}`, { cause: err });
+  }
+  redis.defineCommand('brokerCreate', { numberOfKeys: 3, lua: CREATE });
+  redis.defineCommand('brokerRotate', { numberOfKeys: 2, lua: ROTATE });
+  redis.defineCommand('brokerRevokeFamily', { numberOfKeys: 1, lua: REVOKE_FAMILY });
+  redis.defineCommand('brokerRevokeUser', { numberOfKeys: 1, lua: REVOKE_USER });
+
+  const tokenKey = (hash: string) => `${prefix}t:${hash}`;
+  const userKey = (userId: string) => `${prefix}u:${userId}`;
+
+  return {
+    redis,
+    async createFamily(f: NewFamily, policy: RotationPolicy) {
+      await redis.brokerCreate(`${prefix}f:${f.familyId}`, tokenKey(f.tokenHash), userKey(f.userId),
+        f.familyId, f.userId, f.tokenHash, f.now, policy.idleMs, policy.absoluteMs);
+    },
+    async rotate(hash, successor, now, policy): Promise<RotationResult> {
+      const [status, userId, familyId] = await redis.brokerRotate(tokenKey(hash), tokenKey(successor),
+        prefix, successor, now, policy.idleMs, policy.graceMs);
+      if (status === 'rotated' || status === 'grace' || status === 'reused') return { status, userId: userId!, familyId: familyId! };
+      if (status === 'unknown' || status === 'expired' || status === 'revoked') return { status };
+      throw new Error(`unexpected rotation status ${String(status)}`);
+    },
+    async revokeFamilyOf(hash, now) {
+      return redis.brokerRevokeFamily(tokenKey(hash), prefix, now);
+    },
+    async revokeUser(userId, now) {
+      return redis.brokerRevokeUser(userKey(userId), prefix, now);
+    },
+    async sweep() {
+      return 0; // keys expire by themselves, see the top of this file
+    },
+    async close() {
+      await redis.quit();
+    },
+  };
+}
