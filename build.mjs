@@ -18,7 +18,11 @@ await Promise.all([
     build({ ...browser, entryPoints: ['public/demo.ts'], outfile: 'public/demo.js', format: 'esm', minify: true, sourcemap: true }),
   build({
     // The server, and the throwaway redis-server that bench/server.mjs starts as the tests do.
-    entryPoints: { 'server/index': 'server/index.ts', 'test-support/redis-server': 'server/test-support/redis-server.ts' },
+    entryPoints: {
+      'server/index': 'server/index.ts',
+      'test-support/redis-server': 'server/test-support/redis-server.ts',
+      'bench/run': 'bench/run.ts',
+    },
     outdir: 'dist',
     bundle: true,
     platform: 'node',

@@ -19,6 +19,13 @@ export interface TokenBrokerConfig {
   renewHeader?: string | null;
   /** Call skipWaiting() and clients.claim() so the first load is controlled. */
   takeControl?: boolean;
+  /**
+   * Route every request outside the API prefixes and token endpoints straight
+   * to the network with the Static Routing API, so they never wake the worker.
+   * Only for a worker that has no other fetch handlers: the standalone script
+   * turns it on, `installTokenBroker` leaves it off unless asked.
+   */
+  staticRouting?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -30,6 +37,7 @@ export interface ResolvedConfig {
   fields: { accessToken: readonly string[]; expiresIn: string };
   renewHeader: string | null;
   takeControl: boolean;
+  staticRouting: boolean;
 }
 
 export const DEFAULT_CONFIG: ResolvedConfig = Object.freeze({
@@ -41,6 +49,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = Object.freeze({
   fields: { accessToken: ['access_token', 'accessToken'], expiresIn: 'expires_in' },
   renewHeader: null,
   takeControl: true,
+  staticRouting: false,
 }) as ResolvedConfig;
 
 export class ConfigError extends Error {
@@ -54,9 +63,6 @@ export class ConfigError extends Error {
   }
 }
 
-const TOP_KEYS = new Set(Object.keys(DEFAULT_CONFIG));
-const ENDPOINT_KEYS = new Set(['login', 'refresh', 'logout']);
-const FIELD_KEYS = new Set(['accessToken', 'expiresIn']);
 // RFC 7230 token characters: a header name the Headers API will accept.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -64,125 +70,100 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function rejectUnknown(obj: Record<string, unknown>, allowed: Set<string>, prefix: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.has(k)) throw new ConfigError(prefix + k, 'is not a known option');
-  }
+/** Checks one value and returns it in resolved form, or throws a ConfigError naming `key`. */
+type Rule = (value: unknown, key: string, origin: string) => unknown;
+type Rules = { [key: string]: Rule | Rules };
+
+function must(ok: unknown, key: string, what: string): void {
+  if (!ok) throw new ConfigError(key, `must be ${what}`);
 }
 
 /**
  * A same-origin absolute path, normalised by the URL parser so that `..`,
  * `%2e%2e` and backslashes cannot smuggle a different path past the check.
  */
-function samePath(value: unknown, key: string, origin: string): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(key, 'must be a non-empty path string');
-  if (!value.startsWith('/') || value.startsWith('//')) {
-    throw new ConfigError(key, `must be a same-origin path starting with "/" (got ${JSON.stringify(value)})`);
-  }
-  let url: URL;
+const path: Rule = (value, key, origin) => {
+  must(typeof value === 'string' && /^\/(?!\/)/.test(value), key, `a same-origin path starting with "/" (got ${JSON.stringify(value)})`);
+  let url: URL | null = null;
   try {
-    url = new URL(value, origin);
+    url = new URL(value as string, origin);
   } catch {
-    throw new ConfigError(key, `is not a valid path (got ${JSON.stringify(value)})`);
+    // reported below
   }
-  if (url.origin !== origin) throw new ConfigError(key, `must be same-origin (got ${JSON.stringify(value)})`);
-  if (url.search || url.hash) throw new ConfigError(key, 'must be a plain path without query or fragment');
-  return url.pathname;
-}
+  must(url && url.origin === origin && !url.search && !url.hash, key, `a same-origin path without query or fragment (got ${JSON.stringify(value)})`);
+  return url!.pathname;
+};
 
-function stringList(value: unknown, key: string): string[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0)) {
-    throw new ConfigError(key, 'must be an array of non-empty strings');
+const list =
+  (item: Rule, min: number): Rule =>
+  (value, key, origin) => {
+    must(Array.isArray(value) && value.length >= min, key, min ? 'a non-empty array' : 'an array');
+    return (value as unknown[]).map((v, i) => item(v, `${key}[${i}]`, origin));
+  };
+
+const text: Rule = (value, key) => {
+  must(typeof value === 'string' && value !== '', key, 'a non-empty string');
+  return value;
+};
+
+const flag: Rule = (value, key) => {
+  must(typeof value === 'boolean', key, 'true or false');
+  return value;
+};
+
+const RULES: Rules = {
+  apiPrefixes: /* @__PURE__ */ list((value, key, origin) => {
+    const p = path(value, key, origin);
+    must(p !== '/', key, 'narrower than "/", which would send the token with every request');
+    return p;
+  }, 1),
+  endpoints: { login: path, refresh: path, logout: path },
+  refreshBeforeExpiry: (value, key) => {
+    must(typeof value === 'number' && value >= 0 && value < Infinity, key, 'a number of seconds >= 0');
+    return value;
+  },
+  persist: (value, key) => {
+    must(value === 'indexeddb' || value === 'memory', key, '"indexeddb" or "memory"');
+    return value;
+  },
+  exposeClaims: /* @__PURE__ */ list(text, 0),
+  fields: { accessToken: /* @__PURE__ */ list(text, 1), expiresIn: text },
+  renewHeader: (value, key) => {
+    if (value === null) return null;
+    must(typeof value === 'string' && HEADER_NAME.test(value), key, 'a valid HTTP header name');
+    return (value as string).toLowerCase();
+  },
+  takeControl: flag,
+  staticRouting: flag,
+};
+
+function apply(rules: Rules, input: Record<string, unknown>, out: Record<string, unknown>, prefix: string, origin: string): void {
+  for (const [k, value] of Object.entries(input)) {
+    const key = prefix + k;
+    const rule = Object.hasOwn(rules, k) ? rules[k] : undefined;
+    if (!rule) throw new ConfigError(key, 'is not a known option');
+    if (value === undefined) continue;
+    if (typeof rule === 'function') out[k] = rule(value, key, origin);
+    else {
+      must(isPlainObject(value), key, 'an object');
+      apply(rule, value as Record<string, unknown>, (out[k] = { ...(out[k] as object) }), `${key}.`, origin);
+    }
   }
-  return value as string[];
 }
 
 /** Validates a config against the worker's origin and fills in defaults. */
 export function resolveConfig(input: unknown, origin: string): ResolvedConfig {
-  if (input === undefined || input === null) input = {};
-  if (!isPlainObject(input)) throw new ConfigError('config', 'must be an object');
-  rejectUnknown(input, TOP_KEYS, '');
-  const d = DEFAULT_CONFIG;
-
-  let apiPrefixes = d.apiPrefixes;
-  if (input.apiPrefixes !== undefined) {
-    const list = stringList(input.apiPrefixes, 'apiPrefixes');
-    if (list.length === 0) throw new ConfigError('apiPrefixes', 'must name at least one prefix');
-    apiPrefixes = list.map((p, i) => {
-      const path = samePath(p, `apiPrefixes[${i}]`, origin);
-      if (path === '/') throw new ConfigError(`apiPrefixes[${i}]`, 'must not be "/": that would send the token with every request');
-      return path;
-    });
-  }
-
-  const endpoints = { ...d.endpoints };
-  if (input.endpoints !== undefined) {
-    if (!isPlainObject(input.endpoints)) throw new ConfigError('endpoints', 'must be an object');
-    rejectUnknown(input.endpoints, ENDPOINT_KEYS, 'endpoints.');
-    for (const k of ['login', 'refresh', 'logout'] as const) {
-      const v = input.endpoints[k];
-      if (v !== undefined) endpoints[k] = samePath(v, `endpoints.${k}`, origin);
-    }
-  }
-
-  let refreshBeforeExpiry = d.refreshBeforeExpiry;
-  if (input.refreshBeforeExpiry !== undefined) {
-    const v = input.refreshBeforeExpiry;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new ConfigError('refreshBeforeExpiry', 'must be a number of seconds >= 0');
-    }
-    refreshBeforeExpiry = v;
-  }
-
-  let persist = d.persist;
-  if (input.persist !== undefined) {
-    if (input.persist !== 'indexeddb' && input.persist !== 'memory') {
-      throw new ConfigError('persist', 'must be "indexeddb" or "memory"');
-    }
-    persist = input.persist;
-  }
-
-  const exposeClaims = input.exposeClaims === undefined ? d.exposeClaims : stringList(input.exposeClaims, 'exposeClaims');
-
-  const fields = { ...d.fields };
-  if (input.fields !== undefined) {
-    if (!isPlainObject(input.fields)) throw new ConfigError('fields', 'must be an object');
-    rejectUnknown(input.fields, FIELD_KEYS, 'fields.');
-    if (input.fields.accessToken !== undefined) {
-      const list = stringList(input.fields.accessToken, 'fields.accessToken');
-      if (list.length === 0) throw new ConfigError('fields.accessToken', 'must name at least one field');
-      fields.accessToken = list;
-    }
-    if (input.fields.expiresIn !== undefined) {
-      if (typeof input.fields.expiresIn !== 'string' || !input.fields.expiresIn) {
-        throw new ConfigError('fields.expiresIn', 'must be a non-empty string');
-      }
-      fields.expiresIn = input.fields.expiresIn;
-    }
-  }
-
-  let renewHeader = d.renewHeader;
-  if (input.renewHeader !== undefined && input.renewHeader !== null) {
-    if (typeof input.renewHeader !== 'string' || !HEADER_NAME.test(input.renewHeader)) {
-      throw new ConfigError('renewHeader', 'must be a valid HTTP header name');
-    }
-    renewHeader = input.renewHeader.toLowerCase();
-  }
-
-  let takeControl = d.takeControl;
-  if (input.takeControl !== undefined) {
-    if (typeof input.takeControl !== 'boolean') throw new ConfigError('takeControl', 'must be true or false');
-    takeControl = input.takeControl;
-  }
-
-  const all = [endpoints.login, endpoints.refresh, endpoints.logout];
-  for (const e of all) {
-    if (apiPrefixes.some((p) => pathMatchesPrefix(e, p))) {
+  input ??= {};
+  must(isPlainObject(input), 'config', 'an object');
+  const out = { ...DEFAULT_CONFIG } as unknown as Record<string, unknown>;
+  apply(RULES, input as Record<string, unknown>, out, '', origin);
+  const config = out as unknown as ResolvedConfig;
+  for (const e of Object.values(config.endpoints)) {
+    if (config.apiPrefixes.some((p) => pathMatchesPrefix(e, p))) {
       throw new ConfigError('endpoints', `${e} lies under an API prefix; token endpoints must not receive the access token`);
     }
   }
-
-  return { apiPrefixes, endpoints, refreshBeforeExpiry, persist, exposeClaims, fields, renewHeader, takeControl };
+  return config;
 }
 
 /**
@@ -198,7 +179,7 @@ export function pathMatchesPrefix(pathname: string, prefix: string): boolean {
 
 const LIST_KEYS = new Set(['apiPrefixes', 'exposeClaims', 'fields.accessToken']);
 const NUMBER_KEYS = new Set(['refreshBeforeExpiry']);
-const BOOLEAN_KEYS = new Set(['takeControl']);
+const BOOLEAN_KEYS = new Set(['takeControl', 'staticRouting']);
 
 /**
  * Turns `?apiPrefixes=/api/,/v2/&endpoints.login=/login&persist=memory` into a

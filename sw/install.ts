@@ -7,6 +7,7 @@ import { Broker } from './broker';
 import { resolveConfig, type ResolvedConfig, type TokenBrokerConfig } from './config';
 import { handleMessage } from './message-handler';
 import { classifyRequest } from './request-rules';
+import { addStaticRoutes } from './static-routes';
 
 export interface InstalledBroker {
   readonly config: ResolvedConfig;
@@ -30,10 +31,11 @@ export function installTokenBroker(scope: ServiceWorkerGlobalScope, config?: Tok
 
   scope.addEventListener('message', (event) => handleMessage(scope, broker, event));
 
-  if (resolved.takeControl) {
-    scope.addEventListener('install', () => void scope.skipWaiting());
-    scope.addEventListener('activate', (event) => event.waitUntil(scope.clients.claim()));
-  }
+  scope.addEventListener('install', (event) => {
+    if (resolved.staticRouting) addStaticRoutes(event, resolved);
+    if (resolved.takeControl) void scope.skipWaiting();
+  });
+  if (resolved.takeControl) scope.addEventListener('activate', (event) => event.waitUntil(scope.clients.claim()));
 
   // Start reading the persisted record now, not on the first request.
   void broker.store.ready();

@@ -9,7 +9,10 @@ import { validateMessage } from './validate-message';
 declare const self: ServiceWorkerGlobalScope;
 
 try {
-  installTokenBroker(self, configFromSearchParams(new URL(self.location.href).searchParams));
+  const config = configFromSearchParams(new URL(self.location.href).searchParams);
+  // Nothing else handles fetches in this worker, so static requests may skip it.
+  config.staticRouting ??= true;
+  installTokenBroker(self, config);
 } catch (err) {
   // Throwing here would fail registration with an opaque "script evaluation
   // failed". Instead the worker stays up and answers every broker message with

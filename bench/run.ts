@@ -1,0 +1,250 @@
+// `npm run bench`: the cost of the broker, measured side by side in one run
+// against baselines (no worker with the header set by page code, and a
+// pass-through worker), interleaved, medians over rounds. Prints a table and
+// writes a JSON report. `--quick` is the short run CI checks the budgets with.
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { chromiumArgs, chromiumPath } from '../e2e/support/chromium.mjs';
+import { startServer, type StartedServer } from '../server/app';
+import { brokerLogin, concurrent, registerWorker, sequential } from './page-probes';
+import { measureSizes } from './size';
+import { median, ratio, round } from './stats';
+
+const quick = process.argv.includes('--quick');
+const outIndex = process.argv.indexOf('--out');
+const outFile = outIndex > 0 ? process.argv[outIndex + 1]! : 'bench/report.json';
+
+const N = quick
+  ? { rounds: 2, sequential: 200, concurrent: 100, static: 100, cold: 3, coalescing: [[100, 3]], steadySeconds: 7 }
+  : { rounds: 5, sequential: 1000, concurrent: 500, static: 500, cold: 7, coalescing: [[100, 1], [500, 5]], steadySeconds: 16 };
+
+const CREDENTIALS = { username: 'alice', password: 'wonderland' };
+const API = '/api/time';
+const ASSET = '/asset.txt';
+
+type Variant = 'direct' | 'passthrough' | 'broker' | 'brokerNoRouting';
+
+interface Client {
+  page: Page;
+  context: BrowserContext;
+  /** Set by page code in the baselines; the broker adds its own. */
+  authorization: string | null;
+}
+
+function makeSite(): string {
+  const site = mkdtempSync(join(tmpdir(), 'broker-bench-'));
+  cpSync('public', site, { recursive: true });
+  writeFileSync(join(site, 'bench.html'), '<!doctype html><meta charset="utf-8"><title>bench</title>');
+  writeFileSync(join(site, 'asset.txt'), 'x'.repeat(2048));
+  // The floor of any worker design: every request goes through a fetch event and back.
+  writeFileSync(
+    join(site, 'passthrough-sw.js'),
+    "self.addEventListener('install',()=>self.skipWaiting());self.addEventListener('activate',e=>e.waitUntil(self.clients.claim()));self.addEventListener('fetch',e=>e.respondWith(fetch(e.request)));",
+  );
+  return site;
+}
+
+async function bearerFromServer(server: StartedServer): Promise<string> {
+  const res = await fetch(`${server.url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-token-broker': '1' },
+    body: JSON.stringify(CREDENTIALS),
+  });
+  return `Bearer ${((await res.json()) as { access_token: string }).access_token}`;
+}
+
+async function openClient(browser: Browser, server: StartedServer, variant: Variant, bearer: string): Promise<Client> {
+  const context = await browser.newContext(variant === 'direct' ? { serviceWorkers: 'block' } : {});
+  const page = await context.newPage();
+  await page.goto(`${server.url}/bench.html`);
+  if (variant === 'passthrough') await page.evaluate(registerWorker, '/passthrough-sw.js');
+  if (variant === 'broker' || variant === 'brokerNoRouting') {
+    await page.evaluate(registerWorker, variant === 'broker' ? '/sw.js' : '/sw.js?staticRouting=false');
+    await page.evaluate(brokerLogin, CREDENTIALS);
+  }
+  const authorization = variant === 'direct' || variant === 'passthrough' ? bearer : null;
+  return { page, context, authorization };
+}
+
+/** Runs `fn` for every variant in every round, rotating the order so no variant always goes first. */
+async function interleaved<V extends string>(variants: readonly V[], fn: (v: V) => Promise<number>): Promise<Record<V, number[]>> {
+  const out = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<V, number[]>;
+  for (let r = 0; r < N.rounds; r++) {
+    for (let i = 0; i < variants.length; i++) {
+      const v = variants[(i + r) % variants.length]!;
+      out[v].push(await fn(v));
+    }
+  }
+  return out;
+}
+
+async function stopWorkers(client: Client): Promise<void> {
+  const cdp = await client.context.newCDPSession(client.page);
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await cdp.detach();
+}
+
+async function coldStart(client: Client): Promise<{ coldMs: number; warmMs: number }> {
+  const cold: number[] = [];
+  const warm: number[] = [];
+  for (let i = 0; i < N.cold; i++) {
+    await stopWorkers(client);
+    cold.push(await client.page.evaluate(sequential, { url: API, count: 1, authorization: null }));
+    for (let j = 0; j < 3; j++) warm.push(await client.page.evaluate(sequential, { url: API, count: 1, authorization: null }));
+  }
+  return { coldMs: round(median(cold)), warmMs: round(median(warm)) };
+}
+
+async function coalescing(browser: Browser, site: string, requests: number, tabs: number) {
+  const server = await startServer({ publicDir: site, accessTokenTtl: 2, authRateLimit: 1e9 });
+  const context = await browser.newContext();
+  try {
+    const pages: Page[] = [];
+    for (let i = 0; i < tabs; i++) {
+      const page = await context.newPage();
+      await page.goto(`${server.url}/bench.html`);
+      await page.evaluate(registerWorker, '/sw.js');
+      pages.push(page);
+    }
+    await pages[0]!.evaluate(brokerLogin, CREDENTIALS);
+    await pages[0]!.waitForTimeout(2_200);
+    const before = server.stats.refresh;
+    const share = Math.ceil(requests / tabs);
+    await Promise.all(pages.map((p) => p.evaluate(concurrent, { url: API, count: share, authorization: null })));
+    return { requests: share * tabs, tabs, refreshes: server.stats.refresh - before, unauthorized: server.stats.apiUnauthorized };
+  } finally {
+    await context.close();
+    await server.close();
+  }
+}
+
+async function steadyState(browser: Browser, site: string) {
+  const ttl = 4;
+  const margin = 1;
+  const server = await startServer({ publicDir: site, accessTokenTtl: ttl, authRateLimit: 1e9 });
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/bench.html`);
+    await page.evaluate(registerWorker, `/sw.js?refreshBeforeExpiry=${margin}`);
+    await page.evaluate(brokerLogin, CREDENTIALS);
+    const requests = await page.evaluate(
+      async ({ url, ms }) => {
+        let n = 0;
+        const end = performance.now() + ms;
+        while (performance.now() < end) {
+          const res = await fetch(url, { cache: 'no-store' });
+          await res.arrayBuffer();
+          n++;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return n;
+      },
+      { url: API, ms: N.steadySeconds * 1000 },
+    );
+    // A token is refreshed once it is within the margin of expiry: one refresh per (ttl - margin) seconds.
+    const period = ttl - margin;
+    return {
+      seconds: N.steadySeconds,
+      requests,
+      accessTokenTtl: ttl,
+      refreshBeforeExpiry: margin,
+      refreshes: server.stats.refresh,
+      expectedRefreshes: Math.floor(N.steadySeconds / period),
+      unauthorized: server.stats.apiUnauthorized,
+    };
+  } finally {
+    await context.close();
+    await server.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const sizes = measureSizes();
+  const site = makeSite();
+  const server = await startServer({ publicDir: site, accessTokenTtl: 3600, authRateLimit: 1e9 });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
+  try {
+    const bearer = await bearerFromServer(server);
+    const variants = ['direct', 'passthrough', 'broker', 'brokerNoRouting'] as const;
+    const clients = {} as Record<Variant, Client>;
+    for (const v of variants) clients[v] = await openClient(browser, server, v, bearer);
+    // Warm every path once so the first round does not pay for connection set-up.
+    for (const v of variants) await clients[v].page.evaluate(sequential, { url: API, count: 20, authorization: clients[v].authorization });
+
+    const apiVariants = ['direct', 'passthrough', 'broker'] as const;
+    const seq = await interleaved(apiVariants, (v) =>
+      clients[v].page.evaluate(sequential, { url: API, count: N.sequential, authorization: clients[v].authorization }),
+    );
+    const conc = await interleaved(apiVariants, (v) =>
+      clients[v].page.evaluate(concurrent, { url: API, count: N.concurrent, authorization: clients[v].authorization }),
+    );
+    const staticVariants = ['direct', 'broker', 'brokerNoRouting'] as const;
+    const stat = await interleaved(staticVariants, (v) =>
+      clients[v].page.evaluate(sequential, { url: ASSET, count: N.static, authorization: null }),
+    );
+    const cold = await coldStart(clients.broker);
+    const perRequest = (ms: number[], n: number) => round(median(ms) / n);
+    const throughput = (ms: number[], n: number) => Math.round(n / (median(ms) / 1000));
+    const apiLatency = Object.fromEntries(apiVariants.map((v) => [v, perRequest(seq[v], N.sequential)])) as Record<(typeof apiVariants)[number], number>;
+    const apiThroughput = Object.fromEntries(apiVariants.map((v) => [v, throughput(conc[v], N.concurrent)])) as Record<(typeof apiVariants)[number], number>;
+    const staticLatency = Object.fromEntries(staticVariants.map((v) => [v, perRequest(stat[v], N.static)])) as Record<(typeof staticVariants)[number], number>;
+
+    const coalesce = [];
+    for (const [requests, tabs] of N.coalescing) coalesce.push(await coalescing(browser, site, requests!, tabs!));
+    const steady = await steadyState(browser, site);
+
+    const report = {
+      date: new Date().toISOString(),
+      quick,
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, browser: browser.version() },
+      rounds: N.rounds,
+      apiSequential: { requests: N.sequential, msPerRequest: apiLatency, brokerOverDirect: ratio(apiLatency.broker, apiLatency.direct), brokerOverPassthrough: ratio(apiLatency.broker, apiLatency.passthrough) },
+      apiConcurrent: { requests: N.concurrent, requestsPerSecond: apiThroughput, brokerOverDirect: ratio(apiThroughput.broker, apiThroughput.direct), brokerOverPassthrough: ratio(apiThroughput.broker, apiThroughput.passthrough) },
+      staticSequential: {
+        requests: N.static,
+        msPerRequest: staticLatency,
+        brokerOverNoWorker: ratio(staticLatency.broker, staticLatency.direct),
+        brokerWithoutRoutingOverNoWorker: ratio(staticLatency.brokerNoRouting, staticLatency.direct),
+      },
+      coldStart: { ...cold, coldOverWarm: ratio(cold.coldMs, cold.warmMs) },
+      coalescing: coalesce,
+      steadyState: steady,
+      sizes,
+    };
+    writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+    print(report);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+function print(r: {
+  machine: object;
+  apiSequential: { msPerRequest: Record<string, number>; brokerOverDirect: number; brokerOverPassthrough: number };
+  apiConcurrent: { requestsPerSecond: Record<string, number>; brokerOverDirect: number; brokerOverPassthrough: number };
+  staticSequential: { msPerRequest: Record<string, number>; brokerOverNoWorker: number; brokerWithoutRoutingOverNoWorker: number };
+  coldStart: { coldMs: number; warmMs: number; coldOverWarm: number };
+  coalescing: { requests: number; tabs: number; refreshes: number }[];
+  steadyState: { seconds: number; refreshes: number; expectedRefreshes: number; unauthorized: number };
+  sizes: Record<string, { gzipBytes: number; maxGzipBytes: number; withinBudget: boolean }>;
+}): void {
+  const rows: [string, string, string][] = [
+    ['API latency, sequential (ms/request)', `direct ${r.apiSequential.msPerRequest.direct} | pass-through ${r.apiSequential.msPerRequest.passthrough} | broker ${r.apiSequential.msPerRequest.broker}`, `broker/direct ${r.apiSequential.brokerOverDirect}, broker/pass-through ${r.apiSequential.brokerOverPassthrough}`],
+    ['API throughput, concurrent (req/s)', `direct ${r.apiConcurrent.requestsPerSecond.direct} | pass-through ${r.apiConcurrent.requestsPerSecond.passthrough} | broker ${r.apiConcurrent.requestsPerSecond.broker}`, `broker/direct ${r.apiConcurrent.brokerOverDirect}, broker/pass-through ${r.apiConcurrent.brokerOverPassthrough}`],
+    ['Static latency (ms/request)', `no worker ${r.staticSequential.msPerRequest.direct} | broker ${r.staticSequential.msPerRequest.broker} | broker, no routing ${r.staticSequential.msPerRequest.brokerNoRouting}`, `broker/no worker ${r.staticSequential.brokerOverNoWorker}, without routing ${r.staticSequential.brokerWithoutRoutingOverNoWorker}`],
+    ['Cold start (ms, first request after stop)', `cold ${r.coldStart.coldMs} | warm ${r.coldStart.warmMs}`, `cold/warm ${r.coldStart.coldOverWarm}`],
+    ...r.coalescing.map((c): [string, string, string] => [`Coalescing: ${c.requests} requests over ${c.tabs} tab(s)`, `${c.refreshes} refresh(es)`, c.refreshes === 1 ? 'ok' : 'FAIL']),
+    ['Steady state', `${r.steadyState.seconds} s: ${r.steadyState.refreshes} refreshes (expected ${r.steadyState.expectedRefreshes}), ${r.steadyState.unauthorized} 401s`, r.steadyState.unauthorized === 0 ? 'ok' : 'FAIL'],
+    ...Object.entries(r.sizes).map(([name, s]): [string, string, string] => [`Size: ${name} (gzip)`, `${s.gzipBytes} B of ${s.maxGzipBytes} B`, s.withinBudget ? 'ok' : 'OVER BUDGET']),
+  ];
+  console.log(JSON.stringify(r.machine));
+  const w = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length))];
+  for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c}`);
+}
+
+await main();

@@ -1,0 +1,28 @@
+// Gzip size of the shipped artefacts against their budgets.
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+
+export const BUDGETS = {
+  /** The standalone worker script. */
+  worker: { file: 'public/sw.js', maxGzipBytes: 6 * 1024 },
+  /** The client module, workbox-window included. */
+  client: { file: 'dist/client/index.js', maxGzipBytes: 5 * 1024 },
+} as const;
+
+export interface SizeResult {
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  maxGzipBytes: number;
+  withinBudget: boolean;
+}
+
+export function measureSizes(): Record<keyof typeof BUDGETS, SizeResult> {
+  const out = {} as Record<keyof typeof BUDGETS, SizeResult>;
+  for (const [name, { file, maxGzipBytes }] of Object.entries(BUDGETS) as [keyof typeof BUDGETS, (typeof BUDGETS)[keyof typeof BUDGETS]][]) {
+    const bytes = readFileSync(file);
+    const gzipBytes = gzipSync(bytes, { level: 9 }).length;
+    out[name] = { file, bytes: bytes.length, gzipBytes, maxGzipBytes, withinBudget: gzipBytes <= maxGzipBytes };
+  }
+  return out;
+}

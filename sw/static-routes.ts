@@ -1,0 +1,50 @@
+// Static Routing API (Chromium 123+): at install, tell the browser which
+// requests never need the worker, so static assets skip the worker's start-up
+// and its fetch event entirely. Everything the worker must see (API prefixes,
+// token endpoints) is excluded from the rule by URL pattern; the fetch handler
+// still makes every decision for the requests that do reach it.
+
+import type { ResolvedConfig } from './config';
+
+interface RouterRule {
+  condition: unknown;
+  source: 'network';
+}
+// Structural, so the module also type-checks outside the worker lib (its unit test runs in Node).
+interface InstallEventWithRoutes {
+  waitUntil(promise: Promise<unknown>): void;
+  addRoutes?: (rules: RouterRule | RouterRule[]) => Promise<void>;
+}
+declare const URLPattern: (new (init: { pathname: string }) => unknown) | undefined;
+
+/** Escapes the characters that mean something in URLPattern pathname syntax. */
+function literal(path: string): string {
+  return path.replace(/[\\:*(){}+?]/g, '\\$&');
+}
+
+/** Pathname patterns for every request the worker must keep seeing. Broader is safe: it only costs a wake-up. */
+export function workerPathPatterns(config: ResolvedConfig): string[] {
+  const patterns: string[] = [];
+  for (const prefix of config.apiPrefixes) {
+    const base = literal(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+    patterns.push(base, `${base}/*`);
+  }
+  for (const endpoint of Object.values(config.endpoints)) {
+    // Spellings the server may route to the endpoint (trailing slash, case) are caught by the
+    // fetch handler only if they reach it: route the endpoint's whole directory to the worker.
+    const dir = endpoint.slice(0, endpoint.lastIndexOf('/') + 1);
+    patterns.push(`${literal(dir)}*`);
+  }
+  return patterns;
+}
+
+export function addStaticRoutes(install: InstallEventWithRoutes, config: ResolvedConfig): void {
+  if (!install.addRoutes || typeof URLPattern !== 'function') return;
+  const Pattern = URLPattern;
+  const rule: RouterRule = {
+    condition: { not: { or: workerPathPatterns(config).map((pathname) => ({ urlPattern: new Pattern({ pathname }) })) } },
+    source: 'network',
+  };
+  // A browser that lacks `not`/`or` rejects the rule; the fetch handler then sees everything, as without routing.
+  install.waitUntil(install.addRoutes(rule).catch(() => undefined));
+}
