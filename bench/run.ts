@@ -99,18 +99,22 @@ async function coldStart(client: Client): Promise<{ coldMs: number; warmMs: numb
 }
 
 async function coalescing(browser: Browser, site: string, requests: number, tabs: number) {
-  const server = await startServer({ publicDir: site, accessTokenTtl: 2, authRateLimit: 1e9 });
+  // The fresh token must outlive the burst (500 requests take about a second here),
+  // or a second, legitimate refresh would be counted.
+  const ttl = 6;
+  const server = await startServer({ publicDir: site, accessTokenTtl: ttl, authRateLimit: 1e9 });
   const context = await browser.newContext();
   try {
     const pages: Page[] = [];
     for (let i = 0; i < tabs; i++) {
       const page = await context.newPage();
       await page.goto(`${server.url}/bench.html`);
-      await page.evaluate(registerWorker, '/sw.js');
+      await page.evaluate(registerWorker, '/sw.js?refreshBeforeExpiry=1');
       pages.push(page);
     }
     await pages[0]!.evaluate(brokerLogin, CREDENTIALS);
-    await pages[0]!.waitForTimeout(2_200);
+    // Past the refresh point (ttl - 1 s): every request of the burst needs a refresh first.
+    await pages[0]!.waitForTimeout((ttl - 1) * 1000 + 200);
     const before = server.stats.refresh;
     const share = Math.ceil(requests / tabs);
     await Promise.all(pages.map((p) => p.evaluate(concurrent, { url: API, count: share, authorization: null })));

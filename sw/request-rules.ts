@@ -21,15 +21,21 @@ export function classifyRequest(url: string, mode: RequestMode, origin: string, 
   }
   if (parsed.origin !== origin) return 'pass';
   const path = parsed.pathname;
-  const reserved = endpointForm(path);
-  const { login, refresh, logout } = config.endpoints;
-  if ([login, refresh, logout].some((e) => endpointForm(e) === reserved)) return 'endpoint';
+  if (reservedForms(config).has(endpointForm(path))) return 'endpoint';
   // Navigations and no-cors requests (img, script, form posts) never get the token:
   // their responses are not the API's to hand out, and a token would ride along on
   // requests the page author did not write.
   if (mode === 'navigate' || mode === 'no-cors') return 'pass';
   for (const prefix of config.apiPrefixes) if (pathMatchesPrefix(path, prefix)) return 'api';
   return 'pass';
+}
+
+// Computed once per config, not on every request of the hot path.
+const reservedCache = new WeakMap<ResolvedConfig, Set<string>>();
+function reservedForms(config: ResolvedConfig): Set<string> {
+  let forms = reservedCache.get(config);
+  if (!forms) reservedCache.set(config, (forms = new Set(Object.values(config.endpoints).map(endpointForm))));
+  return forms;
 }
 
 /**
