@@ -19,6 +19,8 @@ export interface TokenBrokerConfig {
   renewHeader?: string | null;
   /** Call skipWaiting() and clients.claim() so the first load is controlled. */
   takeControl?: boolean;
+  /** Sign a DPoP proof (RFC 9449) with a non-extractable key for every API and token request. */
+  dpop?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -30,6 +32,7 @@ export interface ResolvedConfig {
   fields: { accessToken: readonly string[]; expiresIn: string };
   renewHeader: string | null;
   takeControl: boolean;
+  dpop: boolean;
 }
 
 export const DEFAULT_CONFIG: ResolvedConfig = Object.freeze({
@@ -41,6 +44,8 @@ export const DEFAULT_CONFIG: ResolvedConfig = Object.freeze({
   fields: { accessToken: ['access_token', 'accessToken'], expiresIn: 'expires_in' },
   renewHeader: null,
   takeControl: true,
+  // Off by default so that backends that know only bearer tokens keep working; the demo turns it on.
+  dpop: false,
 }) as ResolvedConfig;
 
 export class ConfigError extends Error {
@@ -175,6 +180,12 @@ export function resolveConfig(input: unknown, origin: string): ResolvedConfig {
     takeControl = input.takeControl;
   }
 
+  let dpop = d.dpop;
+  if (input.dpop !== undefined) {
+    if (typeof input.dpop !== 'boolean') throw new ConfigError('dpop', 'must be true or false');
+    dpop = input.dpop;
+  }
+
   const all = [endpoints.login, endpoints.refresh, endpoints.logout];
   for (const e of all) {
     if (apiPrefixes.some((p) => pathMatchesPrefix(e, p))) {
@@ -182,7 +193,7 @@ export function resolveConfig(input: unknown, origin: string): ResolvedConfig {
     }
   }
 
-  return { apiPrefixes, endpoints, refreshBeforeExpiry, persist, exposeClaims, fields, renewHeader, takeControl };
+  return { apiPrefixes, endpoints, refreshBeforeExpiry, persist, exposeClaims, fields, renewHeader, takeControl, dpop };
 }
 
 /**
@@ -198,7 +209,7 @@ export function pathMatchesPrefix(pathname: string, prefix: string): boolean {
 
 const LIST_KEYS = new Set(['apiPrefixes', 'exposeClaims', 'fields.accessToken']);
 const NUMBER_KEYS = new Set(['refreshBeforeExpiry']);
-const BOOLEAN_KEYS = new Set(['takeControl']);
+const BOOLEAN_KEYS = new Set(['takeControl', 'dpop']);
 
 /**
  * Turns `?apiPrefixes=/api/,/v2/&endpoints.login=/login&persist=memory` into a
