@@ -17,8 +17,13 @@ await Promise.all([
   existsSync('public/demo.ts') &&
     build({ ...browser, entryPoints: ['public/demo.ts'], outfile: 'public/demo.js', format: 'esm', minify: true, sourcemap: true }),
   build({
-    // The server, and the throwaway redis-server that bench/server.mjs starts as the tests do.
-    entryPoints: { 'server/index': 'server/index.ts', 'test-support/redis-server': 'server/test-support/redis-server.ts' },
+    // The server, the in-process startServer() that bench/dpop.mjs uses, and the
+    // throwaway redis-server that bench/server.mjs starts as the tests do.
+    entryPoints: {
+      'server/index': 'server/index.ts',
+      'server/app': 'server/app.ts',
+      'test-support/redis-server': 'server/test-support/redis-server.ts',
+    },
     outdir: 'dist',
     bundle: true,
     platform: 'node',
