@@ -3,6 +3,8 @@
 // browser contexts on one in-process reference server, one with the worker's
 // `dpop` off and one with it on, run rounds of sequential GETs in turn (the
 // order alternates each round), so drift on a shared machine hits both alike.
+// The functions given to page.evaluate run in the page, with its globals:
+/* global performance, document, window */
 import { chromium } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { chromiumArgs, chromiumPath } from '../e2e/support/chromium.mjs';
