@@ -39,8 +39,12 @@ function errorForStatus(status: number, what: string): BrokerError {
 
 export class Broker {
   readonly store: TokenStore;
-  /** Null unless `dpop` is on. */
-  readonly dpop: DpopSigner | null;
+  /**
+   * Whatever the config: a token bound to the stored key is sent with proofs
+   * even by a worker version with `dpop` off, so versions can share the record.
+   * `config.dpop` decides only whether logins and refreshes make keys.
+   */
+  readonly dpop: DpopSigner;
   private readonly coordinator: RefreshCoordinator<TokenRecord>;
 
   constructor(
@@ -48,7 +52,7 @@ export class Broker {
     readonly config: ResolvedConfig,
   ) {
     this.store = new TokenStore(config.persist);
-    this.dpop = config.dpop ? new DpopSigner(this.store.db) : null;
+    this.dpop = new DpopSigner(this.store.db);
     this.coordinator = new RefreshCoordinator<TokenRecord>({
       withLock: (fn) => this.withLock(fn),
       readStored: () => this.store.readShared(),
@@ -135,14 +139,15 @@ export class Broker {
     const { endpoints } = this.config;
     const reply = await this.withLock(async (): Promise<BrokerReply> => {
       // Every login gets a new key; the old one stays in place until this login succeeds.
-      const key = this.dpop ? await this.dpop.create() : null;
+      const key = this.config.dpop ? await this.dpop.create() : null;
       const result = await this.post(endpoints.login, credentials, key);
       if (result.kind === 'network') return fail('network', `Could not reach ${endpoints.login}: check the connection`);
       if (!result.response.ok) return { ok: false, error: errorForStatus(result.response.status, 'Login failed') };
       const record = parseTokenResponse(result.body, this.config, Date.now());
       if (!record) return fail('server', `The login response had none of the fields ${this.config.fields.accessToken.join(', ')}`);
       // The key first: a token bound to a key the worker lost would be useless.
-      if (key) await this.dpop!.adopt(key);
+      if (key) await this.dpop.adopt(key);
+      else await this.dpop.drop();
       await this.store.save(record);
       return { ok: true, session: sessionOf(record) };
     });
@@ -156,7 +161,7 @@ export class Broker {
       // signed-out marker stops a silent restore with the still-valid cookie.
       await postToEndpoint(this.config.endpoints.logout, {});
       await this.store.clear(true);
-      await this.dpop?.drop();
+      await this.dpop.drop();
     });
     void this.broadcast('logout');
     return { ok: true, session: SIGNED_OUT };
@@ -197,12 +202,10 @@ export class Broker {
   }
 
   private async attemptRefresh(): Promise<AttemptResult<TokenRecord>> {
-    let key: DpopKey | null = null;
-    if (this.dpop) {
-      // Under the lock: another worker version may have signed in with a new key since this one read it.
-      await this.dpop.reload();
-      key = await this.dpop.ensure();
-    }
+    // Under the lock: another worker version may have signed in with a new key since this one read it.
+    await this.dpop.reload();
+    // With dpop off, a stored key still signs: the login may have been made by a version that had it on.
+    const key = this.config.dpop ? await this.dpop.ensure() : await this.dpop.current();
     const result = await this.post(this.config.endpoints.refresh, {}, key);
     if (result.kind === 'network') return result;
     const { response } = result;
@@ -219,7 +222,7 @@ export class Broker {
     } else if (outcome.kind === 'rejected') {
       const hadSession = this.store.current !== null;
       await this.store.clear(true);
-      await this.dpop?.drop();
+      await this.dpop.drop();
       if (hadSession) void this.broadcast('expired');
     }
   }
@@ -229,7 +232,7 @@ export class Broker {
    * nonce challenge is answered once with the nonce it carried.
    */
   private async post(path: string, body: unknown, key: DpopKey | null): Promise<EndpointResult> {
-    if (!key || !this.dpop) return postToEndpoint(path, body);
+    if (!key) return postToEndpoint(path, body);
     const dpop = this.dpop;
     const url = new URL(path, this.scope.location.origin).href;
     const once = async () => {
