@@ -17,9 +17,11 @@ await Promise.all([
   existsSync('public/demo.ts') &&
     build({ ...browser, entryPoints: ['public/demo.ts'], outfile: 'public/demo.js', format: 'esm', minify: true, sourcemap: true }),
   build({
-    // The server, and the throwaway redis-server that bench/server.mjs starts as the tests do.
+    // The server, the in-process startServer() that bench/dpop.mjs uses, the browser
+    // benchmark, and the throwaway redis-server that bench/server.mjs starts as the tests do.
     entryPoints: {
       'server/index': 'server/index.ts',
+      'server/app': 'server/app.ts',
       'test-support/redis-server': 'server/test-support/redis-server.ts',
       'bench/run': 'bench/run.ts',
     },

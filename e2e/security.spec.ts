@@ -103,21 +103,23 @@ test.describe('injection rules', () => {
     }
   });
 
-  for (const csp of ['strict', 'none'] as const) {
-    test.describe(`with ${csp === 'strict' ? "the reference CSP (connect-src 'self')" : 'no CSP'} on the worker script`, () => {
+  for (const [csp, dpop] of [['strict', true], ['none', false], ['none', true]] as const) {
+    test.describe(`with ${csp === 'strict' ? "the reference CSP (connect-src 'self')" : 'no CSP'} on the worker script, dpop ${dpop}`, () => {
       test.use({ serverOptions: csp === 'none' ? { contentSecurityPolicy: '' } : {} });
 
       test('an API response that redirects to another origin does not take the token there', async ({ page, server }) => {
         const seen: (string | null)[] = [];
+        const proofs: string[] = [];
         const other = createServer((req, res) => {
           seen.push(req.headers.authorization ?? null);
+          if (req.headers.dpop) proofs.push(String(req.headers.dpop));
           res.setHeader('access-control-allow-origin', '*');
           res.end(JSON.stringify({ authorization: req.headers.authorization !== undefined }));
         });
         await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
         try {
           const target = `http://127.0.0.1:${(other.address() as AddressInfo).port}/landing`;
-          await openApp(page, server);
+          await openApp(page, server, `?dpop=${dpop}`);
           await login(page);
           const result = await page.evaluate(
             (url) => fetch(url).then((r) => r.text(), (e: Error) => e.name),
@@ -127,6 +129,12 @@ test.describe('injection rules', () => {
             // The worker's own CSP forbids it any other origin: the redirect fails as a network error.
             expect(result).toBe('TypeError');
             expect(seen).toEqual([]);
+          } else if (dpop) {
+            // The DPoP header (not a CORS-safelisted one) follows the redirect, so the browser
+            // asks the other origin first; this one does not allow it, so nothing is sent.
+            expect(result).toBe('TypeError');
+            expect(seen.every((a) => a === null)).toBe(true);
+            expect(proofs).toEqual([]);
           } else {
             // Without it, the browser follows the redirect and drops Authorization at the origin change.
             expect(JSON.parse(result)).toEqual({ authorization: false });

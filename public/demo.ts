@@ -75,6 +75,8 @@ async function main(): Promise<void> {
     // Validated by the worker, which names any bad key in its error.
     const config = configFromSearchParams(params) as TokenBrokerConfig;
     config.exposeClaims ??= ['sub', 'name', 'role'];
+    // The reference setup signs DPoP proofs (the library's default is off, for bearer-only backends); ?dpop=false turns it off.
+    config.dpop ??= true;
     broker = await registerTokenBroker({ config });
   } catch (err) {
     const box = $('unsupported');

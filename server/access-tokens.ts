@@ -13,6 +13,8 @@ export interface AccessClaims {
   role: string;
   exp: number;
   iat: number;
+  /** RFC 9449 binding: the thumbprint of the DPoP key the token may only be used with. */
+  cnf?: { jkt?: string };
 }
 
 export class AccessTokens {
@@ -31,10 +33,11 @@ export class AccessTokens {
     return Math.floor(Date.now() / 1000) + this.clockOffsetSeconds;
   }
 
-  async issue(user: User): Promise<string> {
+  /** `jkt`: bind the token to that DPoP key (cnf.jkt); null issues a bearer token. */
+  async issue(user: User, jkt: string | null = null): Promise<string> {
     const now = this.nowSeconds();
     const { kid, privateKey } = this.keys.current;
-    return new SignJWT({ name: user.name, role: user.role })
+    return new SignJWT({ name: user.name, role: user.role, ...(jkt && { cnf: { jkt } }) })
       .setProtectedHeader({ alg: ALGORITHM, kid, typ: 'at+jwt' })
       .setSubject(user.id)
       .setIssuer(ISSUER)

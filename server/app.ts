@@ -6,6 +6,9 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { resolve } from 'node:path';
 import { AccessTokens } from './access-tokens';
 import { closeConnectionsWhenClosing } from './drain';
+import { DpopVerifier } from './dpop';
+import type { DpopContext } from './dpop-http';
+import { DpopNonces } from './dpop-nonce';
 import { codeForStatus, sendError } from './errors';
 import { KeyRing } from './keys';
 import { demoUserDirectory } from './passwords';
@@ -15,6 +18,7 @@ import { authRoutes } from './routes/auth';
 import { probeRoutes } from './routes/probes';
 import { checkSettings, DEFAULT_SETTINGS, type Settings } from './settings';
 import { newStats, type Stats } from './stats';
+import { memoryJtiStore, type JtiStore } from './store/jti';
 import { openStore } from './store/open-store';
 import type { RefreshStore } from './store/types';
 import { startSweeper } from './sweeper';
@@ -40,6 +44,8 @@ const SECURITY_HEADERS = {
 export interface ServerParts {
   /** Used instead of opening the store the settings name; closed with the server all the same. */
   store?: RefreshStore;
+  /** The DPoP replay cache; with a given `store` and none given, one in memory. */
+  jti?: JtiStore;
   /** Where the logs go instead of stdout. */
   logStream?: { write(line: string): void };
 }
@@ -57,8 +63,11 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
   const stats = newStats();
   const keys = await KeyRing.create(settings.accessTokenTtl, settings.signingKey);
   const accessTokens = new AccessTokens(keys, settings.accessTokenTtl, settings.clockOffsetSeconds);
-  const opened = parts.store ? { store: parts.store } : await openStore(settings, (err) => app.log.warn({ err }, 'refresh store connection'));
-  const { store } = opened;
+  const opened = parts.store
+    ? { store: parts.store, jti: parts.jti ?? memoryJtiStore() }
+    : await openStore(settings, (err) => app.log.warn({ err }, 'refresh store connection'));
+  const { store, jti } = opened;
+  const refreshSecret = settings.refreshSecret ? Buffer.from(settings.refreshSecret, 'base64url') : undefined;
   const refreshTokens = new RefreshTokens(
     store,
     {
@@ -66,8 +75,18 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
       absoluteMs: settings.refreshAbsoluteTtl * 1000,
       graceMs: settings.rotationGraceSeconds * 1000,
     },
-    settings.refreshSecret ? Buffer.from(settings.refreshSecret, 'base64url') : undefined,
+    refreshSecret,
   );
+  const dpop: DpopContext = {
+    mode: settings.dpop,
+    announceNonce: settings.dpopNonce,
+    verifier: new DpopVerifier(jti, {
+      // Instances sharing the refresh secret issue and accept the same nonces.
+      nonces: DpopNonces.fromSecret(refreshSecret),
+      requireNonce: settings.dpopNonce,
+      clockOffsetSeconds: settings.clockOffsetSeconds,
+    }),
+  };
   const users = await demoUserDirectory();
 
   app.addHook('onRequest', async (_request, reply) => {
@@ -90,7 +109,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `Too many requests; retry in ${ctx.after}` }),
   });
 
-  const deps = { settings, users, accessTokens, refreshTokens, stats };
+  const deps = { settings, users, accessTokens, refreshTokens, stats, dpop };
   await app.register(async (scope) => authRoutes(scope, deps));
   await app.register(async (scope) => apiRoutes(scope, deps));
   await app.register(probeRoutes);
@@ -104,13 +123,17 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
     },
   });
 
-  const stopSweeping =
+  const sweepers =
     settings.sweepIntervalSeconds > 0
-      ? startSweeper(store, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of refresh families failed'))
-      : () => {};
+      ? [
+          startSweeper(store, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of refresh families failed')),
+          startSweeper(jti, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of DPoP proof ids failed')),
+        ]
+      : [];
   // Fastify runs this after the server has stopped and answered the requests in flight.
   app.addHook('onClose', async () => {
-    stopSweeping();
+    for (const stop of sweepers) stop();
+    await jti.close();
     await store.close();
   });
   return { app, settings, stats, keys, store, refreshTokens, accessTokens };

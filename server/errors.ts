@@ -7,6 +7,8 @@ export type ServerErrorCode =
   | 'invalid_credentials'
   | 'invalid_grant'
   | 'invalid_token'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'csrf'
   | 'not_found'
   | 'payload_too_large'

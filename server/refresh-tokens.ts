@@ -10,7 +10,8 @@ export function hashToken(token: string): string {
 }
 
 export type RefreshOutcome =
-  | { ok: true; userId: string; token: string }
+  /** `jkt`: the DPoP key the family is bound to, null for a bearer family. */
+  | { ok: true; userId: string; token: string; jkt: string | null }
   | { ok: false; reason: Exclude<RotationResult['status'], 'rotated' | 'grace'> | 'malformed' };
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
@@ -26,18 +27,19 @@ export class RefreshTokens {
     return createHmac('sha256', this.secret).update(token).digest('base64url');
   }
 
-  /** Starts a family for a new login; resolves the first token. */
-  async issue(userId: string, now = Date.now()): Promise<string> {
+  /** Starts a family for a new login, bound to a DPoP key when `jkt` is given; resolves the first token. */
+  async issue(userId: string, now = Date.now(), jkt: string | null = null): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    await this.store.createFamily({ familyId: crypto.randomUUID(), userId, tokenHash: hashToken(token), now }, this.policy);
+    await this.store.createFamily({ familyId: crypto.randomUUID(), userId, tokenHash: hashToken(token), now, jkt }, this.policy);
     return token;
   }
 
-  async rotate(token: string, now = Date.now()): Promise<RefreshOutcome> {
+  /** `jkt`: thumbprint of the key whose DPoP proof came with the request, null without one. */
+  async rotate(token: string, now = Date.now(), jkt: string | null = null): Promise<RefreshOutcome> {
     if (!TOKEN_SHAPE.test(token)) return { ok: false, reason: 'malformed' };
     const successor = this.successorOf(token);
-    const result = await this.store.rotate(hashToken(token), hashToken(successor), now, this.policy);
-    if (result.status === 'rotated' || result.status === 'grace') return { ok: true, userId: result.userId, token: successor };
+    const result = await this.store.rotate(hashToken(token), hashToken(successor), now, this.policy, jkt);
+    if (result.status === 'rotated' || result.status === 'grace') return { ok: true, userId: result.userId, token: successor, jkt: result.jkt };
     return { ok: false, reason: result.status };
   }
 

@@ -44,6 +44,15 @@ export interface Settings {
   logLevel: string;
   /** Sent on every response, the worker script included; empty sends none. */
   contentSecurityPolicy: string;
+  /**
+   * DPoP (RFC 9449). 'optional': a login or refresh with a valid proof gets
+   * tokens bound to its key, which then only work with proofs of that key;
+   * one without a proof gets bearer tokens. 'required': bearer is refused.
+   * 'off': proofs are ignored and DPoP-scheme requests refused.
+   */
+  dpop: 'off' | 'optional' | 'required';
+  /** Demand a server-issued nonce in every DPoP proof (sent in DPoP-Nonce headers). */
+  dpopNonce: boolean;
 }
 
 /** The demo has no inline script or style, so the policy can be strict; on the
@@ -73,6 +82,8 @@ export const DEFAULT_SETTINGS: Settings = {
   loginAccountRateLimit: 10,
   logLevel: 'info',
   contentSecurityPolicy: STRICT_CSP,
+  dpop: 'optional',
+  dpopNonce: false,
 };
 
 export class SettingsError extends Error {
@@ -126,6 +137,7 @@ export function checkSettings(settings: Settings): Settings {
   } else if (settings.store === 'redis') {
     throw new SettingsError('REFRESH_SECRET', 'required with STORE=redis: every instance must derive the same successor tokens');
   }
+  if (settings.dpopNonce && settings.dpop === 'off') throw new SettingsError('DPOP_NONCE', 'needs DPOP=optional or DPOP=required');
   return settings;
 }
 
@@ -153,5 +165,7 @@ export function parseSettings(env: Env = process.env): Settings {
     loginAccountRateLimit: integer(env, 'LOGIN_ACCOUNT_RATE_LIMIT', d.loginAccountRateLimit, 1),
     logLevel: env.LOG_LEVEL || d.logLevel,
     contentSecurityPolicy: env.CONTENT_SECURITY_POLICY ?? d.contentSecurityPolicy,
+    dpop: choice(env, 'DPOP', d.dpop, ['off', 'optional', 'required'] as const),
+    dpopNonce: boolean(env, 'DPOP_NONCE', d.dpopNonce),
   });
 }

@@ -3,7 +3,7 @@
 import type { RefreshStore } from './store/types';
 
 /** Starts sweeping every `intervalMs`; returns the stop function. The timer never keeps the process alive. */
-export function startSweeper(store: RefreshStore, intervalMs: number, onError: (err: unknown) => void): () => void {
+export function startSweeper(store: Pick<RefreshStore, 'sweep'>, intervalMs: number, onError: (err: unknown) => void): () => void {
   const timer = setInterval(() => {
     store.sweep(Date.now()).catch(onError);
   }, intervalMs);

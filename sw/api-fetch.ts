@@ -2,6 +2,7 @@
 // once and replay the request, body included.
 
 import type { Broker, TokenDecision } from './broker';
+import { isNonceChallenge } from './dpop-nonce';
 import type { WorkerErrorBody } from './protocol';
 import type { TokenRecord } from './token-response';
 
@@ -18,11 +19,27 @@ export function endpointRefusal(path: string): Response {
   });
 }
 
-function withToken(request: Request, body: ArrayBuffer | null, token: TokenRecord | null): Request {
+function withToken(request: Request, body: ArrayBuffer | null, token: TokenRecord | null, proof: string | null): Request {
   const headers = new Headers(request.headers);
-  if (token) headers.set('authorization', `Bearer ${token.accessToken}`);
+  if (token) headers.set('authorization', `${proof ? 'DPoP' : 'Bearer'} ${token.accessToken}`);
+  if (proof) headers.set('dpop', proof);
   // The original request stays unread, so it can be rebuilt for a retry.
   return new Request(request, body === null ? { headers } : { headers, body });
+}
+
+/** Sends with the token, and with a fresh proof when the token is DPoP-bound; a nonce challenge gets one retry. */
+async function sendWithToken(broker: Broker, request: Request, body: ArrayBuffer | null, token: TokenRecord): Promise<Response> {
+  const dpop = token.tokenType === 'DPoP' ? broker.dpop : null;
+  const key = dpop && (await dpop.current());
+  // Without the key (deleted from IndexedDB) the token goes without a proof; the 401 leads to a refresh.
+  if (!dpop || !key) return fetch(withToken(request, body, token, null));
+  const once = async () => {
+    const response = await fetch(withToken(request, body, token, await dpop.proof(key, request.method, request.url, token.accessToken)));
+    dpop.nonces.observe(request.url, response.headers);
+    return response;
+  };
+  const response = await once();
+  return isNonceChallenge(response.status, response.headers) ? once() : response;
 }
 
 async function send(broker: Broker, request: Request, body: ArrayBuffer | null, decision: TokenDecision): Promise<Response> {
@@ -32,18 +49,18 @@ async function send(broker: Broker, request: Request, body: ArrayBuffer | null, 
     case 'unavailable':
       return jsonError(503, { error: { code: 'unavailable', message: 'The token service is unavailable; the request was not sent. Try again later.' } });
     case 'none':
-      return fetch(withToken(request, body, null));
+      return fetch(withToken(request, body, null, null));
     case 'token':
-      return strip(broker, await fetch(withToken(request, body, decision.token)));
+      return strip(broker, await sendWithToken(broker, request, body, decision.token), decision.token);
   }
 }
 
 /** Takes a sliding-renewal token out of the response before the page can see it. */
-async function strip(broker: Broker, response: Response): Promise<Response> {
+async function strip(broker: Broker, response: Response, used: TokenRecord): Promise<Response> {
   const name = broker.config.renewHeader;
   const renewed = name ? response.headers.get(name) : null;
   if (!name || renewed === null) return response;
-  await broker.adoptRenewed(renewed);
+  await broker.adoptRenewed(renewed, used);
   const headers = new Headers(response.headers);
   headers.delete(name);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });

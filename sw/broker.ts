@@ -2,7 +2,10 @@
 // refreshing, login, logout, status. Browser glue around the pure modules.
 
 import type { ResolvedConfig } from './config';
-import { postToEndpoint } from './endpoint-client';
+import { DpopSigner } from './dpop';
+import { isNonceChallenge } from './dpop-nonce';
+import type { DpopKey } from './dpop-proof';
+import { postToEndpoint, type EndpointResult } from './endpoint-client';
 import { isExpired, needsRefresh } from './expiry';
 import { broadcastSession } from './broadcast';
 import { SIGNED_OUT, type BrokerError, type BrokerReply, type BrokerRequest, type Credentials, type ErrorCode, type SessionChangeReason } from './protocol';
@@ -36,6 +39,12 @@ function errorForStatus(status: number, what: string): BrokerError {
 
 export class Broker {
   readonly store: TokenStore;
+  /**
+   * Whatever the config: a token bound to the stored key is sent with proofs
+   * even by a worker version with `dpop` off, so versions can share the record.
+   * `config.dpop` decides only whether logins and refreshes make keys.
+   */
+  readonly dpop: DpopSigner;
   private readonly coordinator: RefreshCoordinator<TokenRecord>;
 
   constructor(
@@ -43,6 +52,7 @@ export class Broker {
     readonly config: ResolvedConfig,
   ) {
     this.store = new TokenStore(config.persist);
+    this.dpop = new DpopSigner(this.store.db);
     this.coordinator = new RefreshCoordinator<TokenRecord>({
       withLock: (fn) => this.withLock(fn),
       readStored: () => this.store.readShared(),
@@ -87,8 +97,9 @@ export class Broker {
   }
 
   /** Takes a token that an API response carried in the renewal header. */
-  async adoptRenewed(raw: string): Promise<void> {
-    const record = recordFromToken(raw, null, Date.now(), this.config);
+  async adoptRenewed(raw: string, renewed: TokenRecord): Promise<void> {
+    // The server renews a token with the same binding as the one it replaces.
+    const record = recordFromToken(raw, null, Date.now(), this.config, renewed.tokenType);
     await this.store.save(record);
     void this.broadcast('refresh');
   }
@@ -127,11 +138,16 @@ export class Broker {
   private async login(credentials: Credentials): Promise<BrokerReply> {
     const { endpoints } = this.config;
     const reply = await this.withLock(async (): Promise<BrokerReply> => {
-      const result = await postToEndpoint(endpoints.login, credentials);
+      // Every login gets a new key; the old one stays in place until this login succeeds.
+      const key = this.config.dpop ? await this.dpop.create() : null;
+      const result = await this.post(endpoints.login, credentials, key);
       if (result.kind === 'network') return fail('network', `Could not reach ${endpoints.login}: check the connection`);
       if (!result.response.ok) return { ok: false, error: errorForStatus(result.response.status, 'Login failed') };
       const record = parseTokenResponse(result.body, this.config, Date.now());
       if (!record) return fail('server', `The login response had none of the fields ${this.config.fields.accessToken.join(', ')}`);
+      // The key first: a token bound to a key the worker lost would be useless.
+      if (key) await this.dpop.adopt(key);
+      else await this.dpop.drop();
       await this.store.save(record);
       return { ok: true, session: sessionOf(record) };
     });
@@ -145,6 +161,7 @@ export class Broker {
       // signed-out marker stops a silent restore with the still-valid cookie.
       await postToEndpoint(this.config.endpoints.logout, {});
       await this.store.clear(true);
+      await this.dpop.drop();
     });
     void this.broadcast('logout');
     return { ok: true, session: SIGNED_OUT };
@@ -185,7 +202,11 @@ export class Broker {
   }
 
   private async attemptRefresh(): Promise<AttemptResult<TokenRecord>> {
-    const result = await postToEndpoint(this.config.endpoints.refresh, {});
+    // Under the lock: another worker version may have signed in with a new key since this one read it.
+    await this.dpop.reload();
+    // With dpop off, a stored key still signs: the login may have been made by a version that had it on.
+    const key = this.config.dpop ? await this.dpop.ensure() : await this.dpop.current();
+    const result = await this.post(this.config.endpoints.refresh, {}, key);
     if (result.kind === 'network') return result;
     const { response } = result;
     if (!response.ok) return { kind: 'status', status: response.status, retryAfter: response.headers.get('retry-after') };
@@ -201,8 +222,27 @@ export class Broker {
     } else if (outcome.kind === 'rejected') {
       const hadSession = this.store.current !== null;
       await this.store.clear(true);
+      await this.dpop.drop();
       if (hadSession) void this.broadcast('expired');
     }
+  }
+
+  /**
+   * A token endpoint call, with a DPoP proof of `key` when there is one; a
+   * nonce challenge is answered once with the nonce it carried.
+   */
+  private async post(path: string, body: unknown, key: DpopKey | null): Promise<EndpointResult> {
+    if (!key) return postToEndpoint(path, body);
+    const dpop = this.dpop;
+    const url = new URL(path, this.scope.location.origin).href;
+    const once = async () => {
+      const result = await postToEndpoint(path, body, { dpop: await dpop.proof(key, 'POST', url) });
+      if (result.kind === 'response') dpop.nonces.observe(url, result.response.headers);
+      return result;
+    };
+    const first = await once();
+    if (first.kind === 'response' && isNonceChallenge(first.response.status, first.response.headers, first.body)) return once();
+    return first;
   }
 
   private withLock<R>(fn: () => Promise<R>): Promise<R> {

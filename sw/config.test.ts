@@ -43,6 +43,11 @@ test('a token endpoint under an API prefix is refused', () => {
   expect(errorOf({ apiPrefixes: ['/auth/'] }).key).toBe('endpoints');
 });
 
+test('DPoP is off unless asked for, so bearer-only backends keep working', () => {
+  expect(resolveConfig({}, ORIGIN).dpop).toBe(false);
+  expect(resolveConfig(configFromSearchParams(new URLSearchParams('dpop=true')), ORIGIN).dpop).toBe(true);
+});
+
 test('value types are checked', () => {
   expect(errorOf({ refreshBeforeExpiry: -1 }).key).toBe('refreshBeforeExpiry');
   expect(errorOf({ refreshBeforeExpiry: '30' }).key).toBe('refreshBeforeExpiry');
@@ -50,6 +55,7 @@ test('value types are checked', () => {
   expect(errorOf({ exposeClaims: 'sub' }).key).toBe('exposeClaims');
   expect(errorOf({ renewHeader: 'bad header' }).key).toBe('renewHeader');
   expect(errorOf({ takeControl: 'yes' }).key).toBe('takeControl');
+  expect(errorOf({ dpop: 'true' }).key).toBe('dpop');
   expect(errorOf([]).key).toBe('config');
 });
 
@@ -70,6 +76,7 @@ test('search parameters round-trip into a config', () => {
     persist: 'memory' as const,
     exposeClaims: ['sub', 'name'],
     takeControl: false,
+    dpop: true,
   };
   const parsed = configFromSearchParams(configToSearchParams(config));
   expect(parsed).toEqual(config);
@@ -79,6 +86,7 @@ test('search parameters round-trip into a config', () => {
 test('search parameters that cannot be a config are refused', () => {
   expect(() => configFromSearchParams(new URLSearchParams('persist=a&persist=b'))).toThrow(/more than once/);
   expect(() => configFromSearchParams(new URLSearchParams('takeControl=1'))).toThrow(/true or false/);
+  expect(() => configFromSearchParams(new URLSearchParams('dpop=yes'))).toThrow(/dpop must be true or false/);
   const nan = configFromSearchParams(new URLSearchParams('refreshBeforeExpiry=soon'));
   expect(() => resolveConfig(nan, ORIGIN)).toThrow(ConfigError);
 });

@@ -26,6 +26,8 @@ export interface TokenBrokerConfig {
    * turns it on, `installTokenBroker` leaves it off unless asked.
    */
   staticRouting?: boolean;
+  /** Sign a DPoP proof (RFC 9449) with a non-extractable key for every API and token request. */
+  dpop?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -38,6 +40,7 @@ export interface ResolvedConfig {
   renewHeader: string | null;
   takeControl: boolean;
   staticRouting: boolean;
+  dpop: boolean;
 }
 
 export const DEFAULT_CONFIG: ResolvedConfig = Object.freeze({
@@ -50,6 +53,8 @@ export const DEFAULT_CONFIG: ResolvedConfig = Object.freeze({
   renewHeader: null,
   takeControl: true,
   staticRouting: false,
+  // Off by default so that backends that know only bearer tokens keep working; the demo turns it on.
+  dpop: false,
 }) as ResolvedConfig;
 
 export class ConfigError extends Error {
@@ -135,6 +140,7 @@ const RULES: Rules = {
   },
   takeControl: flag,
   staticRouting: flag,
+  dpop: flag,
 };
 
 function apply(rules: Rules, input: Record<string, unknown>, out: Record<string, unknown>, prefix: string, origin: string): void {
@@ -179,7 +185,7 @@ export function pathMatchesPrefix(pathname: string, prefix: string): boolean {
 
 const LIST_KEYS = new Set(['apiPrefixes', 'exposeClaims', 'fields.accessToken']);
 const NUMBER_KEYS = new Set(['refreshBeforeExpiry']);
-const BOOLEAN_KEYS = new Set(['takeControl', 'staticRouting']);
+const BOOLEAN_KEYS = new Set(['takeControl', 'staticRouting', 'dpop']);
 
 /**
  * Turns `?apiPrefixes=/api/,/v2/&endpoints.login=/login&persist=memory` into a

@@ -6,7 +6,7 @@ import { WORKER_REQUEST_HEADER } from './protocol';
 
 export type EndpointResult = { kind: 'response'; response: Response; body: unknown } | { kind: 'network' };
 
-export async function postToEndpoint(path: string, body: unknown): Promise<EndpointResult> {
+export async function postToEndpoint(path: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<EndpointResult> {
   let response: Response;
   try {
     response = await fetch(path, {
@@ -14,7 +14,7 @@ export async function postToEndpoint(path: string, body: unknown): Promise<Endpo
       credentials: 'same-origin',
       cache: 'no-store',
       redirect: 'error',
-      headers: { 'content-type': 'application/json', [WORKER_REQUEST_HEADER]: '1' },
+      headers: { ...extraHeaders, 'content-type': 'application/json', [WORKER_REQUEST_HEADER]: '1' },
       body: JSON.stringify(body ?? {}),
     });
   } catch {

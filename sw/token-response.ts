@@ -7,6 +7,8 @@ import { expiresAtFrom, lifetimeFromClaims, refreshAtFrom } from './expiry';
 
 export interface TokenRecord {
   accessToken: string;
+  /** 'DPoP' when the server bound the token to the worker's key (token_type DPoP): sent with a proof. */
+  tokenType: 'Bearer' | 'DPoP';
   /** Local epoch ms; null when neither expires_in nor the JWT tells. */
   expiresAt: number | null;
   /** Local epoch ms from which a request first waits for a refresh; null when expiry is unknown. */
@@ -37,11 +39,13 @@ export function recordFromToken(
   expiresIn: number | null,
   receivedAt: number,
   config: Pick<ResolvedConfig, 'exposeClaims' | 'refreshBeforeExpiry'>,
+  tokenType: TokenRecord['tokenType'] = 'Bearer',
 ): TokenRecord {
   const claims = decodeClaims(accessToken);
   const lifetime = expiresIn ?? (claims ? lifetimeFromClaims(claims) : null);
   return {
     accessToken,
+    tokenType,
     expiresAt: expiresAtFrom(receivedAt, lifetime),
     refreshAt: refreshAtFrom(receivedAt, lifetime, config.refreshBeforeExpiry),
     claims: pick(claims, config.exposeClaims),
@@ -56,5 +60,8 @@ export function parseTokenResponse(body: unknown, config: ResolvedConfig, receiv
   if (!name) return null;
   const raw = fields[config.fields.expiresIn];
   const expiresIn = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : null;
-  return recordFromToken(fields[name] as string, expiresIn !== null && Number.isFinite(expiresIn) ? expiresIn : null, receivedAt, config);
+  // The server says whether it bound the token (RFC 9449 section 5); a backend that ignored the proof answers Bearer.
+  const type = fields.token_type ?? fields.tokenType;
+  const tokenType = typeof type === 'string' && type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+  return recordFromToken(fields[name] as string, expiresIn !== null && Number.isFinite(expiresIn) ? expiresIn : null, receivedAt, config, tokenType);
 }

@@ -18,7 +18,8 @@ const KEY = 'session';
 export class TokenStore {
   private memory: TokenRecord | null = null;
   private signedOutFlag = false;
-  private readonly db: UseStore;
+  /** The worker's own IndexedDB store; the DPoP key lives there too, under its own key. */
+  readonly db: UseStore;
   private loading: Promise<void> | null = null;
 
   constructor(private readonly persist: Persist) {

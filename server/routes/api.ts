@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import type { AccessClaims, AccessTokens } from '../access-tokens';
+import { announceNonce, requestUrl, sendDpopUnauthorized, type DpopContext } from '../dpop-http';
 import { sendError } from '../errors';
 import type { UserDirectory } from '../passwords';
 import type { RefreshTokens } from '../refresh-tokens';
@@ -21,20 +22,43 @@ export interface ApiDeps {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
   stats: Stats;
+  dpop: DpopContext;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_.-]+)$/;
+const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9_.-]+)$/;
 
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const { settings, users, accessTokens, refreshTokens, stats } = deps;
+  const { settings, users, accessTokens, refreshTokens, stats, dpop } = deps;
+  const challenges = dpop.mode === 'off' ? 'Bearer' : dpop.mode === 'optional' ? 'Bearer, DPoP algs="ES256"' : 'DPoP algs="ES256"';
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const match = BEARER.exec(request.headers.authorization ?? '');
-    const claims = match ? await accessTokens.verify(match[1]!) : null;
-    if (!claims) {
+    announceNonce(reply, dpop);
+    const match = AUTHORIZATION.exec(request.headers.authorization ?? '');
+    const scheme = match?.[1];
+    const claims = match ? await accessTokens.verify(match[2]!) : null;
+    if (!claims || (scheme === 'DPoP' && dpop.mode === 'off')) {
       stats.apiUnauthorized++;
-      reply.header('www-authenticate', `Bearer error="invalid_token"`);
+      reply.header('www-authenticate', challenges.replace(/^(Bearer|DPoP)/, '$1 error="invalid_token"'));
       return sendError(reply, 401, 'invalid_token', 'A valid access token is required');
+    }
+    const bound = claims.cnf?.jkt;
+    if (scheme === 'Bearer' && (bound !== undefined || dpop.mode === 'required')) {
+      // A bound token is worth nothing without its key: as a bearer token it is refused outright.
+      stats.apiUnauthorized++;
+      return sendDpopUnauthorized(reply, dpop, 'invalid_token', bound ? 'This access token is DPoP-bound: send it with a proof' : 'DPoP is required');
+    }
+    if (scheme === 'DPoP') {
+      if (bound === undefined) {
+        stats.apiUnauthorized++;
+        return sendDpopUnauthorized(reply, dpop, 'invalid_token', 'This access token is not DPoP-bound');
+      }
+      const result = await dpop.verifier.verify(request.headers.dpop, { method: request.method, url: requestUrl(request), accessToken: match![2]! });
+      if (!result.ok || result.jkt !== bound) {
+        stats.apiUnauthorized++;
+        return result.ok
+          ? sendDpopUnauthorized(reply, dpop, 'invalid_dpop_proof', 'The DPoP proof is signed with another key than the token is bound to')
+          : sendDpopUnauthorized(reply, dpop, result.error, result.message);
+      }
     }
     stats.apiOk++;
     request.claims = claims;
@@ -47,7 +71,8 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       const claims = request.claims;
       const user = claims && users.find(claims.sub);
       if (user && claims.exp - Date.now() / 1000 - settings.clockOffsetSeconds < accessTokens.ttl / 2) {
-        reply.header(header, await accessTokens.issue(user));
+        // Bound to the same key as the token it renews: renewal must not turn a DPoP token into a bearer one.
+        reply.header(header, await accessTokens.issue(user, claims.cnf?.jkt ?? null));
       }
       return payload;
     });
@@ -81,7 +106,8 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   });
 
   app.get('/api/headers', async (request) => {
-    const { authorization: _omitted, ...headers } = request.headers;
+    // The proof names the token (ath), so it stays out of what the page sees, like the token.
+    const { authorization: _omitted, dpop: _proof, ...headers } = request.headers;
     return { ...headers, authorized: true, sub: request.claims!.sub };
   });
 

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessTokens } from '../access-tokens';
 import { csrfViolation } from '../csrf';
+import { announceNonce, tokenRequestKey, type DpopContext } from '../dpop-http';
 import { sendError } from '../errors';
 import type { UserDirectory } from '../passwords';
 import type { RefreshTokens } from '../refresh-tokens';
@@ -14,6 +15,7 @@ export interface AuthDeps {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
   stats: Stats;
+  dpop: DpopContext;
 }
 
 /** `__Secure-` needs the Secure attribute; without it (Safari on http://localhost) the plain name is used. */
@@ -34,7 +36,7 @@ const loginSchema = {
 } as const;
 
 export async function authRoutes(app: FastifyInstance, deps: AuthDeps): Promise<void> {
-  const { settings, users, accessTokens, refreshTokens, stats } = deps;
+  const { settings, users, accessTokens, refreshTokens, stats, dpop } = deps;
   const cookieName = refreshCookieName(settings);
   const cookieOptions = {
     httpOnly: true,
@@ -57,21 +59,26 @@ export async function authRoutes(app: FastifyInstance, deps: AuthDeps): Promise<
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const violation = csrfViolation(request);
     if (violation) return sendError(reply, 403, 'csrf', `Refused: ${violation}`);
+    announceNonce(reply, dpop);
   });
 
-  async function grant(reply: FastifyReply, userId: string, refreshToken: string) {
+  /** `jkt`: the DPoP key the login is bound to; its access tokens are then DPoP tokens (cnf.jkt). */
+  async function grant(reply: FastifyReply, userId: string, refreshToken: string, jkt: string | null) {
     const user = users.find(userId);
     if (!user) return sendError(reply, 401, 'invalid_grant', 'The account no longer exists');
     reply.setCookie(cookieName, refreshToken, { ...cookieOptions, maxAge: settings.refreshTokenTtl });
     return reply.header('cache-control', 'no-store').send({
-      access_token: await accessTokens.issue(user),
-      token_type: 'Bearer',
+      access_token: await accessTokens.issue(user, jkt),
+      token_type: jkt ? 'DPoP' : 'Bearer',
       expires_in: accessTokens.ttl,
     });
   }
 
   app.post('/auth/login', { schema: loginSchema, config: { rateLimit } }, async (request, reply) => {
     const { username, password } = request.body as { username: string; password: string };
+    // Before the password hash: a bad proof costs the server nothing.
+    const jkt = await tokenRequestKey(request, reply, dpop);
+    if (jkt === undefined) return reply;
     // A peek, then a count on failure: parallel guesses can overshoot by a few, each paying a scrypt hash.
     const account = await failedLogins(request, { increment: false });
     if (!account.isAllowed && account.remaining === 0) {
@@ -84,12 +91,20 @@ export async function authRoutes(app: FastifyInstance, deps: AuthDeps): Promise<
       return sendError(reply, 401, 'invalid_credentials', 'Unknown user or wrong password');
     }
     stats.login++;
-    return grant(reply, user.id, await refreshTokens.issue(user.id));
+    return grant(reply, user.id, await refreshTokens.issue(user.id, Date.now(), jkt), jkt);
   });
 
   app.post('/auth/refresh', { config: { rateLimit } }, async (request, reply) => {
     const presented = request.cookies[cookieName];
-    const outcome = presented ? await refreshTokens.rotate(presented) : ({ ok: false, reason: 'unknown' } as const);
+    const jkt = await tokenRequestKey(request, reply, dpop);
+    // A bad proof leaves the cookie alone: it may be a script without the key, not its owner.
+    if (jkt === undefined) return reply;
+    const outcome = presented ? await refreshTokens.rotate(presented, Date.now(), jkt) : ({ ok: false, reason: 'unknown' } as const);
+    if (!outcome.ok && outcome.reason === 'wrong_key') {
+      stats.refreshRejected++;
+      request.log.info('refresh refused: no proof of the key the login is bound to');
+      return sendError(reply, 400, 'invalid_dpop_proof', 'This refresh token is bound to a DPoP key: present a proof signed with it');
+    }
     if (!outcome.ok) {
       stats.refreshRejected++;
       reply.clearCookie(cookieName, cookieOptions);
@@ -97,7 +112,8 @@ export async function authRoutes(app: FastifyInstance, deps: AuthDeps): Promise<
       return sendError(reply, 401, 'invalid_grant', `The refresh token is ${outcome.reason}; sign in again`);
     }
     stats.refresh++;
-    return grant(reply, outcome.userId, outcome.token);
+    // An unbound (bearer) login refreshed with a proof gets a token bound to that key; the family stays unbound.
+    return grant(reply, outcome.userId, outcome.token, outcome.jkt ?? jkt);
   });
 
   app.post('/auth/logout', async (request, reply) => {

@@ -172,6 +172,28 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
       expect(await b.rotate(successor, 2_000)).toMatchObject({ ok: true, userId: 'alice' });
     });
 
+    test('a family bound to a DPoP key rotates only for that key, and a wrong or missing key changes nothing', async () => {
+      const [a, b] = [await instance(), await instance()];
+      const first = await a.issue('alice', 0, 'key-1');
+      expect(await a.rotate(first, 100)).toEqual({ ok: false, reason: 'wrong_key' });
+      expect(await b.rotate(first, 200, 'key-2')).toEqual({ ok: false, reason: 'wrong_key' });
+      const second = await b.rotate(first, 300, 'key-1');
+      expect(second).toMatchObject({ ok: true, userId: 'alice', jkt: 'key-1' });
+      // Not reuse: without the key, presenting the rotated token is refused before reuse detection.
+      expect(await a.rotate(first, 300 + POLICY.graceMs + 1)).toEqual({ ok: false, reason: 'wrong_key' });
+      // Within grace, the duplicate with the key gets the same successor, still bound.
+      expect(await a.rotate(first, 400, 'key-1')).toEqual(second);
+      expect(second.ok && (await a.rotate(second.token, 500, 'key-1'))).toMatchObject({ ok: true, jkt: 'key-1' });
+    });
+
+    test('an unbound family rotates with or without a key and stays unbound', async () => {
+      const tokens = await instance();
+      const first = await tokens.issue('alice', 0);
+      const second = await tokens.rotate(first, 100, 'some-key');
+      expect(second).toMatchObject({ ok: true, jkt: null });
+      expect(second.ok && (await tokens.rotate(second.token, 200))).toMatchObject({ ok: true, jkt: null });
+    });
+
     test('instances with different secrets disagree on the successor: a duplicate then reads as reuse', async () => {
       const a = await instance();
       const store = await backing.open();

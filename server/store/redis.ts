@@ -5,7 +5,7 @@
 //
 // Keys, under a configurable prefix:
 //   <prefix>t:<token hash>  hash {f: family id, e: idle expiry, r: rotated at}
-//   <prefix>f:<family id>   hash {u: user, a: absolute expiry, c: current hash, v: revoked at}
+//   <prefix>f:<family id>   hash {u: user, a: absolute expiry, c: current hash, v: revoked at, k: DPoP key thumbprint}
 //   <prefix>u:<user id>     set of family ids
 // Every key of a family expires (PEXPIRE) when the family's absolute lifetime
 // ends: rotated tokens must live as long as their family, or a replay of an
@@ -23,11 +23,12 @@ import type { NewFamily, RefreshStore, RotationPolicy, RotationResult } from './
 // Lua 5.1 prints large numbers in exponent form; timestamps must stay integers.
 const INT = `local function int(n) return string.format('%d', n) end`;
 
-/** KEYS: family, token, user set. ARGV: family id, user, token hash, now, idle ms, absolute ms. */
+/** KEYS: family, token, user set. ARGV: family id, user, token hash, now, idle ms, absolute ms, jkt ('' when unbound). */
 const CREATE = `${INT}
 local now, idle, absolute = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local ends = now + absolute
 redis.call('HSET', KEYS[1], 'u', ARGV[2], 'a', int(ends), 'c', ARGV[3])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'k', ARGV[7]) end
 redis.call('PEXPIRE', KEYS[1], int(absolute))
 redis.call('HSET', KEYS[2], 'f', ARGV[1], 'e', int(math.min(now + idle, ends)))
 redis.call('PEXPIRE', KEYS[2], int(absolute))
@@ -36,26 +37,29 @@ redis.call('SADD', KEYS[3], ARGV[1])
 if redis.call('PTTL', KEYS[3]) < absolute then redis.call('PEXPIRE', KEYS[3], int(absolute)) end
 `;
 
-/** KEYS: token, successor token. ARGV: prefix, successor hash, now, idle ms, grace ms. */
+/** KEYS: token, successor token. ARGV: prefix, successor hash, now, idle ms, grace ms, presented jkt ('' without proof). */
 const ROTATE = `${INT}
 local now, idle, grace = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local t = redis.call('HMGET', KEYS[1], 'f', 'e', 'r')
 if not t[1] then return {'unknown'} end
 local fkey = ARGV[1] .. 'f:' .. t[1]
-local f = redis.call('HMGET', fkey, 'u', 'a', 'c', 'v')
+local f = redis.call('HMGET', fkey, 'u', 'a', 'c', 'v', 'k')
 if not f[1] then return {'unknown'} end
 if f[4] then return {'revoked'} end
 local ends = tonumber(f[2])
 if now >= ends then return {'expired'} end
+-- Before the reuse check: a replay without the key must not revoke the owner's login.
+if f[5] and f[5] ~= ARGV[6] then return {'wrong_key', f[1], t[1]} end
+local jkt = f[5] or ''
 if not t[3] then
   if now >= tonumber(t[2]) then return {'expired'} end
   redis.call('HSET', KEYS[1], 'r', int(now))
   redis.call('HSET', KEYS[2], 'f', t[1], 'e', int(math.min(now + idle, ends)))
   redis.call('PEXPIRE', KEYS[2], int(ends - now))
   redis.call('HSET', fkey, 'c', ARGV[2])
-  return {'rotated', f[1], t[1]}
+  return {'rotated', f[1], t[1], jkt}
 end
-if f[3] == ARGV[2] and now - tonumber(t[3]) <= grace then return {'grace', f[1], t[1]} end
+if f[3] == ARGV[2] and now - tonumber(t[3]) <= grace then return {'grace', f[1], t[1], jkt} end
 redis.call('HSET', fkey, 'v', int(now))
 return {'reused', f[1], t[1]}
 `;
@@ -130,12 +134,13 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
     redis,
     async createFamily(f: NewFamily, policy: RotationPolicy) {
       await redis.brokerCreate(`${prefix}f:${f.familyId}`, tokenKey(f.tokenHash), userKey(f.userId),
-        f.familyId, f.userId, f.tokenHash, f.now, policy.idleMs, policy.absoluteMs);
+        f.familyId, f.userId, f.tokenHash, f.now, policy.idleMs, policy.absoluteMs, f.jkt ?? '');
     },
-    async rotate(hash, successor, now, policy): Promise<RotationResult> {
-      const [status, userId, familyId] = await redis.brokerRotate(tokenKey(hash), tokenKey(successor),
-        prefix, successor, now, policy.idleMs, policy.graceMs);
-      if (status === 'rotated' || status === 'grace' || status === 'reused') return { status, userId: userId!, familyId: familyId! };
+    async rotate(hash, successor, now, policy, jkt = null): Promise<RotationResult> {
+      const [status, userId, familyId, bound] = await redis.brokerRotate(tokenKey(hash), tokenKey(successor),
+        prefix, successor, now, policy.idleMs, policy.graceMs, jkt ?? '');
+      if (status === 'rotated' || status === 'grace') return { status, userId: userId!, familyId: familyId!, jkt: bound || null };
+      if (status === 'reused' || status === 'wrong_key') return { status, userId: userId!, familyId: familyId! };
       if (status === 'unknown' || status === 'expired' || status === 'revoked') return { status };
       throw new Error(`unexpected rotation status ${String(status)}`);
     },

@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS families (
   created_at INTEGER NOT NULL,
   absolute_expires_at INTEGER NOT NULL,
   revoked_at INTEGER,
-  current_hash TEXT NOT NULL
+  current_hash TEXT NOT NULL,
+  jkt TEXT
 );
 CREATE INDEX IF NOT EXISTS families_user ON families(user_id);
 CREATE TABLE IF NOT EXISTS tokens (
@@ -32,6 +33,7 @@ interface TokenRow {
 }
 interface FamilyRow {
   user_id: string;
+  jkt: string | null;
   absolute_expires_at: number;
   revoked_at: number | null;
   current_hash: string;
@@ -43,14 +45,17 @@ export function openSqliteStore(path: string): RefreshStore {
   if (path !== ':memory:') db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
+  // Files made before DPoP binding lack the column; their families stay unbound.
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(families)').all();
+  if (!columns.some((c) => c.name === 'jkt')) db.exec('ALTER TABLE families ADD COLUMN jkt TEXT');
 
   const insertFamily = db.prepare(
-    'INSERT INTO families (id, user_id, created_at, absolute_expires_at, current_hash) VALUES (?, ?, ?, ?, ?)',
+    'INSERT INTO families (id, user_id, created_at, absolute_expires_at, current_hash, jkt) VALUES (?, ?, ?, ?, ?, ?)',
   );
   const insertToken = db.prepare('INSERT INTO tokens (hash, family_id, expires_at) VALUES (?, ?, ?)');
   const getToken = db.prepare<[string], TokenRow>('SELECT family_id, expires_at, rotated_at FROM tokens WHERE hash = ?');
   const getFamily = db.prepare<[string], FamilyRow>(
-    'SELECT user_id, absolute_expires_at, revoked_at, current_hash FROM families WHERE id = ?',
+    'SELECT user_id, jkt, absolute_expires_at, revoked_at, current_hash FROM families WHERE id = ?',
   );
   const markRotated = db.prepare('UPDATE tokens SET rotated_at = ? WHERE hash = ?');
   const setCurrent = db.prepare('UPDATE families SET current_hash = ? WHERE id = ?');
@@ -63,12 +68,12 @@ export function openSqliteStore(path: string): RefreshStore {
 
   const create = db.transaction((f: NewFamily, policy: RotationPolicy) => {
     const absolute = f.now + policy.absoluteMs;
-    insertFamily.run(f.familyId, f.userId, f.now, absolute, f.tokenHash);
+    insertFamily.run(f.familyId, f.userId, f.now, absolute, f.tokenHash, f.jkt ?? null);
     insertToken.run(f.tokenHash, f.familyId, Math.min(f.now + policy.idleMs, absolute));
   });
 
   const rotate = db.transaction(
-    (hash: string, successor: string, now: number, policy: RotationPolicy): RotationResult => {
+    (hash: string, successor: string, now: number, policy: RotationPolicy, jkt: string | null): RotationResult => {
       const token = getToken.get(hash);
       if (!token) return { status: 'unknown' };
       const family = getFamily.get(token.family_id);
@@ -76,14 +81,17 @@ export function openSqliteStore(path: string): RefreshStore {
       if (family.revoked_at !== null) return { status: 'revoked' };
       if (now >= family.absolute_expires_at) return { status: 'expired' };
       const ids = { userId: family.user_id, familyId: token.family_id };
+      // Before the reuse check: a replay without the key must not revoke the owner's login.
+      if (family.jkt !== null && family.jkt !== jkt) return { status: 'wrong_key', ...ids };
+      const bound = { ...ids, jkt: family.jkt };
       if (token.rotated_at === null) {
         if (now >= token.expires_at) return { status: 'expired' };
         markRotated.run(now, hash);
         insertToken.run(successor, token.family_id, Math.min(now + policy.idleMs, family.absolute_expires_at));
         setCurrent.run(successor, token.family_id);
-        return { status: 'rotated', ...ids };
+        return { status: 'rotated', ...bound };
       }
-      if (family.current_hash === successor && now - token.rotated_at <= policy.graceMs) return { status: 'grace', ...ids };
+      if (family.current_hash === successor && now - token.rotated_at <= policy.graceMs) return { status: 'grace', ...bound };
       revokeFamily.run(now, token.family_id);
       return { status: 'reused', ...ids };
     },
@@ -93,8 +101,8 @@ export function openSqliteStore(path: string): RefreshStore {
     async createFamily(family, policy) {
       create.immediate(family, policy);
     },
-    async rotate(hash, successor, now, policy) {
-      return rotate.immediate(hash, successor, now, policy);
+    async rotate(hash, successor, now, policy, jkt = null) {
+      return rotate.immediate(hash, successor, now, policy, jkt);
     },
     async revokeFamilyOf(hash, now) {
       const token = getToken.get(hash);

@@ -13,13 +13,20 @@ export interface NewFamily {
   userId: string;
   tokenHash: string;
   now: number;
+  /** RFC 7638 thumbprint of the DPoP key the family is bound to; absent for a bearer login. */
+  jkt?: string | null;
 }
 
 export type RotationResult =
-  /** The presented token was current: the successor is now current. */
-  | { status: 'rotated'; userId: string; familyId: string }
+  /** The presented token was current: the successor is now current. `jkt` is the family's DPoP key, null when unbound. */
+  | { status: 'rotated'; userId: string; familyId: string; jkt: string | null }
   /** The presented token is the immediate predecessor, within the grace window: the same successor stands. */
-  | { status: 'grace'; userId: string; familyId: string }
+  | { status: 'grace'; userId: string; familyId: string; jkt: string | null }
+  /**
+   * The family is bound to a DPoP key and the request proved another key (or
+   * none): nothing changed, so a script without the key cannot burn the token.
+   */
+  | { status: 'wrong_key'; userId: string; familyId: string }
   /** A rotated token was presented outside the grace window: the family is now revoked. */
   | { status: 'reused'; userId: string; familyId: string }
   | { status: 'unknown' | 'expired' | 'revoked' };
@@ -30,8 +37,11 @@ export interface RefreshStore {
    * Presents `tokenHash` and, when it is current, makes `successorHash` current
    * in its place. The successor is derived from the presented token, so a
    * duplicate within the grace window names the same successor.
+   * `jkt` is the thumbprint of the key the request proved possession of (null
+   * without a DPoP proof); a family bound to another key is left untouched
+   * and answers `wrong_key`, checked in the same atomic step.
    */
-  rotate(tokenHash: string, successorHash: string, now: number, policy: RotationPolicy): Promise<RotationResult>;
+  rotate(tokenHash: string, successorHash: string, now: number, policy: RotationPolicy, jkt?: string | null): Promise<RotationResult>;
   /** Revokes the family of a token; resolves the user it belonged to, if any. */
   revokeFamilyOf(tokenHash: string, now: number): Promise<string | null>;
   /** Revokes every family of a user; resolves how many were live. */

@@ -1,0 +1,257 @@
+// DPoP in real Chromium: the worker signs a proof with a non-extractable key
+// for every request, and a token copied out of the browser is useless.
+import type { BrowserContext, Page } from '@playwright/test';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { newDpopKey, signProof } from '../server/test-support/dpop-client';
+import { apiFetch, expect, login, openApp, readBrokerRecord, status, stopWorkers, test } from './support/fixtures';
+
+const DPOP = '?dpop=true';
+
+interface Seen {
+  url: string;
+  status: number;
+  authorization: string | null;
+  dpop: string | null;
+  tokenType: string | null;
+  /** The answer asked for the request again with a nonce. */
+  nonceChallenge: boolean;
+}
+
+/** Records the worker's requests to the API and token endpoints as they leave the browser, with their answers. */
+async function recordWire(context: BrowserContext): Promise<Seen[]> {
+  const seen: Seen[] = [];
+  await context.route(/\/(api|auth)\//, async (route) => {
+    const headers = await route.request().allHeaders();
+    const response = await route.fetch();
+    const text = await response.text();
+    let tokenType: string | null = null;
+    try {
+      tokenType = (JSON.parse(text) as { token_type?: string }).token_type ?? null;
+    } catch {
+      // not JSON
+    }
+    const nonceChallenge = response.status() >= 400 && `${text} ${response.headers()['www-authenticate'] ?? ''}`.includes('use_dpop_nonce');
+    seen.push({
+      url: route.request().url(),
+      status: response.status(),
+      authorization: headers['authorization'] ?? null,
+      dpop: headers['dpop'] ?? null,
+      tokenType,
+      nonceChallenge,
+    });
+    await route.fulfill({ response, body: text });
+  });
+  return seen;
+}
+
+/** What page script finds under the worker's 'dpop-key' record. */
+function readKeyRecord(page: Page): Promise<{ present: boolean; extractable?: boolean; type?: string }> {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('token-broker');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const get = open.result.transaction('records').objectStore('records').get('dpop-key');
+          get.onsuccess = () => {
+            const pair = get.result as { privateKey: CryptoKey } | undefined;
+            resolve(pair ? { present: true, extractable: pair.privateKey.extractable, type: pair.privateKey.type } : { present: false });
+          };
+          get.onerror = () => reject(get.error);
+        };
+      }),
+  );
+}
+
+test('login, API calls and logout go with DPoP proofs; the key lives non-extractable in IndexedDB until logout', async ({ context, page, server }) => {
+  const wire = await recordWire(context);
+  await openApp(page, server, DPOP);
+  await login(page);
+  const me = await apiFetch(page, '/api/me');
+  expect(me.status).toBe(200);
+  expect(me.body).toMatchObject({ sub: 'alice' });
+  const echo = await apiFetch(page, '/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+  expect(echo.body).toMatchObject({ body: { a: 1 } });
+
+  const loginCall = wire.find((r) => r.url.endsWith('/auth/login'))!;
+  expect(loginCall.tokenType).toBe('DPoP');
+  expect(decodeJwt(loginCall.dpop!)).toMatchObject({ htm: 'POST', htu: `${server.url}/auth/login` });
+  expect(decodeJwt(loginCall.dpop!).ath).toBeUndefined();
+  const apiCalls = wire.filter((r) => r.url.includes('/api/'));
+  expect(apiCalls).toHaveLength(2);
+  for (const call of apiCalls) {
+    expect(call.authorization).toMatch(/^DPoP /);
+    expect(decodeJwt(call.dpop!)).toMatchObject({ htu: call.url, ath: expect.any(String) });
+  }
+  expect(decodeJwt(apiCalls[1]!.dpop!).htm).toBe('POST');
+  expect(await readKeyRecord(page)).toEqual({ present: true, extractable: false, type: 'private' });
+
+  await page.evaluate(() => window.tokenBroker.logout());
+  expect(await readKeyRecord(page)).toEqual({ present: false });
+  expect((await apiFetch(page, '/api/me')).status).toBe(401);
+});
+
+test('a new login makes a new key', async ({ context, page, server }) => {
+  const wire = await recordWire(context);
+  await openApp(page, server, DPOP);
+  await login(page);
+  await login(page, 'bob', 'builder');
+  const keys = wire.filter((r) => r.url.endsWith('/auth/login')).map((r) => JSON.stringify(decodeProtectedHeader(r.dpop!).jwk));
+  expect(keys).toHaveLength(2);
+  expect(keys[0]).not.toBe(keys[1]);
+  expect((await apiFetch(page, '/api/me')).body).toMatchObject({ sub: 'bob' });
+});
+
+test.describe('with a short access token lifetime', () => {
+  test.use({ serverOptions: { accessTokenTtl: 4 } });
+
+  test('a refresh after expiry is signed with the same key, and the new token works', async ({ context, page, server }) => {
+    const wire = await recordWire(context);
+    await openApp(page, server, `${DPOP}&refreshBeforeExpiry=1`);
+    await login(page);
+    await page.waitForTimeout(3_200);
+    for (let i = 0; i < 3; i++) expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    expect(server.stats.refresh).toBe(1);
+    expect(server.stats.apiUnauthorized).toBe(0);
+    const [loginCall, refreshCall] = [wire.find((r) => r.url.endsWith('/auth/login'))!, [...wire].reverse().find((r) => r.url.endsWith('/auth/refresh'))!];
+    expect(refreshCall.tokenType).toBe('DPoP');
+    expect(decodeProtectedHeader(refreshCall.dpop!).jwk).toEqual(decodeProtectedHeader(loginCall.dpop!).jwk);
+  });
+
+  test('100 concurrent requests from 3 tabs with an expired token cause exactly one refresh', async ({ context, page, server }) => {
+    await openApp(page, server, `${DPOP}&refreshBeforeExpiry=1`);
+    await login(page);
+    const tabs = [page, await context.newPage(), await context.newPage()];
+    for (const tab of tabs.slice(1)) await openApp(tab, server, `${DPOP}&refreshBeforeExpiry=1`);
+    await page.waitForTimeout(4_200);
+    const results = await Promise.all(
+      tabs.map((tab, i) => tab.evaluate((n) => Promise.all(Array.from({ length: n }, () => fetch('/api/me').then((r) => r.status))), [34, 33, 33][i]!)),
+    );
+    expect(results.flat()).toHaveLength(100);
+    expect(results.flat().filter((s) => s !== 200)).toEqual([]);
+    expect(server.stats.refresh).toBe(1);
+    // Every one of the 100 proofs had its own jti: none was refused as a replay.
+    expect(server.stats.apiUnauthorized).toBe(0);
+  });
+});
+
+test('after the browser stops the worker, the key comes back from IndexedDB: no refresh needed (persist memory too, by a refresh)', async ({
+  context,
+  page,
+  server,
+}) => {
+  await openApp(page, server, DPOP);
+  await login(page);
+  await stopWorkers(context, page);
+  expect((await apiFetch(page, '/api/me')).status).toBe(200);
+  expect(server.stats.refresh).toBe(0);
+
+  const other = await context.browser()!.newContext();
+  try {
+    const memoryPage = await other.newPage();
+    await openApp(memoryPage, server, `${DPOP}&persist=memory`);
+    await login(memoryPage);
+    await stopWorkers(other, memoryPage);
+    // The token went with the worker; the key did not, so the bound refresh still works.
+    expect((await status(memoryPage)).authenticated).toBe(true);
+    expect((await apiFetch(memoryPage, '/api/me')).status).toBe(200);
+    expect(server.stats.refresh).toBe(1);
+  } finally {
+    await other.close();
+  }
+});
+
+test.describe('an attacker with script in the page', () => {
+  test('reads the token out of IndexedDB, and it is useless outside the browser: as Bearer, or with a proof of its own key', async ({ page, server }) => {
+    await openApp(page, server, DPOP);
+    await login(page);
+    const record = (await readBrokerRecord(page)) as { token: { accessToken: string; tokenType: string } };
+    const stolen = record.token.accessToken;
+    expect(record.token.tokenType).toBe('DPoP');
+    const url = `${server.url}/api/me`;
+
+    const asBearer = await fetch(url, { headers: { authorization: `Bearer ${stolen}` } });
+    expect(asBearer.status).toBe(401);
+    expect(asBearer.headers.get('www-authenticate')).toContain('invalid_token');
+
+    const own = await newDpopKey();
+    const withOwnKey = await fetch(url, { headers: { authorization: `DPoP ${stolen}`, dpop: await signProof(own, { htm: 'GET', htu: url, accessToken: stolen }) } });
+    expect(withOwnKey.status).toBe(401);
+    expect(await withOwnKey.json()).toMatchObject({ error: 'invalid_dpop_proof', message: expect.stringContaining('another key') });
+    // The browser's own session carries on.
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+  });
+
+  test('captures a real proof off the wire, and replaying it from outside fails: used once, and only for its own URL', async ({ context, page, server }) => {
+    const wire = await recordWire(context);
+    await openApp(page, server, DPOP);
+    await login(page);
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    const call = wire.find((r) => r.url.endsWith('/api/me'))!;
+    const headers = { authorization: call.authorization!, dpop: call.dpop! };
+
+    const replay = await fetch(`${server.url}/api/me`, { headers });
+    expect(replay.status).toBe(401);
+    expect(await replay.json()).toMatchObject({ error: 'invalid_dpop_proof', message: expect.stringContaining('jti') });
+    const elsewhere = await fetch(`${server.url}/api/headers`, { headers });
+    expect(elsewhere.status).toBe(401);
+    expect(await elsewhere.json()).toMatchObject({ message: expect.stringContaining('htu') });
+    const otherMethod = await fetch(`${server.url}/api/echo`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' });
+    expect(otherMethod.status).toBe(401);
+  });
+
+  test('calls the refresh endpoint from a page the worker does not control: refused without the key, and the session lives on', async ({
+    context,
+    page,
+    server,
+  }) => {
+    await openApp(page, server, DPOP);
+    await login(page);
+    await context.route('**/outside/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>outside</title>' }));
+    const rogue = await context.newPage();
+    const cdp = await context.newCDPSession(rogue);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setBypassServiceWorker', { bypass: true });
+    await rogue.goto(`${server.url}/outside/`);
+    const res = await rogue.evaluate(async () => {
+      const r = await fetch('/auth/refresh', { method: 'POST', headers: { 'x-token-broker': '1', 'content-type': 'application/json' }, body: '{}' });
+      return { status: r.status, body: (await r.json()) as unknown, controlled: !!navigator.serviceWorker.controller };
+    });
+    expect(res.controlled).toBe(false);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'invalid_dpop_proof' });
+    expect(server.stats.refresh).toBe(0);
+    // Nothing was rotated or revoked: the worker, which has the key, still refreshes.
+    expect((await page.evaluate(() => window.tokenBroker.refresh())).authenticated).toBe(true);
+    expect(server.stats.refresh).toBe(1);
+  });
+});
+
+test.describe('with DPOP_NONCE on', () => {
+  test.use({ serverOptions: { dpopNonce: true, accessTokenTtl: 4 } });
+
+  test('the first request is challenged for a nonce and retried once; later ones carry the latest nonce', async ({ context, page, server }) => {
+    const wire = await recordWire(context);
+    await openApp(page, server, `${DPOP}&refreshBeforeExpiry=1`);
+    await login(page);
+    for (let i = 0; i < 3; i++) expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    await page.waitForTimeout(3_200);
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    expect(server.stats.refresh).toBe(1);
+
+    // The demo's first status() tries a silent refresh: the very first request, and the only one challenged.
+    expect(wire.filter((r) => r.nonceChallenge)).toEqual([wire[0]]);
+    expect(decodeJwt(wire[0]!.dpop!).nonce).toBeUndefined();
+    for (const r of wire.slice(1)) expect(typeof decodeJwt(r.dpop!).nonce, r.url).toBe('string');
+    expect(wire.filter((r) => r.url.endsWith('/api/me')).every((r) => r.status === 200)).toBe(true);
+  });
+});
+
+test('dpop=false against the same server: bearer tokens, no proofs', async ({ context, page, server }) => {
+  const wire = await recordWire(context);
+  await openApp(page, server, '?dpop=false');
+  await login(page);
+  expect((await apiFetch(page, '/api/me')).status).toBe(200);
+  expect(wire.every((r) => r.dpop === null)).toBe(true);
+  expect(wire.find((r) => r.url.includes('/api/'))!.authorization).toMatch(/^Bearer /);
+});

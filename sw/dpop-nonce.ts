@@ -1,0 +1,36 @@
+// Server nonces (RFC 9449 section 8): remember the latest one a server handed
+// out, and recognise a challenge that asks for a retry with it. Pure.
+
+export const NONCE_HEADER = 'dpop-nonce';
+
+/** The latest nonce per origin: an origin may host more than one server, but the worker talks to one origin. */
+export class NonceBook {
+  private readonly nonces = new Map<string, string>();
+
+  get(url: string): string | null {
+    return this.nonces.get(new URL(url).origin) ?? null;
+  }
+
+  /** Takes DPoP-Nonce from any response, success or not; resolves whether it changed. */
+  observe(url: string, headers: Headers): boolean {
+    const nonce = headers.get(NONCE_HEADER);
+    if (!nonce) return false;
+    const origin = new URL(url).origin;
+    if (this.nonces.get(origin) === nonce) return false;
+    this.nonces.set(origin, nonce);
+    return true;
+  }
+}
+
+/**
+ * Whether a response asks for the request again with a nonce: a 401 from a
+ * resource with `WWW-Authenticate: DPoP error="use_dpop_nonce"`, or a 400 from
+ * a token endpoint with the JSON error `use_dpop_nonce`; either must carry the
+ * nonce, or a retry could not do better.
+ */
+export function isNonceChallenge(status: number, headers: Headers, body?: unknown): boolean {
+  if (!headers.get(NONCE_HEADER)) return false;
+  if (status === 401) return /\bDPoP\b[^]*error="use_dpop_nonce"/i.test(headers.get('www-authenticate') ?? '');
+  if (status === 400) return typeof body === 'object' && body !== null && (body as { error?: unknown }).error === 'use_dpop_nonce';
+  return false;
+}

@@ -1,0 +1,113 @@
+// The pure DPoP parts of the worker, in Node (its WebCrypto is the browser's
+// API): the proofs they make must pass the reference server's verification.
+import { expect, test } from '@playwright/test';
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, EmbeddedJWK, jwtVerify } from 'jose';
+import { DpopVerifier } from '../server/dpop';
+import { DpopNonces } from '../server/dpop-nonce';
+import { memoryJtiStore } from '../server/store/jti';
+import { DPOP_KEY, DpopKeyStore, generateDpopKey, type KeyValue } from './dpop-key-store';
+import { isNonceChallenge, NonceBook } from './dpop-nonce';
+import { accessTokenHash, AthCache, htuOf, proofClaims, signProof } from './dpop-proof';
+
+test('htu drops query and fragment, keeps the path as the URL parser normalises it', () => {
+  expect(htuOf('https://app.example/api/x?q=1#f')).toBe('https://app.example/api/x');
+  expect(htuOf('HTTPS://App.Example:443/api/../api/y')).toBe('https://app.example/api/y');
+  expect(htuOf('http://127.0.0.1:8080/api/me')).toBe('http://127.0.0.1:8080/api/me');
+});
+
+test('ath is base64url(SHA-256) of the token, as RFC 9449 spells it', async () => {
+  // The RFC's own example (section 7.1).
+  expect(await accessTokenHash('Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU')).toBe('fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo');
+});
+
+test('claims name the request, carry ath only for API requests and the nonce only when there is one', () => {
+  expect(proofClaims({ method: 'post', url: 'https://a.example/auth/refresh?x' })).toEqual({ htm: 'POST', htu: 'https://a.example/auth/refresh' });
+  expect(proofClaims({ method: 'GET', url: 'https://a.example/api/me', ath: 'h', nonce: 'n' })).toEqual({
+    htm: 'GET',
+    htu: 'https://a.example/api/me',
+    ath: 'h',
+    nonce: 'n',
+  });
+  expect(proofClaims({ method: 'GET', url: 'https://a.example/api/me', nonce: null })).not.toHaveProperty('nonce');
+});
+
+test('a signed proof has the header RFC 9449 asks for, a fresh jti each time, and no private key material', async () => {
+  const key = await generateDpopKey();
+  expect(key.privateKey.extractable).toBe(false);
+  const [a, b] = [await signProof(key, { method: 'GET', url: 'https://a.example/api/me' }), await signProof(key, { method: 'GET', url: 'https://a.example/api/me' })];
+  expect(decodeProtectedHeader(a)).toEqual({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.publicJwk });
+  expect(Object.keys(key.publicJwk).sort()).toEqual(['crv', 'kty', 'x', 'y']);
+  expect(decodeJwt(a).jti).not.toBe(decodeJwt(b).jti);
+  expect(Math.abs((decodeJwt(a).iat as number) - Date.now() / 1000)).toBeLessThan(2);
+  await expect(jwtVerify(a, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256'] })).resolves.toBeTruthy();
+});
+
+test('the reference server accepts the worker\'s proofs, with the thumbprint of the worker\'s key', async () => {
+  const key = await generateDpopKey();
+  const verifier = new DpopVerifier(memoryJtiStore(), { nonces: new DpopNonces(), requireNonce: false, clockOffsetSeconds: 0 });
+  const token = 'header.payload.signature';
+  const proof = await signProof(key, { method: 'GET', url: 'http://localhost/api/me?x=1', ath: await accessTokenHash(token) });
+  expect(await verifier.verify(proof, { method: 'GET', url: 'http://localhost/api/me', accessToken: token })).toEqual({
+    ok: true,
+    jkt: await calculateJwkThumbprint(key.publicJwk),
+  });
+});
+
+test('the ath cache hashes each token once and forgets the oldest', async () => {
+  const cache = new AthCache(2);
+  const first = cache.get('t1');
+  expect(cache.get('t1')).toBe(first);
+  expect(await first).toBe(await accessTokenHash('t1'));
+  cache.get('t2');
+  cache.get('t3');
+  expect(cache.get('t1')).not.toBe(first);
+  expect(await cache.get('t1')).toBe(await first);
+});
+
+test('the nonce book keeps the latest nonce per origin, from any response', () => {
+  const book = new NonceBook();
+  expect(book.get('https://a.example/api/me')).toBeNull();
+  expect(book.observe('https://a.example/auth/login', new Headers({ 'dpop-nonce': 'n1' }))).toBe(true);
+  expect(book.observe('https://a.example/api/x', new Headers({ 'dpop-nonce': 'n1' }))).toBe(false);
+  expect(book.observe('https://a.example/api/x', new Headers())).toBe(false);
+  expect(book.get('https://a.example/api/me?q')).toBe('n1');
+  book.observe('https://a.example/api/x', new Headers({ 'dpop-nonce': 'n2' }));
+  expect(book.get('https://a.example/')).toBe('n2');
+  expect(book.get('https://b.example/')).toBeNull();
+});
+
+test('a nonce challenge is a 401 with use_dpop_nonce or a 400 with that error, and always carries the nonce', () => {
+  const h = (o: Record<string, string>) => new Headers(o);
+  const nonce = { 'dpop-nonce': 'n' };
+  expect(isNonceChallenge(401, h({ ...nonce, 'www-authenticate': 'DPoP error="use_dpop_nonce", algs="ES256"' }))).toBe(true);
+  expect(isNonceChallenge(401, h({ 'www-authenticate': 'DPoP error="use_dpop_nonce"' }))).toBe(false);
+  expect(isNonceChallenge(401, h({ ...nonce, 'www-authenticate': 'DPoP error="invalid_dpop_proof"' }))).toBe(false);
+  expect(isNonceChallenge(400, h(nonce), { error: 'use_dpop_nonce' })).toBe(true);
+  expect(isNonceChallenge(400, h(nonce), { error: 'invalid_dpop_proof' })).toBe(false);
+  expect(isNonceChallenge(400, h(nonce), null)).toBe(false);
+  expect(isNonceChallenge(200, h(nonce), { error: 'use_dpop_nonce' })).toBe(false);
+});
+
+test('the key store keeps the pair as CryptoKeys (structured clone, as IndexedDB does) and still signs after a reload', async () => {
+  const map = new Map<string, unknown>();
+  const kv: KeyValue = {
+    get: async (k) => structuredClone(map.get(k)),
+    set: async (k, v) => void map.set(k, structuredClone(v)),
+    del: async (k) => void map.delete(k),
+  };
+  const store = new DpopKeyStore(kv);
+  expect(await store.load()).toBeNull();
+  const key = await generateDpopKey();
+  await store.save(key);
+  expect(Object.keys(map.get(DPOP_KEY) as object).sort()).toEqual(['privateKey', 'publicKey']);
+  const loaded = (await store.load())!;
+  expect(loaded.privateKey.extractable).toBe(false);
+  expect(loaded.publicJwk).toEqual(key.publicJwk);
+  const proof = await signProof(loaded, { method: 'POST', url: 'https://a.example/auth/refresh' });
+  const { protectedHeader } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt' });
+  expect(await calculateJwkThumbprint(protectedHeader.jwk!)).toBe(await calculateJwkThumbprint(key.publicJwk));
+  await store.delete();
+  expect(await store.load()).toBeNull();
+  map.set(DPOP_KEY, { privateKey: 'not a key' });
+  expect(await store.load()).toBeNull();
+});
