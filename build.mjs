@@ -12,6 +12,8 @@ rmSync('dist', { recursive: true, force: true });
 await Promise.all([
   // One classic script: works with navigator.serviceWorker.register() and importScripts().
   build({ ...browser, entryPoints: ['sw/standalone.ts'], outfile: 'public/sw.js', format: 'iife', minify: true, sourcemap: true }),
+  build({ ...browser, entryPoints: ['sw/standalone-dpop.ts'], outfile: 'public/sw-dpop.js', format: 'iife', minify: true, sourcemap: true }),
+  build({ ...browser, entryPoints: ['sw/dpop-entry.ts'], outfile: 'dist/sw/dpop.js', format: 'esm', minify: true, sourcemap: true }),
   build({ ...browser, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm', minify: true, sourcemap: true }),
   build({ ...browser, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm', minify: true, sourcemap: true }),
   existsSync('public/demo.ts') &&

@@ -2,18 +2,20 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-export const BUDGETS = {
-  /** The standalone worker script. */
+export const BUDGETS: Record<'worker' | 'workerDpop' | 'client', { file: string; maxGzipBytes: number | null }> = {
+  /** The standalone worker script, bearer tokens only. */
   worker: { file: 'public/sw.js', maxGzipBytes: 6 * 1024 },
+  /** The standalone worker with DPoP support: reported, no budget of its own. */
+  workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: null },
   /** The client module, workbox-window included. */
   client: { file: 'dist/client/index.js', maxGzipBytes: 5 * 1024 },
-} as const;
+};
 
 export interface SizeResult {
   file: string;
   bytes: number;
   gzipBytes: number;
-  maxGzipBytes: number;
+  maxGzipBytes: number | null;
   withinBudget: boolean;
 }
 
@@ -22,7 +24,7 @@ export function measureSizes(): Record<keyof typeof BUDGETS, SizeResult> {
   for (const [name, { file, maxGzipBytes }] of Object.entries(BUDGETS) as [keyof typeof BUDGETS, (typeof BUDGETS)[keyof typeof BUDGETS]][]) {
     const bytes = readFileSync(file);
     const gzipBytes = gzipSync(bytes, { level: 9 }).length;
-    out[name] = { file, bytes: bytes.length, gzipBytes, maxGzipBytes, withinBudget: gzipBytes <= maxGzipBytes };
+    out[name] = { file, bytes: bytes.length, gzipBytes, maxGzipBytes, withinBudget: maxGzipBytes === null || gzipBytes <= maxGzipBytes };
   }
   return out;
 }

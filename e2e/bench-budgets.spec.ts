@@ -14,7 +14,7 @@ test('a short bench run: one refresh however many requests, no 401 in steady sta
   const report = JSON.parse(readFileSync(out, 'utf8')) as {
     coalescing: { requests: number; refreshes: number }[];
     steadyState: { unauthorized: number; refreshes: number; expectedRefreshes: number };
-    sizes: Record<'worker' | 'client', { gzipBytes: number; maxGzipBytes: number; withinBudget: boolean }>;
+    sizes: Record<'worker' | 'workerDpop' | 'client', { gzipBytes: number; maxGzipBytes: number | null; withinBudget: boolean }>;
     apiSequential: { brokerOverPassthrough: number };
   };
   for (const c of report.coalescing) {

@@ -145,7 +145,7 @@ test.describe('serialized refresh', () => {
     await other.goto(`${server.url}/second/`);
     await other.evaluate(async () => {
       const controlled = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-      await navigator.serviceWorker.register('/sw.js?refreshBeforeExpiry=1&persist=indexeddb', { scope: '/second/' });
+      await navigator.serviceWorker.register('/sw-dpop.js?refreshBeforeExpiry=1&persist=indexeddb', { scope: '/second/' });
       await controlled;
     });
     expect(await other.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toContain('persist=indexeddb');
@@ -305,14 +305,20 @@ test.describe('updates', () => {
   cpSync('public', site, { recursive: true });
   test.use({ serverOptions: { publicDir: site } });
 
-  for (const persist of ['indexeddb', 'memory'] as const) {
-    test(`a new worker version keeps the session (persist ${persist})`, async ({ page, server }) => {
-      cpSync('public/sw.js', join(site, 'sw.js'));
-      await openApp(page, server, `?persist=${persist}`);
+  // Both builds of the worker: the DPoP one the demo uses by default, and the bearer-only one.
+  for (const [persist, dpop] of [
+    ['indexeddb', true],
+    ['memory', false],
+  ] as const) {
+    test(`a new worker version keeps the session (persist ${persist}, dpop ${dpop})`, async ({ page, server }) => {
+      const script = dpop ? 'sw-dpop.js' : 'sw.js';
+      cpSync(`public/${script}`, join(site, script));
+      await openApp(page, server, `?persist=${persist}&dpop=${dpop}`);
       await login(page);
       const before = await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL);
+      expect(new URL(before).pathname).toBe(`/${script}`);
       // The next deployment: same URL, different bytes.
-      writeFileSync(join(site, 'sw.js'), `${readFileSync('public/sw.js', 'utf8')}\n// build 2\n`);
+      writeFileSync(join(site, script), `${readFileSync(`public/${script}`, 'utf8')}\n// build 2\n`);
       await page.evaluate(async () => {
         const changed = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
         await (await navigator.serviceWorker.getRegistration())!.update();

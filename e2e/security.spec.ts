@@ -359,3 +359,19 @@ test.describe('nothing page-readable holds a token', () => {
     expect(JSON.stringify(await readBrokerRecord(page))).toContain(issued[0]!);
   });
 });
+
+test('the bearer-only script refuses dpop: true with a bad_config error naming dpop', async ({ context, page, server }) => {
+  await context.route('**/second/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>second</title>' }));
+  await page.goto(`${server.url}/second/`);
+  const reply = await page.evaluate(async () => {
+    const controlled = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+    await navigator.serviceWorker.register('/sw.js?dpop=true', { scope: '/second/' });
+    await controlled;
+    const channel = new MessageChannel();
+    const answer = new Promise((r) => (channel.port1.onmessage = (e) => r(e.data)));
+    navigator.serviceWorker.controller!.postMessage({ type: 'broker:status' }, [channel.port2]);
+    return answer;
+  });
+  expect(reply).toMatchObject({ ok: false, error: { code: 'bad_config' } });
+  expect(JSON.stringify(reply)).toContain('sw-dpop.js');
+});

@@ -77,7 +77,8 @@ async function main(): Promise<void> {
     config.exposeClaims ??= ['sub', 'name', 'role'];
     // The reference setup signs DPoP proofs (the library's default is off, for bearer-only backends); ?dpop=false turns it off.
     config.dpop ??= true;
-    broker = await registerTokenBroker({ config });
+    // The DPoP build only when DPoP is on: the bearer-only script is less than half its size.
+    broker = await registerTokenBroker({ config, scriptURL: config.dpop ? '/sw-dpop.js' : '/sw.js' });
   } catch (err) {
     const box = $('unsupported');
     box.textContent = `The token broker could not start: ${describeError(err)}`;

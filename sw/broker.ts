@@ -2,7 +2,7 @@
 // refreshing, login, logout, status. Browser glue around the pure modules.
 
 import type { ResolvedConfig } from './config';
-import { DpopSigner } from './dpop';
+import type { DpopSigner, DpopSupport } from './dpop';
 import { isNonceChallenge } from './dpop-nonce';
 import type { DpopKey } from './dpop-proof';
 import { postToEndpoint, type EndpointResult } from './endpoint-client';
@@ -43,16 +43,18 @@ export class Broker {
    * Whatever the config: a token bound to the stored key is sent with proofs
    * even by a worker version with `dpop` off, so versions can share the record.
    * `config.dpop` decides only whether logins and refreshes make keys.
+   * Null in a build without DPoP support.
    */
-  readonly dpop: DpopSigner;
+  readonly dpop: DpopSigner | null;
   private readonly coordinator: RefreshCoordinator<TokenRecord>;
 
   constructor(
     private readonly scope: ServiceWorkerGlobalScope,
     readonly config: ResolvedConfig,
+    dpopSupport?: DpopSupport,
   ) {
     this.store = new TokenStore(config.persist);
-    this.dpop = new DpopSigner(this.store.db);
+    this.dpop = dpopSupport ? dpopSupport(this.store.db) : null;
     this.coordinator = new RefreshCoordinator<TokenRecord>({
       withLock: (fn) => this.withLock(fn),
       readStored: () => this.store.readShared(),
@@ -139,15 +141,17 @@ export class Broker {
     const { endpoints } = this.config;
     const reply = await this.withLock(async (): Promise<BrokerReply> => {
       // Every login gets a new key; the old one stays in place until this login succeeds.
-      const key = this.config.dpop ? await this.dpop.create() : null;
+      const dpop = this.dpop;
+      // config.dpop without DPoP support is refused at install, so dpop is there when asked for.
+      const key = dpop && this.config.dpop ? await dpop.create() : null;
       const result = await this.post(endpoints.login, credentials, key);
       if (result.kind === 'network') return fail('network', `Could not reach ${endpoints.login}: check the connection`);
       if (!result.response.ok) return { ok: false, error: errorForStatus(result.response.status, 'Login failed') };
       const record = parseTokenResponse(result.body, this.config, Date.now());
       if (!record) return fail('server', `The login response had none of the fields ${this.config.fields.accessToken.join(', ')}`);
       // The key first: a token bound to a key the worker lost would be useless.
-      if (key) await this.dpop.adopt(key);
-      else await this.dpop.drop();
+      if (key) await dpop!.adopt(key);
+      else await dpop?.drop();
       await this.store.save(record);
       return { ok: true, session: sessionOf(record) };
     });
@@ -161,7 +165,7 @@ export class Broker {
       // signed-out marker stops a silent restore with the still-valid cookie.
       await postToEndpoint(this.config.endpoints.logout, {});
       await this.store.clear(true);
-      await this.dpop.drop();
+      await this.dpop?.drop();
     });
     void this.broadcast('logout');
     return { ok: true, session: SIGNED_OUT };
@@ -203,9 +207,10 @@ export class Broker {
 
   private async attemptRefresh(): Promise<AttemptResult<TokenRecord>> {
     // Under the lock: another worker version may have signed in with a new key since this one read it.
-    await this.dpop.reload();
+    const dpop = this.dpop;
+    await dpop?.reload();
     // With dpop off, a stored key still signs: the login may have been made by a version that had it on.
-    const key = this.config.dpop ? await this.dpop.ensure() : await this.dpop.current();
+    const key = dpop && (this.config.dpop ? await dpop.ensure() : await dpop.current());
     const result = await this.post(this.config.endpoints.refresh, {}, key);
     if (result.kind === 'network') return result;
     const { response } = result;
@@ -222,7 +227,7 @@ export class Broker {
     } else if (outcome.kind === 'rejected') {
       const hadSession = this.store.current !== null;
       await this.store.clear(true);
-      await this.dpop.drop();
+      await this.dpop?.drop();
       if (hadSession) void this.broadcast('expired');
     }
   }
@@ -232,8 +237,8 @@ export class Broker {
    * nonce challenge is answered once with the nonce it carried.
    */
   private async post(path: string, body: unknown, key: DpopKey | null): Promise<EndpointResult> {
-    if (!key) return postToEndpoint(path, body);
     const dpop = this.dpop;
+    if (!key || !dpop) return postToEndpoint(path, body);
     const url = new URL(path, this.scope.location.origin).href;
     const once = async () => {
       const result = await postToEndpoint(path, body, { dpop: await dpop.proof(key, 'POST', url) });

@@ -7,6 +7,16 @@ import { DpopKeyStore, generateDpopKey } from './dpop-key-store';
 import { NonceBook } from './dpop-nonce';
 import { AthCache, signProof, type DpopKey } from './dpop-proof';
 
+/** Makes the DPoP signer of a worker; passed to `installTokenBroker` to turn DPoP support on. */
+export type DpopSupport = (db: UseStore) => DpopSigner;
+
+/**
+ * DPoP support for `installTokenBroker(self, config, { dpop: dpopSupport })`.
+ * It lives apart from the worker module because signing brings in most of
+ * jose: a bearer-only worker does not pay for it (about 5 KB gzip).
+ */
+export const dpopSupport: DpopSupport = (db) => new DpopSigner(db);
+
 export class DpopSigner {
   readonly nonces = new NonceBook();
   private readonly ath = new AthCache();

@@ -4,7 +4,8 @@
 
 import { handleApiRequest, endpointRefusal } from './api-fetch';
 import { Broker } from './broker';
-import { resolveConfig, type ResolvedConfig, type TokenBrokerConfig } from './config';
+import { ConfigError, resolveConfig, type ResolvedConfig, type TokenBrokerConfig } from './config';
+import type { DpopSupport } from './dpop';
 import { handleMessage } from './message-handler';
 import { classifyRequest } from './request-rules';
 import { addStaticRoutes } from './static-routes';
@@ -13,9 +14,17 @@ export interface InstalledBroker {
   readonly config: ResolvedConfig;
 }
 
-export function installTokenBroker(scope: ServiceWorkerGlobalScope, config?: TokenBrokerConfig): InstalledBroker {
+export interface InstallOptions {
+  /** DPoP support (`dpopSupport` from `token-broker/sw/dpop`); without it, `dpop: true` is refused. */
+  dpop?: DpopSupport;
+}
+
+export function installTokenBroker(scope: ServiceWorkerGlobalScope, config?: TokenBrokerConfig, options: InstallOptions = {}): InstalledBroker {
   const resolved = resolveConfig(config, scope.location.origin);
-  const broker = new Broker(scope, resolved);
+  if (resolved.dpop && !options.dpop) {
+    throw new ConfigError('dpop', 'needs DPoP support: register sw-dpop.js, or pass { dpop: dpopSupport } from token-broker/sw/dpop');
+  }
+  const broker = new Broker(scope, resolved, options.dpop);
   const origin = scope.location.origin;
 
   scope.addEventListener('fetch', (event) => {
