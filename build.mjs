@@ -4,6 +4,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { buildExamples } from './examples/build-examples.mjs';
 
 const browser = { bundle: true, target: 'es2022', legalComments: 'none', logLevel: 'warning' };
 
@@ -37,6 +38,9 @@ await Promise.all([
     logLevel: 'warning',
   }),
 ]);
+
+// After the worker scripts: the examples ship copies of them.
+await buildExamples();
 
 if (!process.argv.includes('--no-types')) {
   const tsc = ['node_modules/typescript/bin/tsc'];
