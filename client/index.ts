@@ -103,7 +103,7 @@ export class TokenBroker {
   /** The worker that controls the page now: after an update it is not the one registered first. */
   private worker(type: string): ServiceWorker {
     const sw = navigator.serviceWorker.controller ?? this.registration.active;
-    if (!sw) throw new TokenBrokerError('not_controlled', `No active token broker worker to send ${type} to: was it unregistered?`);
+    if (!sw) throw new TokenBrokerError('not_controlled', `No active token broker worker to send ${type} to: it was unregistered (by page script or the browser). Call registerTokenBroker() again.`);
     return sw;
   }
 
@@ -111,10 +111,10 @@ export class TokenBroker {
     const reply = (await withTimeout(
       messageSW(this.worker(message.type), message) as Promise<BrokerReply>,
       this.timeoutMs,
-      () => new TokenBrokerError('timeout', `The token broker worker did not answer ${message.type} within ${this.timeoutMs} ms`),
+      () => new TokenBrokerError('timeout', `The token broker worker did not answer ${message.type} within ${this.timeoutMs} ms. Is the registered script the token broker (sw.js, sw-dpop.js, or your worker calling installTokenBroker)?`),
     )) as BrokerReply | undefined;
     if (!reply || typeof reply !== 'object' || !('ok' in reply)) {
-      throw new TokenBrokerError('internal', `Unexpected reply to ${message.type}: is another worker registered at this scope?`);
+      throw new TokenBrokerError('internal', `Unexpected reply to ${message.type}: the worker at this scope is not the token broker. Register sw.js, or call installTokenBroker(self, config) in your own worker.`);
     }
     if (!reply.ok) throw new TokenBrokerError(reply.error.code, reply.error.message);
     return reply.session;
@@ -150,11 +150,11 @@ export async function registerTokenBroker(options: RegisterOptions = {}): Promis
         return reg;
       }),
       timeoutMs,
-      () => new TokenBrokerError('timeout', `Registering ${url} did not finish within ${timeoutMs} ms`),
+      () => new TokenBrokerError('timeout', `Registering ${url} did not finish within ${timeoutMs} ms: service workers may be blocked here (browser setting, extension, enterprise policy), or the script is very slow to load.`),
     );
   } catch (err) {
     if (err instanceof TokenBrokerError) throw err;
-    throw new TokenBrokerError('registration_failed', `Could not register the worker ${url}: ${(err as Error).message}`);
+    throw new TokenBrokerError('registration_failed', `Could not register the worker ${url}: ${(err as Error).message}. Check that the URL serves the script (200, a JavaScript content type) from this origin, at or above the page's path, and that service workers are not blocked here (browser setting, extension, enterprise policy).`);
   }
   if (!navigator.serviceWorker.controller) {
     const controlled = new Promise<void>((resolve) =>

@@ -13,12 +13,21 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 
 let session: Session | null = null;
 
-function log(text: string): void {
+function log(reason: string, detail = ''): void {
   const item = document.createElement('li');
   const time = document.createElement('time');
   time.textContent = new Date().toLocaleTimeString();
-  item.append(time, text);
+  const label = document.createElement('span');
+  label.className = 'reason';
+  label.textContent = reason;
+  item.append(time, label, detail);
   $('event-log').prepend(item);
+}
+
+function validity(s: Session): string {
+  if (!s.authenticated) return 'signed out';
+  const user = String(s.claims.name ?? s.claims.sub);
+  return s.expiresAt === null ? user : `${user}, token valid for ${Math.round((s.expiresAt - Date.now()) / 1000)} s`;
 }
 
 function describeError(err: unknown): string {
@@ -63,7 +72,7 @@ async function act(label: string, action: () => Promise<Session>): Promise<void>
     session = await action();
     render();
   } catch (err) {
-    log(`${label} failed: ${describeError(err)}`);
+    log(`${label} failed`, describeError(err));
   }
 }
 
@@ -81,7 +90,9 @@ async function main(): Promise<void> {
     broker = await registerTokenBroker({ config, scriptURL: config.dpop ? '/sw-dpop.js' : '/sw.js' });
   } catch (err) {
     const box = $('unsupported');
-    box.textContent = `The token broker could not start: ${describeError(err)}`;
+    box.textContent =
+      `The token broker could not start, so this demo cannot sign in. ${describeError(err).replace(/\.?$/, '.')} ` +
+      'Service workers need a secure context (https, or http://localhost), a normal (not private) window, and no extension or policy blocking them.';
     box.hidden = false;
     document.body.dataset.ready = 'error';
     return;
@@ -92,7 +103,7 @@ async function main(): Promise<void> {
   broker.onSessionChange((event) => {
     session = event.session;
     render();
-    log(`${event.reason}${event.session.authenticated ? ` (${String(event.session.claims.sub)})` : ''}`);
+    log(event.reason, validity(event.session));
   });
 
   $('login-form').addEventListener('submit', (e) => {
