@@ -2,13 +2,10 @@
 // renewal header.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import type { AccessClaims, AccessTokens } from '../access-tokens';
-import { announceNonce, requestUrl, sendDpopUnauthorized, type DpopContext } from '../dpop-http';
+import type { AccessClaims } from '../access-tokens';
+import { announceNonce, requestUrl, sendDpopUnauthorized } from '../dpop-http';
 import { sendError } from '../errors';
-import type { UserDirectory } from '../passwords';
-import type { RefreshTokens } from '../refresh-tokens';
-import type { Settings } from '../settings';
-import type { Stats } from '../stats';
+import type { RouteDeps } from './deps';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,18 +13,10 @@ declare module 'fastify' {
   }
 }
 
-export interface ApiDeps {
-  settings: Settings;
-  users: UserDirectory;
-  accessTokens: AccessTokens;
-  refreshTokens: RefreshTokens;
-  stats: Stats;
-  dpop: DpopContext;
-}
 
 const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9_.-]+)$/;
 
-export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const { settings, users, accessTokens, refreshTokens, stats, dpop } = deps;
   const challenges = dpop.mode === 'off' ? 'Bearer' : dpop.mode === 'optional' ? 'Bearer, DPoP algs="ES256"' : 'DPoP algs="ES256"';
 

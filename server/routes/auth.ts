@@ -1,22 +1,11 @@
 // The token endpoints of the backend contract: login, refresh, logout.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AccessTokens } from '../access-tokens';
 import { csrfViolation } from '../csrf';
-import { announceNonce, tokenRequestKey, type DpopContext } from '../dpop-http';
+import { announceNonce, tokenRequestKey } from '../dpop-http';
 import { sendError } from '../errors';
-import type { UserDirectory } from '../passwords';
-import type { RefreshTokens } from '../refresh-tokens';
 import type { Settings } from '../settings';
-import type { Stats } from '../stats';
+import type { RouteDeps } from './deps';
 
-export interface AuthDeps {
-  settings: Settings;
-  users: UserDirectory;
-  accessTokens: AccessTokens;
-  refreshTokens: RefreshTokens;
-  stats: Stats;
-  dpop: DpopContext;
-}
 
 /** `__Secure-` needs the Secure attribute; without it (Safari on http://localhost) the plain name is used. */
 export function refreshCookieName(settings: Settings): string {
@@ -35,7 +24,7 @@ const loginSchema = {
   },
 } as const;
 
-export async function authRoutes(app: FastifyInstance, deps: AuthDeps): Promise<void> {
+export async function authRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const { settings, users, accessTokens, refreshTokens, stats, dpop } = deps;
   const cookieName = refreshCookieName(settings);
   const cookieOptions = {
