@@ -1,6 +1,7 @@
 // close() lets a refresh in flight finish before the store goes away, and
 // then does not wait on the connection it came by.
 import { expect, test } from '@playwright/test';
+import { connect } from 'node:net';
 import { startServer } from './app';
 import { openSqliteStore } from './store/sqlite';
 import type { RefreshStore } from './store/types';
@@ -50,4 +51,16 @@ test('a refresh in flight when close() is called completes, and the store closes
   // Within a second, not after the 72 s keep-alive timeout of the connection the refresh used.
   await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('close() still waiting')), 1_000))]);
   expect(events).toEqual(['rotated', 'store closed', 'server closed']);
+});
+
+test('a socket that never sends a request (a browser preconnect) does not keep close() waiting past the grace period', async () => {
+  const server = await startServer();
+  const socket = connect(server.port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const started = Date.now();
+  await server.close();
+  await closed;
+  // Without the deadline Node waits for its headers timeout (60 s) on such a socket.
+  expect(Date.now() - started).toBeLessThan(8_000);
 });
