@@ -47,7 +47,7 @@ function render(): void {
 function renderExpiry(): void {
   const expiresAt = session?.authenticated ? session.expiresAt : null;
   $('expires-in').textContent =
-    expiresAt === null ? '–' : `${Math.max(0, Math.round((expiresAt - Date.now()) / 1000))} s (refreshed before it runs out, on the next request)`;
+    expiresAt === null ? '–' : `${Math.max(0, Math.round((expiresAt - Date.now()) / 1000))} s, renewed by the worker before it runs out`;
 }
 
 async function callApi(path: string, init?: RequestInit): Promise<void> {
