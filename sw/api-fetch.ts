@@ -2,7 +2,6 @@
 // once and replay the request, body included.
 
 import type { Broker, TokenDecision } from './broker';
-import { isNonceChallenge } from './dpop-nonce';
 import type { WorkerErrorBody } from './protocol';
 import type { TokenRecord } from './token-response';
 
@@ -27,19 +26,11 @@ function withToken(request: Request, body: ArrayBuffer | null, token: TokenRecor
   return new Request(request, body === null ? { headers } : { headers, body });
 }
 
-/** Sends with the token, and with a fresh proof when the token is DPoP-bound; a nonce challenge gets one retry. */
-async function sendWithToken(broker: Broker, request: Request, body: ArrayBuffer | null, token: TokenRecord): Promise<Response> {
+/** Sends with the token, and with a fresh proof when the token is DPoP-bound. */
+function sendWithToken(broker: Broker, request: Request, body: ArrayBuffer | null, token: TokenRecord): Promise<Response> {
+  const send = (proof: string | null) => fetch(withToken(request, body, token, proof));
   const dpop = token.tokenType === 'DPoP' ? broker.dpop : null;
-  const key = dpop && (await dpop.current());
-  // Without the key (deleted from IndexedDB) the token goes without a proof; the 401 leads to a refresh.
-  if (!dpop || !key) return fetch(withToken(request, body, token, null));
-  const once = async () => {
-    const response = await fetch(withToken(request, body, token, await dpop.proof(key, request.method, request.url, token.accessToken)));
-    dpop.nonces.observe(request.url, response.headers);
-    return response;
-  };
-  const response = await once();
-  return isNonceChallenge(response.status, response.headers) ? once() : response;
+  return dpop ? dpop.fetchBound(request.method, request.url, token.accessToken, send) : send(null);
 }
 
 async function send(broker: Broker, request: Request, body: ArrayBuffer | null, decision: TokenDecision): Promise<Response> {

@@ -3,7 +3,6 @@
 
 import type { ResolvedConfig } from './config';
 import type { DpopSigner, DpopSupport } from './dpop';
-import { isNonceChallenge } from './dpop-nonce';
 import type { DpopKey } from './dpop-proof';
 import { postToEndpoint, type EndpointResult } from './endpoint-client';
 import { isExpired, needsRefresh } from './expiry';
@@ -232,22 +231,9 @@ export class Broker {
     }
   }
 
-  /**
-   * A token endpoint call, with a DPoP proof of `key` when there is one; a
-   * nonce challenge is answered once with the nonce it carried.
-   */
-  private async post(path: string, body: unknown, key: DpopKey | null): Promise<EndpointResult> {
-    const dpop = this.dpop;
-    if (!key || !dpop) return postToEndpoint(path, body);
-    const url = new URL(path, this.scope.location.origin).href;
-    const once = async () => {
-      const result = await postToEndpoint(path, body, { dpop: await dpop.proof(key, 'POST', url) });
-      if (result.kind === 'response') dpop.nonces.observe(url, result.response.headers);
-      return result;
-    };
-    const first = await once();
-    if (first.kind === 'response' && isNonceChallenge(first.response.status, first.response.headers, first.body)) return once();
-    return first;
+  /** A token endpoint call, with a DPoP proof of `key` when there is one. */
+  private post(path: string, body: unknown, key: DpopKey | null): Promise<EndpointResult> {
+    return key && this.dpop ? this.dpop.post(new URL(path, this.scope.location.origin).href, body, key) : postToEndpoint(path, body);
   }
 
   private withLock<R>(fn: () => Promise<R>): Promise<R> {

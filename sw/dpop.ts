@@ -1,10 +1,12 @@
 // The worker's DPoP signer: the current key (loaded once per worker start),
-// the server's latest nonce and the ath cache, behind one call that gives the
-// headers of a request. Glue between the pure dpop-* modules and IndexedDB.
+// the server's latest nonce and the ath cache, and the sending of a request
+// with a proof (nonce challenge included), so the bearer-only worker carries
+// none of it. Glue between the pure dpop-* modules, IndexedDB and fetch.
 
 import { del, get, set, type UseStore } from 'idb-keyval';
 import { DpopKeyStore, generateDpopKey } from './dpop-key-store';
-import { NonceBook } from './dpop-nonce';
+import { isNonceChallenge, NonceBook } from './dpop-nonce';
+import { postToEndpoint, type EndpointResult } from './endpoint-client';
 import { AthCache, signProof, type DpopKey } from './dpop-proof';
 
 /** Makes the DPoP signer of a worker; passed to `installTokenBroker` to turn DPoP support on. */
@@ -71,9 +73,49 @@ export class DpopSigner {
     }
   }
 
-  /** The DPoP header for a request; with `accessToken`, an API request that names it in ath. */
-  async proof(key: DpopKey, method: string, url: string, accessToken?: string): Promise<string> {
+  /** A token endpoint call (`url` absolute) with a proof of `key`. */
+  post(url: string, body: unknown, key: DpopKey): Promise<EndpointResult> {
+    return this.#withProof(
+      key,
+      'POST',
+      url,
+      undefined,
+      (proof) => postToEndpoint(url, body, { dpop: proof }),
+      (r) => (r.kind === 'response' ? { status: r.response.status, headers: r.response.headers, body: r.body } : null),
+    );
+  }
+
+  /**
+   * An API request with a DPoP-bound token, with a proof that names the token.
+   * Without the key (deleted from IndexedDB) the token goes without a proof; the 401 leads to a refresh.
+   */
+  async fetchBound(method: string, url: string, accessToken: string, send: (proof: string | null) => Promise<Response>): Promise<Response> {
+    const key = await this.current();
+    if (!key) return send(null);
+    return this.#withProof(key, method, url, accessToken, send, (r) => r);
+  }
+
+  /**
+   * Sends with a fresh proof and takes the server's nonce from the answer; a
+   * nonce challenge is answered once, with the nonce it carried.
+   */
+  async #withProof<T>(
+    key: DpopKey,
+    method: string,
+    url: string,
+    accessToken: string | undefined,
+    send: (proof: string) => Promise<T>,
+    answer: (result: T) => { status: number; headers: Headers; body?: unknown } | null,
+  ): Promise<T> {
     const ath = accessToken === undefined ? undefined : await this.ath.get(accessToken);
-    return signProof(key, { method, url, ath, nonce: this.nonces.get(url) });
+    const once = async () => {
+      const result = await send(await signProof(key, { method, url, ath, nonce: this.nonces.get(url) }));
+      const a = answer(result);
+      if (a) this.nonces.observe(url, a.headers);
+      return result;
+    };
+    const first = await once();
+    const a = answer(first);
+    return a && isNonceChallenge(a.status, a.headers, a.body) ? once() : first;
   }
 }
