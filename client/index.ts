@@ -60,58 +60,60 @@ function isSessionBroadcast(data: unknown): data is SessionBroadcast {
 }
 
 export class TokenBroker {
-  private readonly listeners = new Set<(event: SessionEvent) => void>();
+  readonly #listeners = new Set<(event: SessionEvent) => void>();
 
   /** Use `registerTokenBroker()`; the constructor is for tests and custom setups. */
-  constructor(
-    private readonly registration: ServiceWorkerRegistration,
-    private readonly timeoutMs: number,
-  ) {
+  readonly #registration: ServiceWorkerRegistration;
+  readonly #timeoutMs: number;
+
+  constructor(registration: ServiceWorkerRegistration, timeoutMs: number) {
+    this.#registration = registration;
+    this.#timeoutMs = timeoutMs;
     navigator.serviceWorker.addEventListener('message', (event) => {
       if (!isSessionBroadcast(event.data)) return;
       const { reason, session } = event.data;
-      for (const l of this.listeners) l({ reason, session });
+      for (const l of this.#listeners) l({ reason, session });
     });
     // Messages posted before a listener existed are queued until this call.
     navigator.serviceWorker.startMessages();
   }
 
   login(credentials: Credentials): Promise<Session> {
-    return this.send({ type: MessageType.login, credentials });
+    return this.#send({ type: MessageType.login, credentials });
   }
 
   logout(): Promise<Session> {
-    return this.send({ type: MessageType.logout });
+    return this.#send({ type: MessageType.logout });
   }
 
   /** The current session; restores it silently with the refresh cookie when the worker has none. */
   status(): Promise<Session> {
-    return this.send({ type: MessageType.status });
+    return this.#send({ type: MessageType.status });
   }
 
   /** Forces a refresh now. */
   refresh(): Promise<Session> {
-    return this.send({ type: MessageType.refresh });
+    return this.#send({ type: MessageType.refresh });
   }
 
   /** Called on every session change, from this tab or any other. Returns an unsubscribe function. */
   onSessionChange(listener: (event: SessionEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** The worker that controls the page now: after an update it is not the one registered first. */
-  private worker(type: string): ServiceWorker {
-    const sw = navigator.serviceWorker.controller ?? this.registration.active;
+  #worker(type: string): ServiceWorker {
+    const sw = navigator.serviceWorker.controller ?? this.#registration.active;
     if (!sw) throw new TokenBrokerError('not_controlled', `No active token broker worker to send ${type} to: it was unregistered (by page script or the browser). Call registerTokenBroker() again.`);
     return sw;
   }
 
-  private async send(message: BrokerRequest): Promise<Session> {
+  async #send(message: BrokerRequest): Promise<Session> {
     const reply = (await withTimeout(
-      messageSW(this.worker(message.type), message) as Promise<BrokerReply>,
-      this.timeoutMs,
-      () => new TokenBrokerError('timeout', `The token broker worker did not answer ${message.type} within ${this.timeoutMs} ms. Is the registered script the token broker (sw.js, sw-dpop.js, or your worker calling installTokenBroker)?`),
+      messageSW(this.#worker(message.type), message) as Promise<BrokerReply>,
+      this.#timeoutMs,
+      () => new TokenBrokerError('timeout', `The token broker worker did not answer ${message.type} within ${this.#timeoutMs} ms. Is the registered script the token broker (sw.js, sw-dpop.js, or your worker calling installTokenBroker)?`),
     )) as BrokerReply | undefined;
     if (!reply || typeof reply !== 'object' || !('ok' in reply)) {
       throw new TokenBrokerError('internal', `Unexpected reply to ${message.type}: the worker at this scope is not the token broker. Register sw.js, or call installTokenBroker(self, config) in your own worker.`);

@@ -45,22 +45,22 @@ export class Broker {
    * Null in a build without DPoP support.
    */
   readonly dpop: DpopSigner | null;
-  private readonly coordinator: RefreshCoordinator<TokenRecord>;
+  readonly config: ResolvedConfig;
+  readonly #scope: ServiceWorkerGlobalScope;
+  readonly #coordinator: RefreshCoordinator<TokenRecord>;
 
-  constructor(
-    private readonly scope: ServiceWorkerGlobalScope,
-    readonly config: ResolvedConfig,
-    dpopSupport?: DpopSupport,
-  ) {
+  constructor(scope: ServiceWorkerGlobalScope, config: ResolvedConfig, dpopSupport?: DpopSupport) {
+    this.#scope = scope;
+    this.config = config;
     this.store = new TokenStore(config.persist);
     this.dpop = dpopSupport ? dpopSupport(this.store.db) : null;
-    this.coordinator = new RefreshCoordinator<TokenRecord>({
-      withLock: (fn) => this.withLock(fn),
+    this.#coordinator = new RefreshCoordinator<TokenRecord>({
+      withLock: (fn) => this.#withLock(fn),
       readStored: () => this.store.readShared(),
       isFresh: (t) => !needsRefresh(t.refreshAt, Date.now()),
       sameToken: (a, b) => a.accessToken === b.accessToken,
-      attempt: () => this.attemptRefresh(),
-      commit: (o) => this.commitRefresh(o),
+      attempt: () => this.#attemptRefresh(),
+      commit: (o) => this.#commitRefresh(o),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       now: () => Date.now(),
       random: Math.random,
@@ -82,7 +82,7 @@ export class Broker {
       return { kind: 'token', token: current };
     }
     if (!current && this.store.signedOut) return { kind: 'none' };
-    return this.decide(await this.coordinator.refresh(current), current);
+    return this.#decide(await this.#coordinator.refresh(current), current);
   }
 
   /** After a 401 sent with `used`: one refresh unless the token already changed. */
@@ -92,9 +92,9 @@ export class Broker {
       return { kind: 'token', token: current };
     }
     // The rejected token is stale whatever its expiry says: refresh even if it looks fresh.
-    const outcome = await this.coordinator.refresh(used);
+    const outcome = await this.#coordinator.refresh(used);
     if (outcome.kind === 'ok' && outcome.token.accessToken === used.accessToken) return { kind: 'none' };
-    return this.decide(outcome, null);
+    return this.#decide(outcome, null);
   }
 
   /** Takes a token that an API response carried in the renewal header. */
@@ -102,27 +102,27 @@ export class Broker {
     // The server renews a token with the same binding as the one it replaces.
     const record = recordFromToken(raw, null, Date.now(), this.config, renewed.tokenType);
     await this.store.save(record);
-    void this.broadcast('refresh');
+    void this.#broadcast('refresh');
   }
 
   handle(request: BrokerRequest): Promise<BrokerReply> {
     switch (request.type) {
       case 'broker:login':
-        return this.login(request.credentials);
+        return this.#login(request.credentials);
       case 'broker:logout':
-        return this.logout();
+        return this.#logout();
       case 'broker:status':
-        return this.status();
+        return this.#status();
       case 'broker:refresh':
-        return this.forceRefresh();
+        return this.#forceRefresh();
       case 'broker:claim':
         // clients.claim() resolves once every client in scope is controlled; the
         // page then sees controllerchange without reloading.
-        return this.scope.clients.claim().then(() => this.status());
+        return this.#scope.clients.claim().then(() => this.#status());
     }
   }
 
-  private decide(outcome: RefreshOutcome<TokenRecord>, previous: TokenRecord | null): TokenDecision {
+  #decide(outcome: RefreshOutcome<TokenRecord>, previous: TokenRecord | null): TokenDecision {
     switch (outcome.kind) {
       case 'ok':
         return { kind: 'token', token: outcome.token };
@@ -136,14 +136,14 @@ export class Broker {
     }
   }
 
-  private async login(credentials: Credentials): Promise<BrokerReply> {
+  async #login(credentials: Credentials): Promise<BrokerReply> {
     const { endpoints } = this.config;
-    const reply = await this.withLock(async (): Promise<BrokerReply> => {
+    const reply = await this.#withLock(async (): Promise<BrokerReply> => {
       // Every login gets a new key; the old one stays in place until this login succeeds.
       const dpop = this.dpop;
       // config.dpop without DPoP support is refused at install, so dpop is there when asked for.
       const key = dpop && this.config.dpop ? await dpop.create() : null;
-      const result = await this.post(endpoints.login, credentials, key);
+      const result = await this.#post(endpoints.login, credentials, key);
       if (result.kind === 'network') return fail('network', `Could not reach ${endpoints.login}: check the connection`);
       if (!result.response.ok) return { ok: false, error: errorForStatus(result.response.status, 'Login failed') };
       const record = parseTokenResponse(result.body, this.config, Date.now());
@@ -154,23 +154,23 @@ export class Broker {
       await this.store.save(record);
       return { ok: true, session: sessionOf(record) };
     });
-    if (reply.ok) void this.broadcast('login');
+    if (reply.ok) void this.#broadcast('login');
     return reply;
   }
 
-  private async logout(): Promise<BrokerReply> {
-    await this.withLock(async () => {
+  async #logout(): Promise<BrokerReply> {
+    await this.#withLock(async () => {
       // The local session ends even when the server cannot be reached; the
       // signed-out marker stops a silent restore with the still-valid cookie.
       await postToEndpoint(this.config.endpoints.logout, {});
       await this.store.clear(true);
       await this.dpop?.drop();
     });
-    void this.broadcast('logout');
+    void this.#broadcast('logout');
     return { ok: true, session: SIGNED_OUT };
   }
 
-  private async status(): Promise<BrokerReply> {
+  async #status(): Promise<BrokerReply> {
     const decision = await this.tokenForRequest();
     switch (decision.kind) {
       case 'token':
@@ -187,11 +187,11 @@ export class Broker {
     }
   }
 
-  private async forceRefresh(): Promise<BrokerReply> {
+  async #forceRefresh(): Promise<BrokerReply> {
     await this.store.ready();
     const current = this.store.current;
     if (!current && this.store.signedOut) return fail('not_authenticated', 'Not signed in');
-    const outcome = await this.coordinator.refresh(current);
+    const outcome = await this.#coordinator.refresh(current);
     switch (outcome.kind) {
       case 'ok':
         return { ok: true, session: sessionOf(outcome.token) };
@@ -204,13 +204,13 @@ export class Broker {
     }
   }
 
-  private async attemptRefresh(): Promise<AttemptResult<TokenRecord>> {
+  async #attemptRefresh(): Promise<AttemptResult<TokenRecord>> {
     // Under the lock: another worker version may have signed in with a new key since this one read it.
     const dpop = this.dpop;
     await dpop?.reload();
     // With dpop off, a stored key still signs: the login may have been made by a version that had it on.
     const key = dpop && (this.config.dpop ? await dpop.ensure() : await dpop.current());
-    const result = await this.post(this.config.endpoints.refresh, {}, key);
+    const result = await this.#post(this.config.endpoints.refresh, {}, key);
     if (result.kind === 'network') return result;
     const { response } = result;
     if (!response.ok) return { kind: 'status', status: response.status, retryAfter: response.headers.get('retry-after') };
@@ -219,32 +219,32 @@ export class Broker {
     return record ? { kind: 'ok', token: record } : { kind: 'status', status: 502, retryAfter: '3600' };
   }
 
-  private async commitRefresh(outcome: RefreshOutcome<TokenRecord>): Promise<void> {
+  async #commitRefresh(outcome: RefreshOutcome<TokenRecord>): Promise<void> {
     if (outcome.kind === 'ok') {
       await this.store.save(outcome.token);
-      void this.broadcast('refresh');
+      void this.#broadcast('refresh');
     } else if (outcome.kind === 'rejected') {
       const hadSession = this.store.current !== null;
       await this.store.clear(true);
       await this.dpop?.drop();
-      if (hadSession) void this.broadcast('expired');
+      if (hadSession) void this.#broadcast('expired');
     }
   }
 
   /** A token endpoint call, with a DPoP proof of `key` when there is one. */
-  private post(path: string, body: unknown, key: DpopKey | null): Promise<EndpointResult> {
-    return key && this.dpop ? this.dpop.post(new URL(path, this.scope.location.origin).href, body, key) : postToEndpoint(path, body);
+  #post(path: string, body: unknown, key: DpopKey | null): Promise<EndpointResult> {
+    return key && this.dpop ? this.dpop.post(new URL(path, this.#scope.location.origin).href, body, key) : postToEndpoint(path, body);
   }
 
-  private withLock<R>(fn: () => Promise<R>): Promise<R> {
-    const locks = (this.scope.navigator as WorkerNavigator & { locks?: LockManager }).locks;
+  #withLock<R>(fn: () => Promise<R>): Promise<R> {
+    const locks = (this.#scope.navigator as WorkerNavigator & { locks?: LockManager }).locks;
     // Without Web Locks (old browsers) the single-flight promise still serialises within one worker.
     return locks ? (locks.request(LOCK_NAME, fn) as Promise<R>) : fn();
   }
 
-  private async broadcast(reason: SessionChangeReason): Promise<void> {
+  async #broadcast(reason: SessionChangeReason): Promise<void> {
     try {
-      await broadcastSession(this.scope, reason, sessionOf(this.store.current));
+      await broadcastSession(this.#scope, reason, sessionOf(this.store.current));
     } catch (err) {
       console.warn('[token-broker] broadcast failed', err);
     }

@@ -42,20 +42,24 @@ function isStoredPair(v: unknown): v is StoredPair {
 }
 
 export class DpopKeyStore {
-  constructor(private readonly kv: KeyValue) {}
+  readonly #kv: KeyValue;
+
+  constructor(kv: KeyValue) {
+    this.#kv = kv;
+  }
 
   /** The stored key, or null when there is none (or it is not a key pair). */
   async load(): Promise<DpopKey | null> {
-    const stored = await this.kv.get(DPOP_KEY);
+    const stored = await this.#kv.get(DPOP_KEY);
     return isStoredPair(stored) ? withJwk(stored) : null;
   }
 
   save(key: DpopKey): Promise<void> {
     const pair: StoredPair = { privateKey: key.privateKey, publicKey: key.publicKey };
-    return this.kv.set(DPOP_KEY, pair);
+    return this.#kv.set(DPOP_KEY, pair);
   }
 
   delete(): Promise<void> {
-    return this.kv.del(DPOP_KEY);
+    return this.#kv.del(DPOP_KEY);
   }
 }

@@ -5,10 +5,10 @@ export const NONCE_HEADER = 'dpop-nonce';
 
 /** The latest nonce per origin: an origin may host more than one server, but the worker talks to one origin. */
 export class NonceBook {
-  private readonly nonces = new Map<string, string>();
+  readonly #nonces = new Map<string, string>();
 
   get(url: string): string | null {
-    return this.nonces.get(new URL(url).origin) ?? null;
+    return this.#nonces.get(new URL(url).origin) ?? null;
   }
 
   /** Takes DPoP-Nonce from any response, success or not; resolves whether it changed. */
@@ -16,8 +16,8 @@ export class NonceBook {
     const nonce = headers.get(NONCE_HEADER);
     if (!nonce) return false;
     const origin = new URL(url).origin;
-    if (this.nonces.get(origin) === nonce) return false;
-    this.nonces.set(origin, nonce);
+    if (this.#nonces.get(origin) === nonce) return false;
+    this.#nonces.set(origin, nonce);
     return true;
   }
 }

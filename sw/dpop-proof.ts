@@ -57,18 +57,22 @@ export function signProof(key: DpopKey, req: ProofRequest, now = Date.now()): Pr
  * the previous token can still be in flight after a refresh.
  */
 export class AthCache {
-  private readonly entries = new Map<string, Promise<string>>();
+  readonly #entries = new Map<string, Promise<string>>();
 
-  constructor(private readonly size = 4) {}
+  readonly #size: number;
+
+  constructor(size = 4) {
+    this.#size = size;
+  }
 
   get(token: string): Promise<string> {
-    let ath = this.entries.get(token);
+    let ath = this.#entries.get(token);
     if (!ath) {
       ath = accessTokenHash(token);
-      this.entries.set(token, ath);
-      for (const old of this.entries.keys()) {
-        if (this.entries.size <= this.size) break;
-        this.entries.delete(old);
+      this.#entries.set(token, ath);
+      for (const old of this.#entries.keys()) {
+        if (this.#entries.size <= this.#size) break;
+        this.#entries.delete(old);
       }
     }
     return ath;

@@ -21,26 +21,26 @@ export const dpopSupport: DpopSupport = (db) => new DpopSigner(db);
 
 export class DpopSigner {
   readonly nonces = new NonceBook();
-  private readonly ath = new AthCache();
-  private readonly keys: DpopKeyStore;
-  private key: Promise<DpopKey | null> | null = null;
+  readonly #ath = new AthCache();
+  readonly #keys: DpopKeyStore;
+  #key: Promise<DpopKey | null> | null = null;
 
   constructor(db: UseStore) {
-    this.keys = new DpopKeyStore({ get: (k) => get(k, db), set: (k, v) => set(k, v, db), del: (k) => del(k, db) });
+    this.#keys = new DpopKeyStore({ get: (k) => get(k, db), set: (k, v) => set(k, v, db), del: (k) => del(k, db) });
   }
 
   /** The key in use; read from IndexedDB once per worker start. */
   current(): Promise<DpopKey | null> {
-    this.key ??= this.keys.load().catch((err: unknown) => {
+    this.#key ??= this.#keys.load().catch((err: unknown) => {
       console.warn('[token-broker] could not read the DPoP key', err);
       return null;
     });
-    return this.key;
+    return this.#key;
   }
 
   /** Re-reads the stored key: another worker version may have signed in with a new one. */
   reload(): Promise<DpopKey | null> {
-    this.key = null;
+    this.#key = null;
     return this.current();
   }
 
@@ -59,15 +59,15 @@ export class DpopSigner {
   }
 
   async adopt(key: DpopKey): Promise<void> {
-    this.key = Promise.resolve(key);
-    await this.keys.save(key);
+    this.#key = Promise.resolve(key);
+    await this.#keys.save(key);
   }
 
   /** Logout or a refused session: the key is bound to a login that is over. */
   async drop(): Promise<void> {
-    this.key = Promise.resolve(null);
+    this.#key = Promise.resolve(null);
     try {
-      await this.keys.delete();
+      await this.#keys.delete();
     } catch (err) {
       console.warn('[token-broker] could not delete the DPoP key', err);
     }
@@ -107,7 +107,7 @@ export class DpopSigner {
     send: (proof: string) => Promise<T>,
     answer: (result: T) => { status: number; headers: Headers; body?: unknown } | null,
   ): Promise<T> {
-    const ath = accessToken === undefined ? undefined : await this.ath.get(accessToken);
+    const ath = accessToken === undefined ? undefined : await this.#ath.get(accessToken);
     const once = async () => {
       const result = await send(await signProof(key, { method, url, ath, nonce: this.nonces.get(url) }));
       const a = answer(result);

@@ -39,12 +39,16 @@ export interface RefreshDeps<T> {
 }
 
 export class RefreshCoordinator<T> {
-  private inflight: Promise<RefreshOutcome<T>> | null = null;
+  #inflight: Promise<RefreshOutcome<T>> | null = null;
 
-  constructor(private readonly deps: RefreshDeps<T>) {}
+  readonly #deps: RefreshDeps<T>;
+
+  constructor(deps: RefreshDeps<T>) {
+    this.#deps = deps;
+  }
 
   get busy(): boolean {
-    return this.inflight !== null;
+    return this.#inflight !== null;
   }
 
   /**
@@ -53,40 +57,40 @@ export class RefreshCoordinator<T> {
    * passes the current token so that an equal stored token does not count.
    */
   refresh(stale: T | null): Promise<RefreshOutcome<T>> {
-    this.inflight ??= this.deps
-      .withLock(() => this.underLock(stale))
+    this.#inflight ??= this.#deps
+      .withLock(() => this.#underLock(stale))
       .finally(() => {
-        this.inflight = null;
+        this.#inflight = null;
       });
-    return this.inflight;
+    return this.#inflight;
   }
 
-  private async underLock(stale: T | null): Promise<RefreshOutcome<T>> {
-    const stored = await this.deps.readStored();
-    if (stored && this.deps.isFresh(stored) && !(stale && this.deps.sameToken(stored, stale))) {
+  async #underLock(stale: T | null): Promise<RefreshOutcome<T>> {
+    const stored = await this.#deps.readStored();
+    if (stored && this.#deps.isFresh(stored) && !(stale && this.#deps.sameToken(stored, stale))) {
       return { kind: 'ok', token: stored, refreshed: false };
     }
-    const outcome = await this.attemptWithRetries();
-    await this.deps.commit(outcome);
+    const outcome = await this.#attemptWithRetries();
+    await this.#deps.commit(outcome);
     return outcome;
   }
 
-  private async attemptWithRetries(): Promise<RefreshOutcome<T>> {
+  async #attemptWithRetries(): Promise<RefreshOutcome<T>> {
     for (let attempt = 1; ; attempt++) {
-      const result = await this.deps.attempt();
+      const result = await this.#deps.attempt();
       if (result.kind === 'ok') return { kind: 'ok', token: result.token, refreshed: true };
       if (result.kind === 'network') return { kind: 'network' };
       const { status } = result;
       if (isRejectionStatus(status)) return { kind: 'rejected', status };
       if (!isRetryableStatus(status)) return { kind: 'unavailable', status };
       const delay = nextRetryDelay(
-        this.deps.policy,
+        this.#deps.policy,
         attempt,
-        parseRetryAfter(result.retryAfter, this.deps.now()),
-        this.deps.random,
+        parseRetryAfter(result.retryAfter, this.#deps.now()),
+        this.#deps.random,
       );
       if (delay === null) return { kind: 'unavailable', status };
-      await this.deps.sleep(delay);
+      await this.#deps.sleep(delay);
     }
   }
 }

@@ -16,59 +16,62 @@ interface PersistedRecord {
 const KEY = 'session';
 
 export class TokenStore {
-  private memory: TokenRecord | null = null;
-  private signedOutFlag = false;
+  #memory: TokenRecord | null = null;
+  #signedOutFlag = false;
   /** The worker's own IndexedDB store; the DPoP key lives there too, under its own key. */
   readonly db: UseStore;
-  private loading: Promise<void> | null = null;
+  #loading: Promise<void> | null = null;
 
-  constructor(private readonly persist: Persist) {
+  readonly #persist: Persist;
+
+  constructor(persist: Persist) {
+    this.#persist = persist;
     this.db = createStore('token-broker', 'records');
   }
 
   /** The token in memory, synchronously: the hot path reads only this. */
   get current(): TokenRecord | null {
-    return this.memory;
+    return this.#memory;
   }
 
   get signedOut(): boolean {
-    return this.signedOutFlag;
+    return this.#signedOutFlag;
   }
 
   /** Loads the persisted record once per worker start. */
   ready(): Promise<void> {
-    this.loading ??= this.readPersisted().then((rec) => {
+    this.#loading ??= this.#readPersisted().then((rec) => {
       // A login or refresh in this worker may have finished first; it wins.
-      if (!this.memory && rec) {
-        this.memory = rec.token;
-        this.signedOutFlag = rec.signedOut;
+      if (!this.#memory && rec) {
+        this.#memory = rec.token;
+        this.#signedOutFlag = rec.signedOut;
       }
     });
-    return this.loading;
+    return this.#loading;
   }
 
   /** The token as every worker of the origin sees it now (re-read after taking the lock). */
   async readShared(): Promise<TokenRecord | null> {
-    if (this.persist === 'memory') return this.memory;
-    const rec = await this.readPersisted();
-    if (rec?.token) this.memory = rec.token;
+    if (this.#persist === 'memory') return this.#memory;
+    const rec = await this.#readPersisted();
+    if (rec?.token) this.#memory = rec.token;
     return rec?.token ?? null;
   }
 
   async save(token: TokenRecord): Promise<void> {
-    this.memory = token;
-    this.signedOutFlag = false;
-    await this.write({ token: this.persist === 'indexeddb' ? token : null, signedOut: false });
+    this.#memory = token;
+    this.#signedOutFlag = false;
+    await this.#write({ token: this.#persist === 'indexeddb' ? token : null, signedOut: false });
   }
 
   async clear(signedOut: boolean): Promise<void> {
-    this.memory = null;
-    this.signedOutFlag = signedOut;
-    if (signedOut) await this.write({ token: null, signedOut: true });
-    else await this.swallow(del(KEY, this.db));
+    this.#memory = null;
+    this.#signedOutFlag = signedOut;
+    if (signedOut) await this.#write({ token: null, signedOut: true });
+    else await this.#swallow(del(KEY, this.db));
   }
 
-  private async readPersisted(): Promise<PersistedRecord | null> {
+  async #readPersisted(): Promise<PersistedRecord | null> {
     try {
       const rec = await get<PersistedRecord>(KEY, this.db);
       return rec && typeof rec === 'object' ? rec : null;
@@ -78,11 +81,11 @@ export class TokenStore {
     }
   }
 
-  private write(rec: PersistedRecord): Promise<void> {
-    return this.swallow(set(KEY, rec, this.db));
+  #write(rec: PersistedRecord): Promise<void> {
+    return this.#swallow(set(KEY, rec, this.db));
   }
 
-  private async swallow(p: Promise<void>): Promise<void> {
+  async #swallow(p: Promise<void>): Promise<void> {
     try {
       await p;
     } catch (err) {
