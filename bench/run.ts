@@ -24,7 +24,11 @@ const CREDENTIALS = { username: 'alice', password: 'wonderland' };
 const API = '/api/time';
 const ASSET = '/asset.txt';
 
-type Variant = 'direct' | 'passthrough' | 'broker' | 'brokerNoRouting';
+// noWorkerAgain: a second client without a worker, so the run measures its own noise (A/A).
+// noFetchHandler: a controlled page whose worker has no fetch handler (Chromium then skips the worker).
+// routerFloor: a worker with a fetch handler and one rule sending every request to the network,
+// the least any worker with a fetch handler can cost a static request through the Static Routing API.
+type Variant = 'direct' | 'noWorkerAgain' | 'noFetchHandler' | 'routerFloor' | 'passthrough' | 'broker' | 'brokerNoRouting';
 
 interface Client {
   page: Page;
@@ -43,6 +47,15 @@ function makeSite(): string {
     join(site, 'passthrough-sw.js'),
     "self.addEventListener('install',()=>self.skipWaiting());self.addEventListener('activate',e=>e.waitUntil(self.clients.claim()));self.addEventListener('fetch',e=>e.respondWith(fetch(e.request)));",
   );
+  writeFileSync(
+    join(site, 'router-floor-sw.js'),
+    "self.addEventListener('install',e=>{self.skipWaiting();e.waitUntil(e.addRoutes({condition:{urlPattern:new URLPattern({pathname:'/*'})},source:'network'}))});" +
+      "self.addEventListener('activate',e=>e.waitUntil(self.clients.claim()));self.addEventListener('fetch',e=>e.respondWith(fetch(e.request)));",
+  );
+  writeFileSync(
+    join(site, 'no-fetch-sw.js'),
+    "self.addEventListener('install',()=>self.skipWaiting());self.addEventListener('activate',e=>e.waitUntil(self.clients.claim()));",
+  );
   return site;
 }
 
@@ -56,15 +69,18 @@ async function bearerFromServer(server: StartedServer): Promise<string> {
 }
 
 async function openClient(browser: Browser, server: StartedServer, variant: Variant, bearer: string): Promise<Client> {
-  const context = await browser.newContext(variant === 'direct' ? { serviceWorkers: 'block' } : {});
+  const noWorker = variant === 'direct' || variant === 'noWorkerAgain';
+  const context = await browser.newContext(noWorker ? { serviceWorkers: 'block' } : {});
   const page = await context.newPage();
   await page.goto(`${server.url}/bench.html`);
   if (variant === 'passthrough') await page.evaluate(registerWorker, '/passthrough-sw.js');
+  if (variant === 'noFetchHandler') await page.evaluate(registerWorker, '/no-fetch-sw.js');
+  if (variant === 'routerFloor') await page.evaluate(registerWorker, '/router-floor-sw.js');
   if (variant === 'broker' || variant === 'brokerNoRouting') {
     await page.evaluate(registerWorker, variant === 'broker' ? '/sw.js' : '/sw.js?staticRouting=false');
     await page.evaluate(brokerLogin, CREDENTIALS);
   }
-  const authorization = variant === 'direct' || variant === 'passthrough' ? bearer : null;
+  const authorization = variant === 'broker' || variant === 'brokerNoRouting' ? null : bearer;
   return { page, context, authorization };
 }
 
@@ -173,7 +189,7 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
   try {
     const bearer = await bearerFromServer(server);
-    const variants = ['direct', 'passthrough', 'broker', 'brokerNoRouting'] as const;
+    const variants = ['direct', 'noWorkerAgain', 'noFetchHandler', 'routerFloor', 'passthrough', 'broker', 'brokerNoRouting'] as const;
     const clients = {} as Record<Variant, Client>;
     for (const v of variants) clients[v] = await openClient(browser, server, v, bearer);
     // Warm every path once so the first round does not pay for connection set-up.
@@ -186,7 +202,7 @@ async function main(): Promise<void> {
     const conc = await interleaved(apiVariants, (v) =>
       clients[v].page.evaluate(concurrent, { url: API, count: N.concurrent, authorization: clients[v].authorization }),
     );
-    const staticVariants = ['direct', 'broker', 'brokerNoRouting'] as const;
+    const staticVariants = ['direct', 'noWorkerAgain', 'noFetchHandler', 'routerFloor', 'broker', 'brokerNoRouting'] as const;
     const stat = await interleaved(staticVariants, (v) =>
       clients[v].page.evaluate(sequential, { url: ASSET, count: N.static, authorization: null }),
     );
@@ -213,6 +229,10 @@ async function main(): Promise<void> {
         msPerRequest: staticLatency,
         brokerOverNoWorker: ratio(staticLatency.broker, staticLatency.direct),
         brokerWithoutRoutingOverNoWorker: ratio(staticLatency.brokerNoRouting, staticLatency.direct),
+        noFetchHandlerOverNoWorker: ratio(staticLatency.noFetchHandler, staticLatency.direct),
+        routerFloorOverNoWorker: ratio(staticLatency.routerFloor, staticLatency.direct),
+        brokerOverRouterFloor: ratio(staticLatency.broker, staticLatency.routerFloor),
+        ...staticNoise(stat),
       },
       coldStart: { ...cold, coldOverWarm: ratio(cold.coldMs, cold.warmMs) },
       coalescing: coalesce,
@@ -227,20 +247,41 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * Whether the broker with static routing is within noise of no worker, and of
+ * the router's own floor. The noise is how far two identical no-worker clients
+ * drift apart in a round (the largest per-round A/A ratio away from 1), in the
+ * same rounds the others ran in.
+ */
+function staticNoise(stat: Record<'direct' | 'noWorkerAgain' | 'routerFloor' | 'broker', number[]>) {
+  const perRound = (v: 'noWorkerAgain' | 'routerFloor' | 'broker', over: 'direct' | 'routerFloor' = 'direct') => stat[v].map((ms, i) => ms / stat[over][i]!);
+  const noise = Math.max(...perRound('noWorkerAgain').map((x) => Math.abs(x - 1)));
+  const within = (ratios: number[]) => Math.abs(median(ratios) - 1) <= noise;
+  return {
+    noWorkerAOverA: round(median(perRound('noWorkerAgain'))),
+    noiseBand: round(noise),
+    brokerWithinNoiseOfNoWorker: within(perRound('broker')),
+    brokerWithinNoiseOfRouterFloor: within(perRound('broker', 'routerFloor')),
+  };
+}
+
 function print(r: {
   machine: object;
   apiSequential: { msPerRequest: Record<string, number>; brokerOverDirect: number; brokerOverPassthrough: number };
   apiConcurrent: { requestsPerSecond: Record<string, number>; brokerOverDirect: number; brokerOverPassthrough: number };
-  staticSequential: { msPerRequest: Record<string, number>; brokerOverNoWorker: number; brokerWithoutRoutingOverNoWorker: number };
+  staticSequential: { msPerRequest: Record<string, number>; brokerOverNoWorker: number; brokerWithoutRoutingOverNoWorker: number; noFetchHandlerOverNoWorker: number; routerFloorOverNoWorker: number; brokerOverRouterFloor: number; noWorkerAOverA: number; noiseBand: number; brokerWithinNoiseOfNoWorker: boolean; brokerWithinNoiseOfRouterFloor: boolean };
   coldStart: { coldMs: number; warmMs: number; coldOverWarm: number };
   coalescing: { requests: number; tabs: number; refreshes: number }[];
   steadyState: { seconds: number; refreshes: number; expectedRefreshes: number; unauthorized: number };
   sizes: Record<string, { gzipBytes: number; maxGzipBytes: number | null; withinBudget: boolean }>;
 }): void {
+  const st = r.staticSequential;
   const rows: [string, string, string][] = [
     ['API latency, sequential (ms/request)', `direct ${r.apiSequential.msPerRequest.direct} | pass-through ${r.apiSequential.msPerRequest.passthrough} | broker ${r.apiSequential.msPerRequest.broker}`, `broker/direct ${r.apiSequential.brokerOverDirect}, broker/pass-through ${r.apiSequential.brokerOverPassthrough}`],
     ['API throughput, concurrent (req/s)', `direct ${r.apiConcurrent.requestsPerSecond.direct} | pass-through ${r.apiConcurrent.requestsPerSecond.passthrough} | broker ${r.apiConcurrent.requestsPerSecond.broker}`, `broker/direct ${r.apiConcurrent.brokerOverDirect}, broker/pass-through ${r.apiConcurrent.brokerOverPassthrough}`],
-    ['Static latency (ms/request)', `no worker ${r.staticSequential.msPerRequest.direct} | broker ${r.staticSequential.msPerRequest.broker} | broker, no routing ${r.staticSequential.msPerRequest.brokerNoRouting}`, `broker/no worker ${r.staticSequential.brokerOverNoWorker}, without routing ${r.staticSequential.brokerWithoutRoutingOverNoWorker}`],
+    ['Static latency (ms/request)', `no worker ${st.msPerRequest.direct} | worker without fetch handler ${st.msPerRequest.noFetchHandler} | router floor ${st.msPerRequest.routerFloor} | broker ${st.msPerRequest.broker} | broker, no routing ${st.msPerRequest.brokerNoRouting}`, `broker/no worker ${st.brokerOverNoWorker}, broker/router floor ${st.brokerOverRouterFloor}`],
+    ['Static, other ratios', `no fetch handler/no worker ${st.noFetchHandlerOverNoWorker}, router floor/no worker ${st.routerFloorOverNoWorker}, broker without routing/no worker ${st.brokerWithoutRoutingOverNoWorker}`, ''],
+    ['Static noise (no worker A/A)', `median ${st.noWorkerAOverA}, per-round band ±${st.noiseBand}`, `broker ${st.brokerWithinNoiseOfNoWorker ? 'within' : 'outside'} noise of no worker, ${st.brokerWithinNoiseOfRouterFloor ? 'within' : 'outside'} noise of the router floor`],
     ['Cold start (ms, first request after stop)', `cold ${r.coldStart.coldMs} | warm ${r.coldStart.warmMs}`, `cold/warm ${r.coldStart.coldOverWarm}`],
     ...r.coalescing.map((c): [string, string, string] => [`Coalescing: ${c.requests} requests over ${c.tabs} tab(s)`, `${c.refreshes} refresh(es)`, c.refreshes === 1 ? 'ok' : 'FAIL']),
     ['Steady state', `${r.steadyState.seconds} s: ${r.steadyState.refreshes} refreshes (expected ${r.steadyState.expectedRefreshes}), ${r.steadyState.unauthorized} 401s`, r.steadyState.unauthorized === 0 ? 'ok' : 'FAIL'],
