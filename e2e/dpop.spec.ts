@@ -1,6 +1,6 @@
 // DPoP in real Chromium: the worker signs a proof with a non-extractable key
 // for every request, and a token copied out of the browser is useless.
-import type { BrowserContext, Page } from '@playwright/test';
+import type { BrowserContext } from '@playwright/test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { newDpopKey, signProof } from '../server/test-support/dpop-client';
 import { apiFetch, expect, login, openApp, readBrokerRecord, status, stopWorkers, test } from './support/fixtures';
@@ -44,25 +44,6 @@ async function recordWire(context: BrowserContext): Promise<Seen[]> {
   return seen;
 }
 
-/** What page script finds under the worker's 'dpop-key' record. */
-function readKeyRecord(page: Page): Promise<{ present: boolean; extractable?: boolean; type?: string }> {
-  return page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const open = indexedDB.open('token-broker');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const get = open.result.transaction('records').objectStore('records').get('dpop-key');
-          get.onsuccess = () => {
-            const pair = get.result as { privateKey: CryptoKey } | undefined;
-            resolve(pair ? { present: true, extractable: pair.privateKey.extractable, type: pair.privateKey.type } : { present: false });
-          };
-          get.onerror = () => reject(get.error);
-        };
-      }),
-  );
-}
-
 test('login, API calls and logout go with DPoP proofs; the key lives non-extractable in IndexedDB until logout', async ({ context, page, server }) => {
   const wire = await recordWire(context);
   await openApp(page, server, DPOP);
@@ -84,10 +65,10 @@ test('login, API calls and logout go with DPoP proofs; the key lives non-extract
     expect(decodeJwt(call.dpop!)).toMatchObject({ htu: call.url, ath: expect.any(String) });
   }
   expect(decodeJwt(apiCalls[1]!.dpop!).htm).toBe('POST');
-  expect(await readKeyRecord(page)).toEqual({ present: true, extractable: false, type: 'private' });
+  expect(await readBrokerRecord(page, 'dpop-key')).toMatchObject({ privateKey: { cryptoKey: 'private', extractable: false } });
 
   await page.evaluate(() => window.tokenBroker.logout());
-  expect(await readKeyRecord(page)).toEqual({ present: false });
+  expect(await readBrokerRecord(page, 'dpop-key')).toBeNull();
   expect((await apiFetch(page, '/api/me')).status).toBe(401);
 });
 

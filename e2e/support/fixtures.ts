@@ -79,21 +79,27 @@ export async function captureIssuedTokens(context: BrowserContext): Promise<stri
   return tokens;
 }
 
-/** What page script can read of the worker's IndexedDB record (the same origin shares IndexedDB). */
-export function readBrokerRecord(page: Page): Promise<unknown> {
+/**
+ * What page script can read of one of the worker's IndexedDB records (the same
+ * origin shares IndexedDB): the session by default, or the DPoP key pair.
+ * CryptoKeys cannot leave the page, so they come back described.
+ */
+export function readBrokerRecord(page: Page, key: 'session' | 'dpop-key' = 'session'): Promise<unknown> {
   return page.evaluate(
-    () =>
+    (key) =>
       new Promise((resolve, reject) => {
         const open = indexedDB.open('token-broker');
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
           if (!db.objectStoreNames.contains('records')) return resolve(null);
-          const get = db.transaction('records').objectStore('records').get('session');
-          get.onsuccess = () => resolve(get.result ?? null);
+          const get = db.transaction('records').objectStore('records').get(key);
+          get.onsuccess = () =>
+            resolve(JSON.parse(JSON.stringify(get.result ?? null, (_, v: unknown) => (v instanceof CryptoKey ? { cryptoKey: v.type, extractable: v.extractable } : v))));
           get.onerror = () => reject(get.error);
         };
       }),
+    key,
   );
 }
 
