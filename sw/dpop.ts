@@ -92,7 +92,8 @@ export class DpopSigner {
   async fetchBound(method: string, url: string, accessToken: string, send: (proof: string | null) => Promise<Response>): Promise<Response> {
     const key = await this.current();
     if (!key) return send(null);
-    return this.#withProof(key, method, url, accessToken, send, (r) => r);
+    // An API 401 challenge is in the header; a body is only read for the token endpoints' 400.
+    return this.#withProof(key, method, url, accessToken, send, (r) => ({ status: r.status, headers: r.headers }));
   }
 
   /**
