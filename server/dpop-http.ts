@@ -12,7 +12,16 @@ export interface DpopContext {
   announceNonce: boolean;
 }
 
-export const DPOP_CHALLENGE = 'DPoP algs="ES256"';
+function dpopChallenge(error?: ProofError | 'invalid_token'): string {
+  return error ? `DPoP error="${error}", algs="ES256"` : 'DPoP algs="ES256"';
+}
+
+/** API routes, a request without a usable token: every scheme the server takes, the error on the one it names first. */
+export function missingTokenChallenge(mode: Settings['dpop']): string {
+  if (mode === 'off') return 'Bearer error="invalid_token"';
+  if (mode === 'required') return dpopChallenge('invalid_token');
+  return `Bearer error="invalid_token", ${dpopChallenge()}`;
+}
 
 /** The URL as this server was asked for it; trustProxy is off, so Host and the socket's protocol are what the client used. */
 export function requestUrl(request: FastifyRequest): string {
@@ -26,7 +35,7 @@ function withNonce(reply: FastifyReply, dpop: DpopContext, error: ProofError): F
 /** API routes: 401 with a DPoP challenge naming the error. */
 export function sendDpopUnauthorized(reply: FastifyReply, dpop: DpopContext, error: ProofError | 'invalid_token', message: string) {
   if (error !== 'invalid_token') withNonce(reply, dpop, error);
-  reply.header('www-authenticate', `DPoP error="${error}", algs="ES256"`);
+  reply.header('www-authenticate', dpopChallenge(error));
   return sendError(reply, 401, error, message);
 }
 

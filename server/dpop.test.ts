@@ -203,6 +203,22 @@ test('DPOP=required: a login without a proof and a bearer token are refused', as
   expect((await api(s, token, await proofFor(key, 'GET', '/api/me', { accessToken: token }))).statusCode).toBe(200);
 });
 
+test('a request without a usable token is challenged with every scheme the server takes, in well-formed auth-params', async () => {
+  const expected = {
+    off: 'Bearer error="invalid_token"',
+    optional: 'Bearer error="invalid_token", DPoP algs="ES256"',
+    required: 'DPoP error="invalid_token", algs="ES256"',
+  } as const;
+  for (const [mode, challenge] of Object.entries(expected)) {
+    const s = await server({ dpop: mode as Settings['dpop'] });
+    for (const headers of [{}, { authorization: 'Bearer nonsense' }]) {
+      const res = await s.app.inject({ url: '/api/me', headers });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate'], mode).toBe(challenge);
+    }
+  }
+});
+
 test('DPOP_NONCE=true: every proof needs the current nonce, which every response hands out', async () => {
   const s = await server({ dpopNonce: true });
   const key = await newDpopKey();

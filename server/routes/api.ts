@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import type { AccessClaims } from '../access-tokens';
-import { announceNonce, requestUrl, sendDpopUnauthorized } from '../dpop-http';
+import { announceNonce, missingTokenChallenge, requestUrl, sendDpopUnauthorized } from '../dpop-http';
 import { sendError } from '../errors';
 import type { RouteDeps } from './deps';
 
@@ -13,12 +13,11 @@ declare module 'fastify' {
   }
 }
 
-
 const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9_.-]+)$/;
 
 export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const { settings, users, accessTokens, refreshTokens, stats, dpop } = deps;
-  const challenges = dpop.mode === 'off' ? 'Bearer' : dpop.mode === 'optional' ? 'Bearer, DPoP algs="ES256"' : 'DPoP algs="ES256"';
+  const challenge = missingTokenChallenge(dpop.mode);
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     announceNonce(reply, dpop);
@@ -27,7 +26,7 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
     const claims = match ? await accessTokens.verify(match[2]!) : null;
     if (!claims || (scheme === 'DPoP' && dpop.mode === 'off')) {
       stats.apiUnauthorized++;
-      reply.header('www-authenticate', challenges.replace(/^(Bearer|DPoP)/, '$1 error="invalid_token"'));
+      reply.header('www-authenticate', challenge);
       return sendError(reply, 401, 'invalid_token', 'A valid access token is required');
     }
     const bound = claims.cnf?.jkt;

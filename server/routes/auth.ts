@@ -6,7 +6,6 @@ import { sendError } from '../errors';
 import type { Settings } from '../settings';
 import type { RouteDeps } from './deps';
 
-
 /** `__Secure-` needs the Secure attribute; without it (Safari on http://localhost) the plain name is used. */
 export function refreshCookieName(settings: Settings): string {
   return settings.cookieSecure ? '__Secure-broker_rt' : 'broker_rt';
