@@ -3,8 +3,7 @@
 // Sec-Fetch-Site: same-origin, with an Origin check for browsers without
 // Fetch Metadata.
 import type { FastifyRequest } from 'fastify';
-
-export const WORKER_HEADER = 'x-token-broker';
+import { WORKER_REQUEST_HEADER as WORKER_HEADER } from '../sw/protocol';
 
 /** Null when the request may touch the refresh cookie, else the reason it may not. */
 export function csrfViolation(request: FastifyRequest): string | null {
