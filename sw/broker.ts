@@ -24,6 +24,10 @@ export type TokenDecision =
 
 const LOCK_NAME = 'token-broker:refresh';
 
+function isFresh(token: TokenRecord): boolean {
+  return !needsRefresh(token.refreshAt, Date.now());
+}
+
 function fail(code: ErrorCode, message: string): BrokerReply {
   return { ok: false, error: { code, message } };
 }
@@ -57,7 +61,7 @@ export class Broker {
     this.#coordinator = new RefreshCoordinator<TokenRecord>({
       withLock: (fn) => this.#withLock(fn),
       readStored: () => this.store.readShared(),
-      isFresh: (t) => !needsRefresh(t.refreshAt, Date.now()),
+      isFresh,
       sameToken: (a, b) => a.accessToken === b.accessToken,
       attempt: () => this.#attemptRefresh(),
       commit: (o) => this.#commitRefresh(o),
@@ -71,16 +75,15 @@ export class Broker {
   /** The in-memory token when it needs no refresh: the synchronous hot path. */
   freshToken(): TokenRecord | null {
     const t = this.store.current;
-    return t && !needsRefresh(t.refreshAt, Date.now()) ? t : null;
+    return t && isFresh(t) ? t : null;
   }
 
   /** A token for an API request, refreshing once first when it is missing or about to expire. */
   async tokenForRequest(): Promise<TokenDecision> {
     await this.store.ready();
+    const fresh = this.freshToken();
+    if (fresh) return { kind: 'token', token: fresh };
     const current = this.store.current;
-    if (current && !needsRefresh(current.refreshAt, Date.now())) {
-      return { kind: 'token', token: current };
-    }
     if (!current && this.store.signedOut) return { kind: 'none' };
     return this.#decide(await this.#coordinator.refresh(current), current);
   }
