@@ -18,6 +18,27 @@ test('the signed-in demo shows the session, the actions with their explanations,
   await page.screenshot({ path: testInfo.outputPath('demo-signed-in.png'), fullPage: true });
 });
 
+test('the sign-in form cannot be sent before the broker is ready, so the password never goes into a URL', async ({ page, server }) => {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  await page.route('**/demo.js', async (route) => {
+    await held;
+    await route.continue();
+  });
+  const requested: string[] = [];
+  page.on('request', (r) => requested.push(r.url()));
+  // A module script holds DOMContentLoaded back, so only wait for the document to arrive.
+  await page.goto(`${server.url}/`, { waitUntil: 'commit' });
+  await expect(page.locator('#login-form button[type=submit]')).toBeDisabled();
+  await page.locator('#password').press('Enter');
+  release();
+  await expect(page.locator('#login-form button[type=submit]')).toBeEnabled();
+  await page.click('#login-form button[type=submit]');
+  await expect(page.locator('#session-state')).toHaveText('signed in as alice');
+  expect(requested.filter((u) => u.includes('wonderland'))).toEqual([]);
+  expect(page.url()).toBe(`${server.url}/`);
+});
+
 test.describe('when the browser blocks service workers', () => {
   test.use({ serviceWorkers: 'block' });
 

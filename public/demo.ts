@@ -112,6 +112,7 @@ async function main(): Promise<void> {
     const password = $<HTMLInputElement>('password').value;
     void act('Sign in', () => broker.login({ username, password }));
   });
+  $<HTMLFieldSetElement>('login-fields').disabled = false;
   $('logout').addEventListener('click', () => void act('Sign out', () => broker.logout()));
   $('force-refresh').addEventListener('click', () => void act('Refresh', () => broker.refresh()));
   $('call-me').addEventListener('click', () => void callApi('/api/me'));
