@@ -33,10 +33,10 @@ function timeRequests(page, n) {
   }, n);
 }
 
-async function openSignedIn(browser, url, dpop) {
+async function openSignedIn(browser, url) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${url}/?dpop=${dpop}`);
+  await page.goto(`${url}/`);
   await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 15_000 });
   const session = await page.evaluate(() => window.tokenBroker.login({ username: 'alice', password: 'wonderland' }));
   if (!session.authenticated) throw new Error('login failed');
@@ -44,10 +44,16 @@ async function openSignedIn(browser, url, dpop) {
   return { context, page };
 }
 
-const server = await startServer({ publicDir: 'public', accessTokenTtl: 3600, authRateLimit: 1_000_000 });
+// One server per mode, in this process: the worker's configuration is the server's to serve.
+// DPoP runs as the reference setup does (DPOP=required, nonces on); bearer on a server where DPoP is optional.
+const common = { publicDir: 'public', accessTokenTtl: 3600, authRateLimit: 1_000_000 };
+const servers = {
+  bearer: await startServer({ ...common, dpop: 'optional', dpopNonce: false, workerConfig: { dpop: false } }),
+  dpop: await startServer(common),
+};
 const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
 try {
-  const modes = { bearer: await openSignedIn(browser, server.url, false), dpop: await openSignedIn(browser, server.url, true) };
+  const modes = { bearer: await openSignedIn(browser, servers.bearer.url), dpop: await openSignedIn(browser, servers.dpop.url) };
   const perRequest = { bearer: [], dpop: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 ? ['dpop', 'bearer'] : ['bearer', 'dpop'];
@@ -64,12 +70,12 @@ try {
     ratio: dpop / bearer,
     extraMsPerRequest: dpop - bearer,
     perRound: perRequest,
-    serverStats: server.stats,
+    serverStats: { bearer: servers.bearer.stats, dpop: servers.dpop.stats },
   };
   console.log(`\nmedian per request: bearer ${bearer.toFixed(3)} ms, dpop ${dpop.toFixed(3)} ms; ratio ${report.ratio.toFixed(2)} (+${report.extraMsPerRequest.toFixed(3)} ms)`);
   writeFileSync('bench/dpop-report.json', JSON.stringify(report, null, 2) + '\n');
   console.log('wrote bench/dpop-report.json');
 } finally {
   await browser.close();
-  await server.close();
+  await Promise.all(Object.values(servers).map((s) => s.close()));
 }

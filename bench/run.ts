@@ -21,6 +21,8 @@ const N = quick
   : { rounds: 5, sequential: 1000, concurrent: 500, static: 500, cold: 7, coalescing: [[100, 1], [500, 5]], steadySeconds: 16 };
 
 const CREDENTIALS = { username: 'alice', password: 'wonderland' };
+/** The bearer worker (sw.js) against a server that takes bearer tokens: this benchmark measures the broker, not DPoP (bench:dpop does). */
+const BEARER = { dpop: 'optional', dpopNonce: false } as const;
 const API = '/api/time';
 const ASSET = '/asset.txt';
 
@@ -77,7 +79,7 @@ async function openClient(browser: Browser, server: StartedServer, variant: Vari
   if (variant === 'noFetchHandler') await page.evaluate(registerWorker, '/no-fetch-sw.js');
   if (variant === 'routerFloor') await page.evaluate(registerWorker, '/router-floor-sw.js');
   if (variant === 'broker' || variant === 'brokerNoRouting') {
-    await page.evaluate(registerWorker, variant === 'broker' ? '/sw.js' : '/sw.js?staticRouting=false');
+    await page.evaluate(registerWorker, variant === 'broker' ? '/sw.js' : '/sw-no-routing.js');
     await page.evaluate(brokerLogin, CREDENTIALS);
   }
   const authorization = variant === 'broker' || variant === 'brokerNoRouting' ? null : bearer;
@@ -118,14 +120,14 @@ async function coalescing(browser: Browser, site: string, requests: number, tabs
   // The fresh token must outlive the burst (500 requests take about a second here),
   // or a second, legitimate refresh would be counted.
   const ttl = 6;
-  const server = await startServer({ publicDir: site, accessTokenTtl: ttl, authRateLimit: 1e9 });
+  const server = await startServer({ ...BEARER, publicDir: site, accessTokenTtl: ttl, authRateLimit: 1e9, workerConfig: { refreshBeforeExpiry: 1 } });
   const context = await browser.newContext();
   try {
     const pages: Page[] = [];
     for (let i = 0; i < tabs; i++) {
       const page = await context.newPage();
       await page.goto(`${server.url}/bench.html`);
-      await page.evaluate(registerWorker, '/sw.js?refreshBeforeExpiry=1');
+      await page.evaluate(registerWorker, '/sw.js');
       pages.push(page);
     }
     await pages[0]!.evaluate(brokerLogin, CREDENTIALS);
@@ -144,12 +146,12 @@ async function coalescing(browser: Browser, site: string, requests: number, tabs
 async function steadyState(browser: Browser, site: string) {
   const ttl = 4;
   const margin = 1;
-  const server = await startServer({ publicDir: site, accessTokenTtl: ttl, authRateLimit: 1e9 });
+  const server = await startServer({ ...BEARER, publicDir: site, accessTokenTtl: ttl, authRateLimit: 1e9, workerConfig: { refreshBeforeExpiry: margin } });
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
     await page.goto(`${server.url}/bench.html`);
-    await page.evaluate(registerWorker, `/sw.js?refreshBeforeExpiry=${margin}`);
+    await page.evaluate(registerWorker, '/sw.js');
     await page.evaluate(brokerLogin, CREDENTIALS);
     const requests = await page.evaluate(
       async ({ url, ms }) => {
@@ -185,7 +187,10 @@ async function steadyState(browser: Browser, site: string) {
 async function main(): Promise<void> {
   const sizes = measureSizes();
   const site = makeSite();
-  const server = await startServer({ publicDir: site, accessTokenTtl: 3600, authRateLimit: 1e9 });
+  const server = await startServer(
+    { ...BEARER, publicDir: site, accessTokenTtl: 3600, authRateLimit: 1e9 },
+    { workerScripts: { '/sw-no-routing.js': { build: 'sw.js', config: { staticRouting: false } } } },
+  );
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
   try {
     const bearer = await bearerFromServer(server);

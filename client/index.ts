@@ -3,7 +3,7 @@
 // in typed calls. It never sees a token: every reply is a Session.
 
 import { messageSW, Workbox } from 'workbox-window';
-import { configToSearchParams, type TokenBrokerConfig } from '../sw/config';
+import type { TokenBrokerConfig } from '../sw/config';
 import {
   MessageType,
   type BrokerReply,
@@ -18,7 +18,7 @@ import {
 export type { Session, SessionChangeReason, Credentials, ErrorCode, TokenBrokerConfig };
 
 /** Codes only the client produces, on top of the worker's. */
-export type ClientErrorCode = ErrorCode | 'unsupported' | 'registration_failed' | 'not_controlled' | 'timeout';
+export type ClientErrorCode = ErrorCode | 'unsupported' | 'registration_failed' | 'not_controlled' | 'foreign_worker' | 'timeout';
 
 export class TokenBrokerError extends Error {
   override readonly name = 'TokenBrokerError';
@@ -34,12 +34,17 @@ export interface RegisterOptions {
   /** URL of the worker script (default `/sw.js`). */
   scriptURL?: string;
   scope?: string;
-  /** Worker configuration, passed as search parameters of the script URL (standalone script only). */
-  config?: TokenBrokerConfig;
   /** 'module' when your own worker is an ES module. */
   type?: WorkerType;
   /** How long to wait for the worker to control the page (default 10 s). */
   timeoutMs?: number;
+  /**
+   * When a foreign worker (one page script registered under a narrower scope)
+   * controls this page, it keeps doing so after it is unregistered until the
+   * page navigates. `'reload'` (the default) reloads the page once to let the
+   * broker take over; `'reject'` rejects with `foreign_worker` instead.
+   */
+  onForeignWorker?: 'reload' | 'reject';
 }
 
 export interface SessionEvent {
@@ -65,10 +70,13 @@ export class TokenBroker {
   /** Use `registerTokenBroker()`; the constructor is for tests and custom setups. */
   readonly #registration: ServiceWorkerRegistration;
   readonly #timeoutMs: number;
+  /** The absolute URL of the broker's script: any other controller is foreign. */
+  readonly #scriptURL: string;
 
-  constructor(registration: ServiceWorkerRegistration, timeoutMs: number) {
+  constructor(registration: ServiceWorkerRegistration, timeoutMs: number, scriptURL: string) {
     this.#registration = registration;
     this.#timeoutMs = timeoutMs;
+    this.#scriptURL = scriptURL;
     navigator.serviceWorker.addEventListener('message', (event) => {
       if (!isSessionBroadcast(event.data)) return;
       const { reason, session } = event.data;
@@ -79,6 +87,14 @@ export class TokenBroker {
   }
 
   login(credentials: Credentials): Promise<Session> {
+    // API calls from this page go through its controller: signing in while
+    // another worker controls it would hand the session to that worker.
+    const controller = navigator.serviceWorker.controller;
+    if (controller && controller.scriptURL !== this.#scriptURL) {
+      return Promise.reject(
+        new TokenBrokerError('foreign_worker', `Refusing to sign in: this page is controlled by ${controller.scriptURL}, not the token broker ${this.#scriptURL}. Reload the page.`),
+      );
+    }
     return this.#send({ type: MessageType.login, credentials });
   }
 
@@ -104,7 +120,9 @@ export class TokenBroker {
 
   /** The worker that controls the page now: after an update it is not the one registered first. */
   #worker(type: string): ServiceWorker {
-    const sw = navigator.serviceWorker.controller ?? this.#registration.active;
+    const controller = navigator.serviceWorker.controller;
+    // Never a foreign controller: it would receive the credentials.
+    const sw = controller?.scriptURL === this.#scriptURL ? controller : this.#registration.active;
     if (!sw) throw new TokenBrokerError('not_controlled', `No active token broker worker to send ${type} to: it was unregistered (by page script or the browser). Call registerTokenBroker() again.`);
     return sw;
   }
@@ -123,16 +141,75 @@ export class TokenBroker {
   }
 }
 
-function scriptUrlWithConfig(scriptURL: string, config: TokenBrokerConfig | undefined): string {
-  if (!config) return scriptURL;
-  const url = new URL(scriptURL, location.href);
-  for (const [k, v] of configToSearchParams(config)) url.searchParams.set(k, v);
-  return url.pathname + url.search;
+/**
+ * Unregisters every other registration under the broker's scope. Page script
+ * (an injected script that ran once) can register any script of the origin
+ * under a narrower scope, which the browser then prefers for the pages it
+ * covers; such a registration outlives the script and the browser session.
+ */
+async function removeForeignRegistrations(ours: ServiceWorkerRegistration): Promise<number> {
+  const all = await navigator.serviceWorker.getRegistrations();
+  const foreign = all.filter((r) => r.scope !== ours.scope && r.scope.startsWith(ours.scope));
+  await Promise.all(foreign.map((r) => r.unregister().catch(() => false)));
+  return foreign.length;
+}
+
+const RELOADED_KEY = 'token-broker:foreign-worker-reload';
+
+/**
+ * A page keeps the controller it had, even one whose registration is gone, and
+ * no claim() can take it: only a navigation can. Reloads once; a second time
+ * within a minute (script that registers its worker on every load) rejects.
+ */
+function reloadAwayFrom(controller: ServiceWorker, scriptURL: string): Promise<never> {
+  let reload = false;
+  try {
+    reload = Date.now() - (Number(sessionStorage.getItem(RELOADED_KEY)) || 0) > 60_000;
+    if (reload) sessionStorage.setItem(RELOADED_KEY, String(Date.now()));
+  } catch {
+    // No sessionStorage: never risk a reload loop.
+  }
+  if (!reload) return Promise.reject(foreignWorker(controller, scriptURL));
+  location.reload();
+  return new Promise<never>(() => undefined);
+}
+
+function foreignWorker(controller: ServiceWorker, scriptURL: string): TokenBrokerError {
+  return new TokenBrokerError(
+    'foreign_worker',
+    `This page is controlled by ${controller.scriptURL}, not the token broker ${scriptURL}; it was unregistered, and the next page load will be the broker's. Reload the page.`,
+  );
+}
+
+/** Resolves once the broker's script controls this page; a foreign controller is replaced by a claim. */
+async function controlledBy(registration: ServiceWorkerRegistration, scriptURL: string, timeoutMs: number): Promise<void> {
+  const container = navigator.serviceWorker;
+  if (container.controller?.scriptURL === scriptURL) return;
+  const controlled = new Promise<void>((resolve) => {
+    const check = () => {
+      if (container.controller?.scriptURL !== scriptURL) return;
+      container.removeEventListener('controllerchange', check);
+      resolve();
+    };
+    container.addEventListener('controllerchange', check);
+  });
+  // After a hard reload the active worker exists but skips this page, and a
+  // foreign registration just removed still controls it: ask ours to claim the
+  // page rather than reloading it. A first install claims by itself.
+  const active = registration.active;
+  if (active?.scriptURL === scriptURL) void messageSW(active, { type: MessageType.claim } satisfies BrokerRequest).catch(() => undefined);
+  await withTimeout(controlled, timeoutMs, () => {
+    const other = container.controller;
+    return other
+      ? foreignWorker(other, scriptURL)
+      : new TokenBrokerError('not_controlled', `The worker is registered but does not control this page: a hard reload bypasses workers, or the scope ${registration.scope} does not cover ${location.href}. Reload normally.`);
+  });
 }
 
 /**
  * Registers the worker and resolves once it controls this page, so that the
- * next `fetch('/api/...')` goes through it.
+ * next `fetch('/api/...')` goes through it. Other registrations under its
+ * scope are removed: an origin with a broker has exactly one worker there.
  */
 export async function registerTokenBroker(options: RegisterOptions = {}): Promise<TokenBroker> {
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -142,7 +219,14 @@ export async function registerTokenBroker(options: RegisterOptions = {}): Promis
       'This browser has no service worker support (or it is disabled, e.g. in a private window or a non-secure context): the token broker cannot run.',
     );
   }
-  const url = scriptUrlWithConfig(options.scriptURL ?? '/sw.js', options.config);
+  if ('config' in options) {
+    throw new TokenBrokerError(
+      'bad_config',
+      "registerTokenBroker() takes no config: the worker's configuration is fixed where its script is served (self.tokenBrokerConfig) or in installTokenBroker(), so that page script cannot choose it.",
+    );
+  }
+  const url = options.scriptURL ?? '/sw.js';
+  const scriptURL = new URL(url, location.href).href;
   const wb = new Workbox(url, { scope: options.scope, type: options.type });
   let registration: ServiceWorkerRegistration;
   try {
@@ -158,23 +242,12 @@ export async function registerTokenBroker(options: RegisterOptions = {}): Promis
     if (err instanceof TokenBrokerError) throw err;
     throw new TokenBrokerError('registration_failed', `Could not register the worker ${url}: ${(err as Error).message}. Check that the URL serves the script (200, a JavaScript content type) from this origin, at or above the page's path, and that service workers are not blocked here (browser setting, extension, enterprise policy).`);
   }
-  if (!navigator.serviceWorker.controller) {
-    const controlled = new Promise<void>((resolve) =>
-      navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true }),
-    );
-    // After a hard reload the active worker exists but skips this page: ask it to
-    // claim the page rather than reloading it. A first install claims by itself.
-    const active = registration.active;
-    if (active) void messageSW(active, { type: MessageType.claim } satisfies BrokerRequest).catch(() => undefined);
-    await withTimeout(
-      controlled,
-      timeoutMs,
-      () =>
-        new TokenBrokerError(
-          'not_controlled',
-          'The worker is registered but does not control this page (a hard reload bypasses workers, or the scope does not cover this page). Reload normally.',
-        ),
-    );
+  const removed = await removeForeignRegistrations(registration);
+  const controller = navigator.serviceWorker.controller;
+  if (removed > 0 && controller && controller.scriptURL !== scriptURL) {
+    if (options.onForeignWorker === 'reject') throw foreignWorker(controller, scriptURL);
+    await reloadAwayFrom(controller, scriptURL);
   }
-  return new TokenBroker(registration, timeoutMs);
+  await controlledBy(registration, scriptURL, timeoutMs);
+  return new TokenBroker(registration, timeoutMs, scriptURL);
 }

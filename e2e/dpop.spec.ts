@@ -5,8 +5,6 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { newDpopKey, signProof } from '../server/test-support/dpop-client';
 import { apiFetch, expect, login, openApp, readBrokerRecord, status, stopWorkers, test } from './support/fixtures';
 
-const DPOP = '?dpop=true';
-
 interface Seen {
   url: string;
   status: number;
@@ -46,7 +44,7 @@ async function recordWire(context: BrowserContext): Promise<Seen[]> {
 
 test('login, API calls and logout go with DPoP proofs; the key lives non-extractable in IndexedDB until logout', async ({ context, page, server }) => {
   const wire = await recordWire(context);
-  await openApp(page, server, DPOP);
+  await openApp(page, server);
   await login(page);
   const me = await apiFetch(page, '/api/me');
   expect(me.status).toBe(200);
@@ -74,7 +72,7 @@ test('login, API calls and logout go with DPoP proofs; the key lives non-extract
 
 test('a new login makes a new key', async ({ context, page, server }) => {
   const wire = await recordWire(context);
-  await openApp(page, server, DPOP);
+  await openApp(page, server);
   await login(page);
   await login(page, 'bob', 'builder');
   const keys = wire.filter((r) => r.url.endsWith('/auth/login')).map((r) => JSON.stringify(decodeProtectedHeader(r.dpop!).jwk));
@@ -84,11 +82,11 @@ test('a new login makes a new key', async ({ context, page, server }) => {
 });
 
 test.describe('with a short access token lifetime', () => {
-  test.use({ serverOptions: { accessTokenTtl: 4 } });
+  test.use({ serverOptions: { accessTokenTtl: 4, workerConfig: { refreshBeforeExpiry: 1 } } });
 
   test('a refresh after expiry is signed with the same key, and the new token works', async ({ context, page, server }) => {
     const wire = await recordWire(context);
-    await openApp(page, server, `${DPOP}&refreshBeforeExpiry=1`);
+    await openApp(page, server);
     await login(page);
     await page.waitForTimeout(3_200);
     for (let i = 0; i < 3; i++) expect((await apiFetch(page, '/api/me')).status).toBe(200);
@@ -100,10 +98,10 @@ test.describe('with a short access token lifetime', () => {
   });
 
   test('100 concurrent requests from 3 tabs with an expired token cause exactly one refresh', async ({ context, page, server }) => {
-    await openApp(page, server, `${DPOP}&refreshBeforeExpiry=1`);
+    await openApp(page, server);
     await login(page);
     const tabs = [page, await context.newPage(), await context.newPage()];
-    for (const tab of tabs.slice(1)) await openApp(tab, server, `${DPOP}&refreshBeforeExpiry=1`);
+    for (const tab of tabs.slice(1)) await openApp(tab, server);
     await page.waitForTimeout(4_200);
     const results = await Promise.all(
       tabs.map((tab, i) => tab.evaluate((n) => Promise.all(Array.from({ length: n }, () => fetch('/api/me').then((r) => r.status))), [34, 33, 33][i]!)),
@@ -116,35 +114,31 @@ test.describe('with a short access token lifetime', () => {
   });
 });
 
-test('after the browser stops the worker, the key comes back from IndexedDB: no refresh needed (persist memory too, by a refresh)', async ({
-  context,
-  page,
-  server,
-}) => {
-  await openApp(page, server, DPOP);
+test('after the browser stops the worker, the key comes back from IndexedDB: no refresh needed', async ({ context, page, server }) => {
+  await openApp(page, server);
   await login(page);
   await stopWorkers(context, page);
   expect((await apiFetch(page, '/api/me')).status).toBe(200);
   expect(server.stats.refresh).toBe(0);
+});
 
-  const other = await context.browser()!.newContext();
-  try {
-    const memoryPage = await other.newPage();
-    await openApp(memoryPage, server, `${DPOP}&persist=memory`);
-    await login(memoryPage);
-    await stopWorkers(other, memoryPage);
+test.describe('persist memory', () => {
+  test.use({ serverOptions: { workerConfig: { persist: 'memory' } } });
+
+  test('after the browser stops the worker, the key comes back from IndexedDB and one refresh restores the token', async ({ context, page, server }) => {
+    await openApp(page, server);
+    await login(page);
+    await stopWorkers(context, page);
     // The token went with the worker; the key did not, so the bound refresh still works.
-    expect((await status(memoryPage)).authenticated).toBe(true);
-    expect((await apiFetch(memoryPage, '/api/me')).status).toBe(200);
+    expect((await status(page)).authenticated).toBe(true);
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
     expect(server.stats.refresh).toBe(1);
-  } finally {
-    await other.close();
-  }
+  });
 });
 
 test.describe('an attacker with script in the page', () => {
   test('reads the token out of IndexedDB, and it is useless outside the browser: as Bearer, or with a proof of its own key', async ({ page, server }) => {
-    await openApp(page, server, DPOP);
+    await openApp(page, server);
     await login(page);
     const record = (await readBrokerRecord(page)) as { token: { accessToken: string; tokenType: string } };
     const stolen = record.token.accessToken;
@@ -156,7 +150,11 @@ test.describe('an attacker with script in the page', () => {
     expect(asBearer.headers.get('www-authenticate')).toContain('invalid_token');
 
     const own = await newDpopKey();
-    const withOwnKey = await fetch(url, { headers: { authorization: `DPoP ${stolen}`, dpop: await signProof(own, { htm: 'GET', htu: url, accessToken: stolen }) } });
+    // With the server's current nonce, which every response announces.
+    const nonce = asBearer.headers.get('dpop-nonce')!;
+    const withOwnKey = await fetch(url, {
+      headers: { authorization: `DPoP ${stolen}`, dpop: await signProof(own, { htm: 'GET', htu: url, accessToken: stolen, nonce }) },
+    });
     expect(withOwnKey.status).toBe(401);
     expect(await withOwnKey.json()).toMatchObject({ error: 'invalid_dpop_proof', message: expect.stringContaining('another key') });
     // The browser's own session carries on.
@@ -165,7 +163,7 @@ test.describe('an attacker with script in the page', () => {
 
   test('captures a real proof off the wire, and replaying it from outside fails: used once, and only for its own URL', async ({ context, page, server }) => {
     const wire = await recordWire(context);
-    await openApp(page, server, DPOP);
+    await openApp(page, server);
     await login(page);
     expect((await apiFetch(page, '/api/me')).status).toBe(200);
     const call = wire.find((r) => r.url.endsWith('/api/me'))!;
@@ -186,7 +184,7 @@ test.describe('an attacker with script in the page', () => {
     page,
     server,
   }) => {
-    await openApp(page, server, DPOP);
+    await openApp(page, server);
     await login(page);
     await context.route('**/outside/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>outside</title>' }));
     const rogue = await context.newPage();
@@ -208,12 +206,12 @@ test.describe('an attacker with script in the page', () => {
   });
 });
 
-test.describe('with DPOP_NONCE on', () => {
-  test.use({ serverOptions: { dpopNonce: true, accessTokenTtl: 4 } });
+test.describe('with DPOP_NONCE on (the reference setup)', () => {
+  test.use({ serverOptions: { dpopNonce: true, accessTokenTtl: 4, workerConfig: { refreshBeforeExpiry: 1 } } });
 
   test('the first request is challenged for a nonce and retried once; later ones carry the latest nonce', async ({ context, page, server }) => {
     const wire = await recordWire(context);
-    await openApp(page, server, `${DPOP}&refreshBeforeExpiry=1`);
+    await openApp(page, server);
     await login(page);
     for (let i = 0; i < 3; i++) expect((await apiFetch(page, '/api/me')).status).toBe(200);
     await page.waitForTimeout(3_200);
@@ -228,11 +226,15 @@ test.describe('with DPOP_NONCE on', () => {
   });
 });
 
-test('dpop=false against the same server: bearer tokens, no proofs', async ({ context, page, server }) => {
+test.describe('a worker served with dpop: false, against a server where DPoP is optional', () => {
+  test.use({ serverOptions: { dpop: 'optional', dpopNonce: false, workerConfig: { dpop: false } } });
+
+  test('bearer tokens, no proofs', async ({ context, page, server }) => {
   const wire = await recordWire(context);
-  await openApp(page, server, '?dpop=false');
+  await openApp(page, server);
   await login(page);
   expect((await apiFetch(page, '/api/me')).status).toBe(200);
   expect(wire.every((r) => r.dpop === null)).toBe(true);
   expect(wire.find((r) => r.url.includes('/api/'))!.authorization).toMatch(/^Bearer /);
+});
 });

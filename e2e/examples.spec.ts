@@ -11,7 +11,8 @@ async function openExample(page: Page, url: string): Promise<void> {
 const text = (page: Page, path: string) => page.evaluate((p) => fetch(p, { cache: 'no-store' }).then((r) => r.text()), path);
 
 test.describe('an app with its own Workbox worker', () => {
-  test.use({ serverOptions: { publicDir: 'dist/examples/workbox' } });
+  // The examples are bearer-token apps: DPoP optional on their server.
+  test.use({ serverOptions: { publicDir: 'dist/examples/workbox', dpop: 'optional', dpopNonce: false } });
 
   test('precaching, its own route and the broker work together, offline included', async ({ context, page, server }) => {
     await openExample(page, server.url);
@@ -32,19 +33,22 @@ test.describe('an app with its own Workbox worker', () => {
 });
 
 test.describe('a classic worker that imports the standalone script', () => {
-  test.use({ serverOptions: { publicDir: 'dist/examples/import-scripts' } });
+  // The examples are bearer-token apps: DPoP optional on their server.
+  test.use({ serverOptions: { publicDir: 'dist/examples/import-scripts', dpop: 'optional', dpopNonce: false } });
 
-  test('the host worker keeps its own handler; the broker reads its config from the host URL', async ({ page, server }) => {
+  test('the host worker keeps its own handler; the broker takes the config the host sets before importing it', async ({ page, server }) => {
     await openExample(page, server.url);
-    expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toContain('/classic-sw.js?staticRouting=false');
+    expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toBe(`${server.url}/classic-sw.js`);
     expect(await text(page, '/hello')).toBe('hello from the host worker');
-    await login(page);
+    // The host's exposeClaims, not the server's default for /sw.js (which adds role).
+    expect(Object.keys((await login(page)).claims).sort()).toEqual(['name', 'sub']);
     expect((await apiFetch(page, '/api/headers')).body).toMatchObject({ authorized: true, sub: 'alice' });
   });
 });
 
 test.describe('a Preact app with useSession()', () => {
-  test.use({ serverOptions: { publicDir: 'dist/examples/preact' } });
+  // The examples are bearer-token apps: DPoP optional on their server.
+  test.use({ serverOptions: { publicDir: 'dist/examples/preact', dpop: 'optional', dpopNonce: false } });
 
   test('signs in through the UI, shows the user, and follows a sign-out in another tab', async ({ context, page, server }) => {
     await openExample(page, server.url);

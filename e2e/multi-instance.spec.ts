@@ -4,6 +4,7 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startServer } from '../server/app';
+import { DEFAULT_SETTINGS } from '../server/settings';
 import { startRedisServer, type TestRedis } from '../server/test-support/redis-server';
 import { startRoundRobinProxy, type RoundRobinProxy } from './support/round-robin-proxy';
 import { apiFetch, expect, login, openApp, status, test, type RunningServer } from './support/fixtures';
@@ -36,6 +37,10 @@ async function startCluster(): Promise<Cluster> {
     signingKey: JSON.stringify(await exportJWK(privateKey)),
     rotationGraceSeconds: GRACE_SECONDS,
     publicDir: 'public',
+    // Bearer tokens: this test replays a refresh cookie from Node, which a DPoP-bound family would refuse for want of the key.
+    dpop: 'optional' as const,
+    dpopNonce: false,
+    workerConfig: { ...DEFAULT_SETTINGS.workerConfig, dpop: false },
   };
   const instances: [RunningServer, RunningServer] = [await startServer(shared), await startServer(shared)];
   const proxy = await startRoundRobinProxy(instances.map((s) => s.url));
@@ -57,8 +62,7 @@ test('refreshes rotate on both instances; a replay of an old token on the other 
   const cluster = await startCluster();
   const { proxy, instances } = cluster;
   try {
-    // Bearer tokens: this test replays a refresh cookie from Node, which a DPoP-bound family would refuse for want of the key.
-    await openApp(page, proxy, '?dpop=false');
+    await openApp(page, proxy);
     await login(page);
     // The demo's first status() tried a silent refresh without a cookie: count from here.
     const afterLogin = proxy.served.length;

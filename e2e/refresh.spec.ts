@@ -132,10 +132,10 @@ test.describe('reactive refresh', () => {
 });
 
 test.describe('serialized refresh', () => {
-  test.use({ serverOptions: { accessTokenTtl: 4 } });
+  test.use({ serverOptions: { accessTokenTtl: 4, workerConfig: { refreshBeforeExpiry: 1 } } });
 
   test('two worker registrations sharing the origin refresh once, not twice', async ({ context, page, server }) => {
-    await openApp(page, server, '?refreshBeforeExpiry=1');
+    await openApp(page, server);
     await login(page);
     // Opening the demo tried a silent restore without a cookie; count from here.
     const rejectedBefore = server.stats.refreshRejected;
@@ -145,10 +145,10 @@ test.describe('serialized refresh', () => {
     await other.goto(`${server.url}/second/`);
     await other.evaluate(async () => {
       const controlled = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-      await navigator.serviceWorker.register('/sw-dpop.js?refreshBeforeExpiry=1&persist=indexeddb', { scope: '/second/' });
+      await navigator.serviceWorker.register('/sw-dpop.js', { scope: '/second/' });
       await controlled;
     });
-    expect(await other.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toContain('persist=indexeddb');
+    expect(await other.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toBe(`${server.url}/sw-dpop.js`);
     expect((await apiFetch(other, '/api/me')).status).toBe(200);
     expect(server.stats.refresh).toBe(0);
 
@@ -161,7 +161,7 @@ test.describe('serialized refresh', () => {
   });
 
   test('a worker stopped in the middle of a refresh loses nothing: the next one carries on', async ({ context, page, server }) => {
-    await openApp(page, server, '?refreshBeforeExpiry=1');
+    await openApp(page, server);
     await login(page);
     const rejectedBefore = server.stats.refreshRejected;
     let intercepted = 0;
@@ -183,10 +183,10 @@ test.describe('serialized refresh', () => {
 
 for (const offsetHours of [3, -3]) {
   test.describe(`with the server clock ${offsetHours > 0 ? 'ahead' : 'behind'} by ${Math.abs(offsetHours)} hours`, () => {
-    test.use({ serverOptions: { accessTokenTtl: 4, clockOffsetSeconds: offsetHours * 3600 } });
+    test.use({ serverOptions: { accessTokenTtl: 4, clockOffsetSeconds: offsetHours * 3600, workerConfig: { refreshBeforeExpiry: 1 } } });
 
     test('tokens work, with no needless refresh and exactly one when they expire', async ({ page, server }) => {
-      await openApp(page, server, '?refreshBeforeExpiry=1');
+      await openApp(page, server);
       const session = await login(page);
       expect(Math.abs(session.expiresAt! - (Date.now() + 4_000))).toBeLessThan(1_500);
       for (let i = 0; i < 3; i++) expect((await apiFetch(page, '/api/me')).status).toBe(200);
@@ -200,13 +200,13 @@ for (const offsetHours of [3, -3]) {
 }
 
 test.describe('when the refresh endpoint fails', () => {
-  test.use({ serverOptions: { accessTokenTtl: 2 } });
+  test.use({ serverOptions: { accessTokenTtl: 2, workerConfig: { refreshBeforeExpiry: 1 } } });
 
   type Page = Parameters<typeof openApp>[0];
   async function expiredSession(page: Page, server: Parameters<typeof openApp>[1], other?: Page) {
-    await openApp(page, server, '?refreshBeforeExpiry=1');
+    await openApp(page, server);
     await login(page);
-    if (other) await openApp(other, server, '?refreshBeforeExpiry=1');
+    if (other) await openApp(other, server);
     await page.waitForTimeout(2_200);
   }
 
@@ -263,9 +263,11 @@ test.describe('when the refresh endpoint fails', () => {
   }
 });
 
-test.describe('session restore', () => {
+test.describe('session restore, persist memory', () => {
+  test.use({ serverOptions: { workerConfig: { persist: 'memory' } } });
+
   test('persist memory: after a stop, status restores the session with one silent refresh', async ({ context, page, server }) => {
-    await openApp(page, server, '?persist=memory');
+    await openApp(page, server);
     await login(page);
     // Nothing page-readable holds the token in this mode.
     expect(await readBrokerRecord(page)).toEqual({ token: null, signedOut: false });
@@ -277,7 +279,7 @@ test.describe('session restore', () => {
   });
 
   test('persist memory without a cookie: status reports signed out, without an error', async ({ context, page, server }) => {
-    await openApp(page, server, '?persist=memory');
+    await openApp(page, server);
     await login(page);
     await context.clearCookies();
     await stopWorkers(context, page);
@@ -285,7 +287,9 @@ test.describe('session restore', () => {
     expect(await status(page)).toMatchObject({ authenticated: false });
     expect(server.stats.refreshRejected).toBe(rejectedBefore + 1);
   });
+});
 
+test.describe('session restore, persist indexeddb', () => {
   test('persist indexeddb: a stop costs no refresh; a cleared store costs exactly one', async ({ context, page, server }) => {
     await openApp(page, server);
     await login(page);
@@ -303,20 +307,24 @@ test.describe('updates', () => {
   // Each test deploys into its own copy of the built site.
   const site = mkdtempSync(join(tmpdir(), 'broker-site-'));
   cpSync('public', site, { recursive: true });
-  test.use({ serverOptions: { publicDir: site } });
 
-  // Both builds of the worker: the DPoP one the demo uses by default, and the bearer-only one.
+  // Both builds of the worker: the DPoP one the demo uses, and the bearer-only one served at the demo's script URL.
   for (const [persist, dpop] of [
     ['indexeddb', true],
     ['memory', false],
   ] as const) {
+    const script = dpop ? 'sw-dpop.js' : 'sw.js';
+    test.describe(`persist ${persist}, dpop ${dpop}`, () => {
+      test.use({
+        serverOptions: { publicDir: site, dpop: dpop ? 'required' : 'optional', workerConfig: { persist, dpop } },
+        serverParts: { workerScripts: { '/sw-dpop.js': { build: script, config: { persist, dpop } } } },
+      });
     test(`a new worker version keeps the session (persist ${persist}, dpop ${dpop})`, async ({ page, server }) => {
-      const script = dpop ? 'sw-dpop.js' : 'sw.js';
       cpSync(`public/${script}`, join(site, script));
-      await openApp(page, server, `?persist=${persist}&dpop=${dpop}`);
+      await openApp(page, server);
       await login(page);
       const before = await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL);
-      expect(new URL(before).pathname).toBe(`/${script}`);
+      expect(new URL(before).pathname).toBe('/sw-dpop.js');
       // The next deployment: same URL, different bytes.
       writeFileSync(join(site, script), `${readFileSync(`public/${script}`, 'utf8')}\n// build 2\n`);
       await page.evaluate(async () => {
@@ -328,6 +336,7 @@ test.describe('updates', () => {
       expect((await apiFetch(page, '/api/me')).status).toBe(200);
       expect((await status(page)).authenticated).toBe(true);
       expect(server.stats.refresh).toBe(persist === 'memory' ? 1 : 0);
+    });
     });
   }
 });
@@ -371,10 +380,10 @@ test.describe('hard reloads', () => {
 });
 
 test.describe('sliding renewal', () => {
-  test.use({ serverOptions: { accessTokenTtl: 6, renewHeader: 'x-renewed-token' } });
+  test.use({ serverOptions: { accessTokenTtl: 6, renewHeader: 'x-renewed-token', workerConfig: { renewHeader: 'x-renewed-token', refreshBeforeExpiry: 1 } } });
 
   test('a renewed token in a response header is taken, stripped, and used from then on', async ({ page, server }) => {
-    await openApp(page, server, '?renewHeader=x-renewed-token&refreshBeforeExpiry=1');
+    await openApp(page, server);
     await login(page);
     const first = (await apiFetch(page, '/api/me')).body as { iat: number };
     await page.waitForTimeout(3_300);

@@ -25,9 +25,13 @@ test('static requests go straight to the network; API requests and endpoints rea
   expect((await apiFetch(page, '/auth/refresh', { method: 'POST' })).status).toBe(403);
 });
 
-test('with staticRouting=false every in-scope request goes through the fetch event', async ({ page, server }) => {
-  await openApp(page, server, '?staticRouting=false');
-  const css = await routing(page, '/demo.css?2');
-  expect(css.matched).not.toBe('network');
-  expect(css.workerStart).toBeGreaterThan(0);
+test.describe('a worker served with staticRouting: false', () => {
+  test.use({ serverOptions: { workerConfig: { staticRouting: false } } });
+
+  test('every in-scope request goes through the fetch event', async ({ page, server }) => {
+    await openApp(page, server);
+    const css = await routing(page, '/demo.css?2');
+    expect(css.matched).not.toBe('network');
+    expect(css.workerStart).toBeGreaterThan(0);
+  });
 });

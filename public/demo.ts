@@ -1,7 +1,6 @@
 // The demo SPA: signs in through the broker, calls the API with plain fetch,
 // shows the session and the events every tab receives.
-import { registerTokenBroker, TokenBrokerError, type Session, type TokenBroker, type TokenBrokerConfig } from '../client/index';
-import { configFromSearchParams } from '../sw/config';
+import { registerTokenBroker, TokenBrokerError, type Session, type TokenBroker } from '../client/index';
 
 declare global {
   interface Window {
@@ -77,17 +76,11 @@ async function act(label: string, action: () => Promise<Session>): Promise<void>
 }
 
 async function main(): Promise<void> {
-  const params = new URLSearchParams(location.search);
-  // Any worker setting can be tried from the address bar, e.g. ?persist=memory&refreshBeforeExpiry=5
   let broker: TokenBroker;
   try {
-    // Validated by the worker, which names any bad key in its error.
-    const config = configFromSearchParams(params) as TokenBrokerConfig;
-    config.exposeClaims ??= ['sub', 'name', 'role'];
-    // The reference setup signs DPoP proofs (the library's default is off, for bearer-only backends); ?dpop=false turns it off.
-    config.dpop ??= true;
-    // The DPoP build only when DPoP is on: the bearer-only script is less than half its size.
-    broker = await registerTokenBroker({ config, scriptURL: config.dpop ? '/sw-dpop.js' : '/sw.js' });
+    // The worker's configuration is the server's (WORKER_CONFIG), served with
+    // the script: nothing in this page's address can change it.
+    broker = await registerTokenBroker({ scriptURL: '/sw-dpop.js' });
   } catch (err) {
     const box = $('unsupported');
     box.textContent =

@@ -3,13 +3,14 @@
 import { expect, test } from '@playwright/test';
 import type { InjectOptions } from 'fastify';
 import { buildServer, type BrokerServer } from './app';
-import { DEFAULT_SETTINGS } from './settings';
+import { BEARER_TEST_SETTINGS } from './test-support/settings';
 
 const SAME_ORIGIN = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
 
 let server: BrokerServer;
 test.beforeEach(async () => {
-  server = await buildServer({ ...DEFAULT_SETTINGS, databasePath: ':memory:', logLevel: 'silent', publicDir: 'public' });
+  // The bearer contract: DPoP optional (the reference setup requires it; dpop.test.ts covers that).
+  server = await buildServer({ ...BEARER_TEST_SETTINGS });
 });
 test.afterEach(() => server.app.close());
 
@@ -25,7 +26,7 @@ test('login answers the contract: token body and an HttpOnly, Strict, /auth-scop
   const res = await login();
   expect(res.statusCode).toBe(200);
   const body = res.json();
-  expect(body).toMatchObject({ token_type: 'Bearer', expires_in: DEFAULT_SETTINGS.accessTokenTtl });
+  expect(body).toMatchObject({ token_type: 'Bearer', expires_in: BEARER_TEST_SETTINGS.accessTokenTtl });
   expect(typeof body.access_token).toBe('string');
   expect(refreshCookie(res)).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/auth', secure: true });
   const me = await server.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${body.access_token}` } });

@@ -3,13 +3,17 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { TokenBrokerConfig } from '../sw/config';
 import { AccessTokens } from './access-tokens';
 import { closeConnectionsWhenClosing } from './drain';
 import { DpopVerifier } from './dpop';
 import type { DpopContext } from './dpop-http';
 import { DpopNonces } from './dpop-nonce';
 import { codeForStatus, sendError } from './errors';
+import { limitJsonDepth } from './json-depth';
 import { KeyRing } from './keys';
 import { demoUserDirectory } from './passwords';
 import { RefreshTokens } from './refresh-tokens';
@@ -22,6 +26,7 @@ import { memoryJtiStore, type JtiStore } from './store/jti';
 import { openStore } from './store/open-store';
 import type { RefreshStore } from './store/types';
 import { startSweeper } from './sweeper';
+import { configuredSourceMap, configuredWorkerScript } from './worker-script';
 
 export interface BrokerServer {
   app: FastifyInstance;
@@ -48,6 +53,30 @@ export interface ServerParts {
   jti?: JtiStore;
   /** Where the logs go instead of stdout. */
   logStream?: { write(line: string): void };
+  /** More configured worker scripts, by path: tests and benchmarks that need two configurations on one origin. */
+  workerScripts?: Record<string, { build: 'sw.js' | 'sw-dpop.js'; config: TokenBrokerConfig }>;
+}
+
+/**
+ * Serves the standalone scripts found in the public directory with the
+ * server's configuration above them, so no page can choose it.
+ */
+function workerScriptRoutes(app: FastifyInstance, settings: Settings, extra: NonNullable<ServerParts['workerScripts']>): void {
+  const scripts: Record<string, { build: string; config: TokenBrokerConfig }> = {
+    '/sw.js': { build: 'sw.js', config: settings.workerConfig },
+    '/sw-dpop.js': { build: 'sw-dpop.js', config: settings.workerConfig },
+    ...extra,
+  };
+  for (const [path, { build, config }] of Object.entries(scripts)) {
+    const file = join(resolve(settings.publicDir), build);
+    if (!existsSync(file)) continue;
+    // Read on every request, as a static file would be: a deployment replaces the file in place.
+    // The worker script must be revalidated on every load so updates reach users.
+    app.get(path, async (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(configuredWorkerScript(await readFile(file, 'utf8'), config)),
+    );
+    app.get(`${path}.map`, async (_request, reply) => reply.type('application/json').send(configuredSourceMap(await readFile(`${file}.map`, 'utf8'))));
+  }
 }
 
 export async function buildServer(settings: Settings, parts: ServerParts = {}): Promise<BrokerServer> {
@@ -94,6 +123,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
     if (settings.contentSecurityPolicy) reply.header('content-security-policy', settings.contentSecurityPolicy);
   });
   closeConnectionsWhenClosing(app);
+  limitJsonDepth(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error(error);
@@ -115,6 +145,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
   await app.register(probeRoutes);
   app.get('/.well-known/jwks.json', async () => keys.jwks());
 
+  workerScriptRoutes(app, settings, parts.workerScripts ?? {});
   await app.register(fastifyStatic, {
     root: resolve(settings.publicDir),
     // The worker script must be revalidated on every load so updates reach users.

@@ -5,7 +5,8 @@ import type { InjectOptions } from 'fastify';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { buildServer, type BrokerServer } from './app';
 import { openSqliteJtiStore } from './store/jti';
-import { DEFAULT_SETTINGS, type Settings } from './settings';
+import type { Settings } from './settings';
+import { BEARER_TEST_SETTINGS } from './test-support/settings';
 import { newDpopKey, signProof, type ProofOptions, type TestDpopKey } from './test-support/dpop-client';
 
 const SAME_ORIGIN = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
@@ -14,7 +15,8 @@ const ORIGIN = 'http://localhost';
 
 const servers: BrokerServer[] = [];
 async function server(overrides: Partial<Settings> = {}): Promise<BrokerServer> {
-  const s = await buildServer({ ...DEFAULT_SETTINGS, databasePath: ':memory:', logLevel: 'silent', publicDir: 'public', ...overrides });
+  // From DPOP=optional without nonces; each test turns on what it checks.
+  const s = await buildServer({ ...BEARER_TEST_SETTINGS, ...overrides });
   servers.push(s);
   return s;
 }

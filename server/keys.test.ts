@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { exportJWK, generateKeyPair } from 'jose';
 import { buildServer, type BrokerServer } from './app';
-import { DEFAULT_SETTINGS } from './settings';
+import { BEARER_TEST_SETTINGS } from './test-support/settings';
 
 const SAME_ORIGIN = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
 
@@ -12,7 +12,7 @@ async function privateJwk(): Promise<string> {
 
 const servers: BrokerServer[] = [];
 async function server(signingKey: string) {
-  const s = await buildServer({ ...DEFAULT_SETTINGS, databasePath: ':memory:', logLevel: 'silent', signingKey });
+  const s = await buildServer({ ...BEARER_TEST_SETTINGS, signingKey });
   servers.push(s);
   return s;
 }

@@ -1,7 +1,7 @@
 // The server's logs, at the most verbose level, never carry a credential.
 import { expect, test } from '@playwright/test';
 import { buildServer } from './app';
-import { DEFAULT_SETTINGS } from './settings';
+import { BEARER_TEST_SETTINGS } from './test-support/settings';
 
 const SAME_ORIGIN = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
 const COOKIE = '__Secure-broker_rt';
@@ -9,7 +9,7 @@ const COOKIE = '__Secure-broker_rt';
 test('login, refresh, API calls, refusals and logout log no token, cookie or password', async () => {
   const lines: string[] = [];
   const server = await buildServer(
-    { ...DEFAULT_SETTINGS, databasePath: ':memory:', logLevel: 'trace', renewHeader: 'x-renewed-token', accessTokenTtl: 2 },
+    { ...BEARER_TEST_SETTINGS, logLevel: 'trace', renewHeader: 'x-renewed-token', accessTokenTtl: 2 },
     { logStream: { write: (line) => void lines.push(line) } },
   );
   const { app } = server;

@@ -4,7 +4,8 @@ import { expect, test } from '@playwright/test';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { buildServer, type BrokerServer } from './app';
-import { DEFAULT_SETTINGS, type Settings } from './settings';
+import type { Settings } from './settings';
+import { BEARER_TEST_SETTINGS } from './test-support/settings';
 import { startRedisServer, type TestRedis } from './test-support/redis-server';
 
 const SAME_ORIGIN = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
@@ -24,7 +25,7 @@ test.afterEach(async () => {
 
 async function instances(n: number, overrides: Partial<Settings> = {}): Promise<BrokerServer[]> {
   const shared: Settings = {
-    ...DEFAULT_SETTINGS,
+    ...BEARER_TEST_SETTINGS,
     store: 'redis',
     redisUrl: redis.url,
     redisPrefix: `test:${randomUUID()}:`,
@@ -57,6 +58,15 @@ test('login and refresh work on STORE=redis, keeping its keys, rate-limit counte
   } finally {
     client.disconnect();
   }
+});
+
+test('300 concurrent guesses spread over two instances on one Redis: only the limit is checked', async () => {
+  const [a, b] = (await instances(2, { loginAccountRateLimit: 10, authRateLimit: 10_000 })) as [BrokerServer, BrokerServer];
+  const burst = Array.from({ length: 300 }, (_, i) => login(i % 2 ? a : b, 'alice', i === 150 ? 'wonderland' : 'wrong'));
+  const statuses = (await Promise.all(burst)).map((r) => r.statusCode);
+  expect(a.stats.passwordChecks + b.stats.passwordChecks).toBe(10);
+  expect(statuses.filter((s) => s === 429)).toHaveLength(290);
+  expect(a.stats.login + b.stats.login).toBe(0);
 });
 
 test('instances on one Redis share the per-account limit on failed logins', async () => {

@@ -1,3 +1,6 @@
+import { ConfigError, type TokenBrokerConfig } from '../sw/config';
+import { checkWorkerConfig } from './worker-script';
+
 // Server settings, read once from the environment. Every knob is documented in
 // the README's "Settings" table; names here are the camelCase of the variables.
 export interface Settings {
@@ -53,6 +56,11 @@ export interface Settings {
   dpop: 'off' | 'optional' | 'required';
   /** Demand a server-issued nonce in every DPoP proof (sent in DPoP-Nonce headers). */
   dpopNonce: boolean;
+  /**
+   * The configuration served with /sw.js and /sw-dpop.js (`self.tokenBrokerConfig`).
+   * It is the server's to choose: the scripts refuse a query on their URL.
+   */
+  workerConfig: TokenBrokerConfig;
 }
 
 /** The demo has no inline script or style, so the policy can be strict; on the
@@ -82,8 +90,12 @@ export const DEFAULT_SETTINGS: Settings = {
   loginAccountRateLimit: 10,
   logLevel: 'info',
   contentSecurityPolicy: STRICT_CSP,
-  dpop: 'optional',
-  dpopNonce: false,
+  // The reference setup fails closed: a worker that was downgraded to bearer
+  // tokens (or script without the key) gets nothing, and every proof carries a
+  // nonce, which bounds how long a proof signed in advance stays usable.
+  dpop: 'required',
+  dpopNonce: true,
+  workerConfig: { exposeClaims: ['sub', 'name', 'role'] },
 };
 
 export class SettingsError extends Error {
@@ -108,6 +120,16 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (/^(1|true|yes)$/i.test(raw)) return true;
   if (/^(0|false|no)$/i.test(raw)) return false;
   throw new SettingsError(name, `expected true or false, got "${raw}"`);
+}
+
+function json(env: Env, name: string, fallback: TokenBrokerConfig): TokenBrokerConfig {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    return JSON.parse(raw) as TokenBrokerConfig;
+  } catch {
+    throw new SettingsError(name, `expected a JSON object, got "${raw}"`);
+  }
 }
 
 function choice<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
@@ -138,6 +160,12 @@ export function checkSettings(settings: Settings): Settings {
     throw new SettingsError('REFRESH_SECRET', 'required with STORE=redis: every instance must derive the same successor tokens');
   }
   if (settings.dpopNonce && settings.dpop === 'off') throw new SettingsError('DPOP_NONCE', 'needs DPOP=optional or DPOP=required');
+  try {
+    checkWorkerConfig(settings.workerConfig);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new SettingsError('WORKER_CONFIG', err.message);
+    throw err;
+  }
   return settings;
 }
 
@@ -167,5 +195,6 @@ export function parseSettings(env: Env = process.env): Settings {
     contentSecurityPolicy: env.CONTENT_SECURITY_POLICY ?? d.contentSecurityPolicy,
     dpop: choice(env, 'DPOP', d.dpop, ['off', 'optional', 'required'] as const),
     dpopNonce: boolean(env, 'DPOP_NONCE', d.dpopNonce),
+    workerConfig: json(env, 'WORKER_CONFIG', d.workerConfig),
   });
 }

@@ -30,7 +30,7 @@ test('a refresh in flight when close() is called completes, and the store closes
       await base.close();
     },
   };
-  const server = await startServer({}, { store });
+  const server = await startServer({ dpop: 'optional', dpopNonce: false }, { store });
   const login = await fetch(`${server.url}/auth/login`, {
     method: 'POST',
     headers: { ...SAME_ORIGIN, 'content-type': 'application/json' },
@@ -54,7 +54,7 @@ test('a refresh in flight when close() is called completes, and the store closes
 });
 
 test('a socket that never sends a request (a browser preconnect) does not keep close() waiting past the grace period', async () => {
-  const server = await startServer();
+  const server = await startServer({ dpop: 'optional', dpopNonce: false });
   const socket = connect(server.port, '127.0.0.1');
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));

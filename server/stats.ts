@@ -3,10 +3,14 @@ export interface Stats {
   login: number;
   refresh: number;
   refreshRejected: number;
+  /** Logouts that presented a known refresh token: its family is revoked now. */
+  logoutRevoked: number;
+  /** Password checks made (each one a memory-hard hash): what a login limit must bound. */
+  passwordChecks: number;
   apiOk: number;
   apiUnauthorized: number;
 }
 
 export function newStats(): Stats {
-  return { login: 0, refresh: 0, refreshRejected: 0, apiOk: 0, apiUnauthorized: 0 };
+  return { login: 0, refresh: 0, refreshRejected: 0, logoutRevoked: 0, passwordChecks: 0, apiOk: 0, apiUnauthorized: 0 };
 }

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { ConfigError, DEFAULT_CONFIG, configFromSearchParams, configToSearchParams, pathMatchesPrefix, resolveConfig } from './config';
+import { ConfigError, DEFAULT_CONFIG, pathMatchesPrefix, resolveConfig } from './config';
 
 const ORIGIN = 'http://127.0.0.1:8080';
 
@@ -45,7 +45,7 @@ test('a token endpoint under an API prefix is refused', () => {
 
 test('DPoP is off unless asked for, so bearer-only backends keep working', () => {
   expect(resolveConfig({}, ORIGIN).dpop).toBe(false);
-  expect(resolveConfig(configFromSearchParams(new URLSearchParams('dpop=true')), ORIGIN).dpop).toBe(true);
+  expect(resolveConfig({ dpop: true }, ORIGIN).dpop).toBe(true);
 });
 
 test('value types are checked', () => {
@@ -66,27 +66,4 @@ test('prefix matching respects segment boundaries', () => {
   expect(pathMatchesPrefix('/apix/y', '/api')).toBe(false);
   expect(pathMatchesPrefix('/api%2Fx', '/api/')).toBe(false);
   expect(pathMatchesPrefix('/v2/api/x', '/api/')).toBe(false);
-});
-
-test('search parameters round-trip into a config', () => {
-  const config = {
-    apiPrefixes: ['/api/', '/v2/'],
-    endpoints: { login: '/session/new' },
-    refreshBeforeExpiry: 10,
-    persist: 'memory' as const,
-    exposeClaims: ['sub', 'name'],
-    takeControl: false,
-    dpop: true,
-  };
-  const parsed = configFromSearchParams(configToSearchParams(config));
-  expect(parsed).toEqual(config);
-  expect(resolveConfig(parsed, ORIGIN)).toMatchObject(config);
-});
-
-test('search parameters that cannot be a config are refused', () => {
-  expect(() => configFromSearchParams(new URLSearchParams('persist=a&persist=b'))).toThrow(/more than once/);
-  expect(() => configFromSearchParams(new URLSearchParams('takeControl=1'))).toThrow(/true or false/);
-  expect(() => configFromSearchParams(new URLSearchParams('dpop=yes'))).toThrow(/dpop must be true or false/);
-  const nan = configFromSearchParams(new URLSearchParams('refreshBeforeExpiry=soon'));
-  expect(() => resolveConfig(nan, ORIGIN)).toThrow(ConfigError);
 });

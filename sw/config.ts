@@ -1,5 +1,6 @@
-// Worker configuration: defaults, validation and the flat search-parameter form
-// used by the standalone script. Pure: no worker globals, unit-tested in Node.
+// Worker configuration: defaults and validation. Pure: no worker globals,
+// unit-tested in Node. Nothing page script can reach ever supplies it: it is an
+// argument of installTokenBroker, or fixed where the standalone script is served.
 
 export type Persist = 'indexeddb' | 'memory';
 
@@ -179,52 +180,4 @@ export function resolveConfig(input: unknown, origin: string): ResolvedConfig {
 export function pathMatchesPrefix(pathname: string, prefix: string): boolean {
   const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   return pathname === base || pathname.startsWith(base + '/');
-}
-
-// --- Search-parameter form, for the standalone script's registration URL ---
-
-const LIST_KEYS = new Set(['apiPrefixes', 'exposeClaims', 'fields.accessToken']);
-const NUMBER_KEYS = new Set(['refreshBeforeExpiry']);
-const BOOLEAN_KEYS = new Set(['takeControl', 'staticRouting', 'dpop']);
-
-/**
- * Turns `?apiPrefixes=/api/,/v2/&endpoints.login=/login&persist=memory` into a
- * config object. Lists are comma-separated or repeated; nested keys are dotted.
- * The result still goes through `resolveConfig`, which does the validation.
- */
-export function configFromSearchParams(params: URLSearchParams): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of new Set(params.keys())) {
-    const values = params.getAll(key);
-    let value: unknown;
-    if (LIST_KEYS.has(key)) value = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-    else if (values.length > 1) throw new ConfigError(key, 'is given more than once');
-    else if (NUMBER_KEYS.has(key)) value = values[0] === '' ? NaN : Number(values[0]);
-    else if (BOOLEAN_KEYS.has(key)) {
-      if (values[0] !== 'true' && values[0] !== 'false') throw new ConfigError(key, 'must be true or false');
-      value = values[0] === 'true';
-    } else value = values[0];
-    const dot = key.indexOf('.');
-    if (dot === -1) out[key] = value;
-    else {
-      const head = key.slice(0, dot);
-      const nested = (out[head] ??= {}) as Record<string, unknown>;
-      if (!isPlainObject(nested)) throw new ConfigError(head, 'is given both as a value and as a group');
-      nested[key.slice(dot + 1)] = value;
-    }
-  }
-  return out;
-}
-
-/** The inverse of `configFromSearchParams`, used by the client to build the script URL. */
-export function configToSearchParams(config: TokenBrokerConfig): URLSearchParams {
-  const params = new URLSearchParams();
-  const put = (key: string, v: unknown): void => {
-    if (v === undefined || v === null) return;
-    if (Array.isArray(v)) params.set(key, v.join(','));
-    else if (isPlainObject(v)) for (const [k, inner] of Object.entries(v)) put(`${key}.${k}`, inner);
-    else params.set(key, String(v));
-  };
-  for (const [k, v] of Object.entries(config)) put(k, v);
-  return params;
 }

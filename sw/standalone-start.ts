@@ -1,17 +1,17 @@
-// The standalone worker scripts: configuration comes from the search
-// parameters of their own registration URL (`/sw.js?persist=memory`).
+// The standalone worker scripts: configuration from `self.tokenBrokerConfig`,
+// set by whatever serves the script (see standalone-config.ts).
 
-import { ConfigError, configFromSearchParams } from './config';
+import { ConfigError, type TokenBrokerConfig } from './config';
 import { installTokenBroker, type InstallOptions } from './install';
 import type { BrokerReply } from './protocol';
+import { CONFIG_GLOBAL, standaloneConfig } from './standalone-config';
 import { validateMessage } from './validate-message';
 
-export function startStandalone(self: ServiceWorkerGlobalScope, options: InstallOptions): void {
+export function startStandalone(self: ServiceWorkerGlobalScope, options: InstallOptions, defaults: TokenBrokerConfig = {}): void {
   try {
-    const config = configFromSearchParams(new URL(self.location.href).searchParams);
     // Nothing else handles fetches in this worker, so static requests may skip it.
-    config.staticRouting ??= true;
-    installTokenBroker(self, config, options);
+    const given = (self as unknown as Record<string, unknown>)[CONFIG_GLOBAL];
+    installTokenBroker(self, standaloneConfig(self.location.href, given, { staticRouting: true, ...defaults }), options);
   } catch (err) {
     // Throwing here would fail registration with an opaque "script evaluation
     // failed". Instead the worker stays up and answers every broker message with

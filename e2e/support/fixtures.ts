@@ -1,25 +1,29 @@
 // Shared e2e fixtures: a reference server per test (its own in-memory store and
 // counters, on a free loopback port) and helpers to drive the demo page.
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
-import { startServer } from '../../server/app';
+import { startServer, type ServerParts } from '../../server/app';
+import { DEFAULT_SETTINGS } from '../../server/settings';
 import type { Session } from '../../sw/protocol';
 
 export type RunningServer = Awaited<ReturnType<typeof startServer>>;
 type ServerOverrides = NonNullable<Parameters<typeof startServer>[0]>;
 
-export const test = base.extend<{ serverOptions: ServerOverrides; server: RunningServer }>({
+export const test = base.extend<{ serverOptions: ServerOverrides; serverParts: ServerParts; server: RunningServer }>({
   serverOptions: [{}, { option: true }],
-  server: async ({ serverOptions }, use) => {
-    const server = await startServer({ databasePath: ':memory:', publicDir: 'public', ...serverOptions });
+  serverParts: [{}, { option: true }],
+  server: async ({ serverOptions, serverParts }, use) => {
+    // A test's workerConfig adds to the reference one (which exposes the demo's claims).
+    const workerConfig = { ...DEFAULT_SETTINGS.workerConfig, ...serverOptions.workerConfig };
+    const server = await startServer({ databasePath: ':memory:', publicDir: 'public', ...serverOptions, workerConfig }, serverParts);
     await use(server);
     await server.close();
   },
 });
 export { expect };
 
-/** Opens the demo at `server` with optional worker config as query parameters, and waits until it is controlled. */
-export async function openApp(page: Page, server: Pick<RunningServer, 'url'>, query = ''): Promise<void> {
-  await page.goto(`${server.url}/${query}`);
+/** Opens the demo at `server` (at `path`, `/` by default) and waits until it is controlled. */
+export async function openApp(page: Page, server: Pick<RunningServer, 'url'>, path = '/'): Promise<void> {
+  await page.goto(`${server.url}${path}`);
   await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 15_000 });
   expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
 }

@@ -1,7 +1,8 @@
 // An existing classic worker that pulls the broker in with importScripts.
-// The broker reads its configuration from this worker's own URL
-// (/classic-sw.js?staticRouting=false&...): staticRouting must be off here,
-// or the requests this worker handles itself would bypass it.
+// The broker's configuration is set here, before the import: it is this
+// worker's code, so no page can choose it. staticRouting must be off here, or
+// the requests this worker handles itself would bypass it.
+self.tokenBrokerConfig = { staticRouting: false, exposeClaims: ['sub', 'name'] };
 importScripts('/sw.js');
 
 self.addEventListener('fetch', (event) => {

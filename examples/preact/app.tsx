@@ -43,6 +43,7 @@ function App({ broker }: { broker: TokenBroker }) {
   );
 }
 
-const broker = await registerTokenBroker({ config: { exposeClaims: ['sub', 'name'] } });
+// The claims it shows are the server's choice (its WORKER_CONFIG exposes sub, name and role).
+const broker = await registerTokenBroker();
 render(<App broker={broker} />, document.getElementById('root')!);
 document.body.dataset.ready = 'true';

@@ -1,0 +1,190 @@
+// Attacks by script in the page (and, for one, by a link) on the broker's
+// configuration: the worker's settings are the server's, a registration page
+// script made is removed, and a downgraded worker gets nothing from the server.
+import type { Page } from '@playwright/test';
+import { decodeJwt } from 'jose';
+import { apiFetch, captureIssuedTokens, expect, login, openApp, test } from './support/fixtures';
+
+const controllerOf = (page: Page) => page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? null);
+const scopes = (page: Page) => page.evaluate(() => navigator.serviceWorker.getRegistrations().then((rs) => rs.map((r) => r.scope).sort()));
+
+test.describe('page script that registers its own broker worker', () => {
+  test('under narrower scopes, with settings in its query: the client removes it, the login is DPoP-bound and sign-out revokes', async ({
+    context,
+    page,
+    server,
+  }) => {
+    const issued = await captureIssuedTokens(context);
+    await openApp(page, server);
+    // The attack, run once: workers that the browser prefers for the app's pages (longest scope wins).
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.register('/sw-dpop.js?dpop=false&endpoints.logout=/elsewhere&persist=indexeddb', { scope: '/index.html' });
+      await navigator.serviceWorker.register('/sw.js', { scope: '/?' });
+    });
+    expect((await scopes(page)).length).toBe(3);
+
+    // Later visits: by the app's own link, and by a cross-site link that tries a setting in the app's address.
+    const tabs: Page[] = [];
+    for (const path of ['/index.html', '/?dpop=false']) {
+      const tab = await context.newPage();
+      await openApp(tab, server, path);
+      expect(await controllerOf(tab), path).toBe(`${server.url}/sw-dpop.js`);
+      tabs.push(tab);
+    }
+    expect(await scopes(page)).toEqual([`${server.url}/`]);
+
+    const session = await login(tabs[0]!);
+    expect(session.authenticated).toBe(true);
+    const cnf = decodeJwt(issued.at(-1)!).cnf as { jkt?: string } | undefined;
+    expect(cnf?.jkt).toBeTruthy();
+    await tabs[1]!.evaluate(() => window.tokenBroker.logout());
+    expect(server.stats.logoutRevoked).toBe(1);
+  });
+
+  test('a worker that claims the page after the client started: login is refused with foreign_worker, nothing is sent', async ({ page, server }) => {
+    await openApp(page, server, '/index.html');
+    await page.evaluate(async () => {
+      const changed = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+      await navigator.serviceWorker.register('/sw.js', { scope: '/index.html' });
+      await changed;
+    });
+    expect(await controllerOf(page)).toBe(`${server.url}/sw.js`);
+    const error = await page.evaluate(() =>
+      window.tokenBroker.login({ username: 'alice', password: 'wonderland' }).then(
+        () => null,
+        (e: { code: string }) => e.code,
+      ),
+    );
+    expect(error).toBe('foreign_worker');
+    expect(server.stats.login).toBe(0);
+  });
+
+  test('a standalone script registered with a query fails closed: it refuses every message and intercepts nothing', async ({ context, page, server }) => {
+    await context.route('**/second/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>second</title>' }));
+    await page.goto(`${server.url}/second/`);
+    const reply = await page.evaluate(async () => {
+      const controlled = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+      await navigator.serviceWorker.register('/sw-dpop.js?dpop=false', { scope: '/second/' });
+      await controlled;
+      const channel = new MessageChannel();
+      const answer = new Promise((r) => (channel.port1.onmessage = (e) => r(e.data)));
+      navigator.serviceWorker.controller!.postMessage({ type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } }, [channel.port2]);
+      return answer;
+    });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'bad_config' } });
+    expect(JSON.stringify(reply)).toContain('no query');
+    expect(server.stats.login).toBe(0);
+  });
+
+  test('the reference setup fails closed: a bearer-only worker page script registered gets no login from the server (DPOP=required)', async ({
+    context,
+    page,
+    server,
+  }) => {
+    await context.route('**/second/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>second</title>' }));
+    await page.goto(`${server.url}/second/`);
+    const reply = await page.evaluate(async () => {
+      const controlled = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+      await navigator.serviceWorker.register('/sw.js', { scope: '/second/' });
+      await controlled;
+      const channel = new MessageChannel();
+      const answer = new Promise((r) => (channel.port1.onmessage = (e) => r(e.data)));
+      navigator.serviceWorker.controller!.postMessage({ type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } }, [channel.port2]);
+      return answer;
+    });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(server.stats.login).toBe(0);
+  });
+});
+
+test('hostile JSON from the page: a body nested 5,000 levels deep is a 400 with a JSON error, and the API carries on', async ({ page, server }) => {
+  await openApp(page, server);
+  await login(page);
+  const deep = '['.repeat(5_000) + ']'.repeat(5_000);
+  const res = await apiFetch(page, '/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep });
+  expect(res.status).toBe(400);
+  expect(res.body).toMatchObject({ error: 'bad_request', message: expect.stringContaining('nested deeper') });
+  const ok = await apiFetch(page, '/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,{"b":2}]}' });
+  expect(ok).toMatchObject({ status: 200, body: { body: { a: [1, { b: 2 }] } } });
+});
+
+test.describe('password guessing', () => {
+  // Without DPoP required: a login without a proof would be refused before any password check.
+  test.use({ serverOptions: { dpop: 'optional', dpopNonce: false } });
+
+test('300 concurrent password guesses from a page the worker does not control: no more than the per-account limit is ever checked', async ({
+  browser,
+  server,
+}) => {
+  // An uncontrolled page of the origin (the worker would refuse these requests itself).
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/public/ping`);
+    const statuses = await page.evaluate(() =>
+      Promise.all(
+        Array.from({ length: 300 }, (_, i) =>
+          fetch('/auth/login', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-token-broker': '1' },
+            body: JSON.stringify({ username: 'alice', password: i === 150 ? 'wonderland' : `guess-${i}` }),
+          }).then((r) => r.status),
+        ),
+      ),
+    );
+    expect(server.stats.passwordChecks).toBe(server.settings.loginAccountRateLimit);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(300 - server.settings.loginAccountRateLimit);
+    expect(server.stats.login).toBe(0);
+  } finally {
+    await context.close();
+  }
+});
+});
+
+test.describe('a bearer token stolen while the script ran, with sliding renewal on', () => {
+  const TTL = 6;
+  test.use({
+    serverOptions: {
+      dpop: 'optional',
+      dpopNonce: false,
+      accessTokenTtl: TTL,
+      refreshAbsoluteTtl: 9,
+      renewHeader: 'x-renewed-token',
+      workerConfig: { dpop: false, renewHeader: 'x-renewed-token', refreshBeforeExpiry: 1 },
+    },
+  });
+
+  /** The attacker's own use of the token, from outside the browser. */
+  const useStolen = (url: string, token: string) => fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+
+  for (const end of ['sign-out', 'sign out everywhere'] as const) {
+    test(`cannot renew itself after ${end}`, async ({ context, page, server }) => {
+      const issued = await captureIssuedTokens(context);
+      await openApp(page, server);
+      await login(page);
+      const stolen = issued.at(-1)!;
+      // Renewal works while the session lives: the control that shows the attack would work.
+      await page.waitForTimeout((TTL / 2) * 1000 + 300);
+      const live = await useStolen(server.url, stolen);
+      expect(live.headers.get('x-renewed-token')).toBeTruthy();
+
+      if (end === 'sign-out') await page.evaluate(() => window.tokenBroker.logout());
+      else expect((await apiFetch(page, '/api/sessions/revoke-all', { method: 'POST' })).body).toMatchObject({ revoked: 1 });
+      const after = await useStolen(server.url, stolen);
+      expect(after.status).toBe(200); // still valid until it expires, as the threat model says
+      expect(after.headers.get('x-renewed-token')).toBeNull();
+      const renewed = live.headers.get('x-renewed-token')!;
+      expect((await useStolen(server.url, renewed)).headers.get('x-renewed-token')).toBeNull();
+    });
+  }
+
+  test('a renewed token never outlives the session\'s absolute end', async ({ context, page, server }) => {
+    const issued = await captureIssuedTokens(context);
+    await openApp(page, server);
+    const loginAt = Date.now() / 1000;
+    await login(page);
+    await page.waitForTimeout((TTL / 2) * 1000 + 300);
+    const renewed = (await useStolen(server.url, issued.at(-1)!)).headers.get('x-renewed-token')!;
+    expect(decodeJwt(renewed).exp!).toBeLessThanOrEqual(Math.ceil(loginAt + 9));
+  });
+});

@@ -1,0 +1,12 @@
+import { expect, test } from '@playwright/test';
+import { cookieCount } from './cookie-tossing';
+
+test('counts every cookie of the name, whatever its value or spacing', () => {
+  expect(cookieCount(undefined, 'rt')).toBe(0);
+  expect(cookieCount('a=1; b=2', 'rt')).toBe(0);
+  expect(cookieCount('rt=x', 'rt')).toBe(1);
+  expect(cookieCount('rt=attacker; a=1;rt=victim', 'rt')).toBe(2);
+  expect(cookieCount('rt=; rt', 'rt')).toBe(2);
+  // Prefixes and look-alike names are other cookies.
+  expect(cookieCount('__Secure-rt=x; rtx=y; xrt=z', 'rt')).toBe(0);
+});

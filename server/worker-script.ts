@@ -1,0 +1,25 @@
+// Serving the standalone worker scripts with their configuration fixed by the
+// server: `self.tokenBrokerConfig ??= {...}` on a line of its own above the
+// built script. The configuration is the server's, not the page's: the script
+// refuses any query on its URL. A host worker that sets the global before
+// `importScripts` keeps its own. Framework-neutral; the routes are in app.ts.
+import { resolveConfig, type TokenBrokerConfig } from '../sw/config';
+import { CONFIG_GLOBAL } from '../sw/standalone-config';
+
+/** Throws a ConfigError naming the key when `config` would not start a worker. */
+export function checkWorkerConfig(config: TokenBrokerConfig): void {
+  // Endpoints and prefixes are same-origin paths: any origin checks them alike.
+  resolveConfig(config, 'https://origin.invalid');
+}
+
+/** The script to serve: the built file with the configuration above it. */
+export function configuredWorkerScript(built: string, config: TokenBrokerConfig): string {
+  return `self.${CONFIG_GLOBAL}??=${JSON.stringify(config)};\n${built}`;
+}
+
+/** The built file's source map, moved one line down to match `configuredWorkerScript`. */
+export function configuredSourceMap(map: string): string {
+  const parsed = JSON.parse(map) as { mappings: string };
+  // In a v3 source map each ';' starts the next generated line.
+  return JSON.stringify({ ...parsed, mappings: `;${parsed.mappings}` });
+}

@@ -1,0 +1,30 @@
+// Where the standalone scripts take their configuration from: a global that
+// the file they are served in sets before them (`self.tokenBrokerConfig = {...}`,
+// written by the server or the build), never their URL. Page script can
+// register any script of the origin with any query and scope, so nothing it can
+// choose may decide where tokens go or how they are stored, bound or revoked.
+// Pure: unit-tested in Node.
+
+import { ConfigError, type TokenBrokerConfig } from './config';
+
+/** The global the served file sets; the name is part of the package's API. */
+export const CONFIG_GLOBAL = 'tokenBrokerConfig';
+
+/**
+ * The configuration of a standalone script: `given` over the build's defaults.
+ * A query on the script URL is refused rather than ignored, so a registration
+ * page script made up (or a stale `?persist=memory` from older versions) fails
+ * closed with a reason instead of running with defaults.
+ */
+export function standaloneConfig(scriptUrl: string, given: unknown, defaults: TokenBrokerConfig): TokenBrokerConfig {
+  const url = new URL(scriptUrl);
+  if (url.search) {
+    throw new ConfigError(
+      'script URL',
+      `must have no query (got ${JSON.stringify(url.search.slice(0, 80))}): the worker's configuration is fixed where its script is served (self.${CONFIG_GLOBAL}), never taken from its URL`,
+    );
+  }
+  if (given === undefined) return { ...defaults };
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError(CONFIG_GLOBAL, 'must be an object');
+  return { ...defaults, ...(given as TokenBrokerConfig) };
+}
