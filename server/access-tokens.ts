@@ -15,6 +15,17 @@ export interface AccessClaims {
   iat: number;
   /** RFC 9449 binding: the thumbprint of the DPoP key the token may only be used with. */
   cnf?: { jkt?: string };
+  /** The refresh family (the sign-in session) the token was issued for: renewal asks whether it is still live. */
+  sid?: string;
+}
+
+export interface IssueOptions {
+  /** Bind the token to this DPoP key (cnf.jkt); null or absent issues a bearer token. */
+  jkt?: string | null;
+  /** The refresh family the token belongs to. */
+  sid: string;
+  /** Epoch ms (real time) after which the token must not be valid: its family's absolute end. */
+  notAfter?: number;
 }
 
 export class AccessTokens {
@@ -33,17 +44,17 @@ export class AccessTokens {
     return Math.floor(Date.now() / 1000) + this.clockOffsetSeconds;
   }
 
-  /** `jkt`: bind the token to that DPoP key (cnf.jkt); null issues a bearer token. */
-  async issue(user: User, jkt: string | null = null): Promise<string> {
+  async issue(user: User, { jkt = null, sid, notAfter }: IssueOptions): Promise<string> {
     const now = this.nowSeconds();
     const { kid, privateKey } = this.keys.current;
-    return new SignJWT({ name: user.name, role: user.role, ...(jkt && { cnf: { jkt } }) })
+    const end = notAfter === undefined ? Infinity : Math.floor(notAfter / 1000) + this.clockOffsetSeconds;
+    return new SignJWT({ name: user.name, role: user.role, sid, ...(jkt && { cnf: { jkt } }) })
       .setProtectedHeader({ alg: ALGORITHM, kid, typ: 'at+jwt' })
       .setSubject(user.id)
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
       .setIssuedAt(now)
-      .setExpirationTime(now + this.ttlSeconds)
+      .setExpirationTime(Math.min(now + this.ttlSeconds, end))
       .setJti(crypto.randomUUID())
       .sign(privateKey);
   }

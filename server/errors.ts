@@ -10,6 +10,7 @@ export type ServerErrorCode =
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
   | 'csrf'
+  | 'duplicate_cookie'
   | 'not_found'
   | 'payload_too_large'
   | 'unsupported_media_type'

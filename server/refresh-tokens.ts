@@ -11,7 +11,7 @@ export function hashToken(token: string): string {
 
 export type RefreshOutcome =
   /** `jkt`: the DPoP key the family is bound to, null for a bearer family. */
-  | { ok: true; userId: string; token: string; jkt: string | null }
+  | { ok: true; userId: string; familyId: string; token: string; jkt: string | null }
   | { ok: false; reason: Exclude<RotationResult['status'], 'rotated' | 'grace'> | 'malformed' };
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
@@ -27,11 +27,12 @@ export class RefreshTokens {
     return createHmac('sha256', this.secret).update(token).digest('base64url');
   }
 
-  /** Starts a family for a new login, bound to a DPoP key when `jkt` is given; resolves the first token. */
-  async issue(userId: string, now = Date.now(), jkt: string | null = null): Promise<string> {
+  /** Starts a family for a new login, bound to a DPoP key when `jkt` is given; resolves the first token and the family. */
+  async issue(userId: string, now = Date.now(), jkt: string | null = null): Promise<{ token: string; familyId: string }> {
     const token = randomBytes(32).toString('base64url');
-    await this.store.createFamily({ familyId: crypto.randomUUID(), userId, tokenHash: hashToken(token), now, jkt }, this.policy);
-    return token;
+    const familyId = crypto.randomUUID();
+    await this.store.createFamily({ familyId, userId, tokenHash: hashToken(token), now, jkt }, this.policy);
+    return { token, familyId };
   }
 
   /** `jkt`: thumbprint of the key whose DPoP proof came with the request, null without one. */
@@ -39,13 +40,20 @@ export class RefreshTokens {
     if (!TOKEN_SHAPE.test(token)) return { ok: false, reason: 'malformed' };
     const successor = this.successorOf(token);
     const result = await this.store.rotate(hashToken(token), hashToken(successor), now, this.policy, jkt);
-    if (result.status === 'rotated' || result.status === 'grace') return { ok: true, userId: result.userId, token: successor, jkt: result.jkt };
+    if (result.status === 'rotated' || result.status === 'grace') {
+      return { ok: true, userId: result.userId, familyId: result.familyId, token: successor, jkt: result.jkt };
+    }
     return { ok: false, reason: result.status };
   }
 
   revoke(token: string, now = Date.now()): Promise<string | null> {
     if (!TOKEN_SHAPE.test(token)) return Promise.resolve(null);
     return this.store.revokeFamilyOf(hashToken(token), now);
+  }
+
+  /** Until when the family may hand out access tokens: its absolute end; null once revoked, idle or past that end. */
+  liveUntil(familyId: string, now = Date.now()): Promise<number | null> {
+    return this.store.liveUntil(familyId, now);
   }
 
   revokeUser(userId: string, now = Date.now()): Promise<number> {

@@ -22,8 +22,23 @@ function withToken(request: Request, body: ArrayBuffer | null, token: TokenRecor
   const headers = new Headers(request.headers);
   if (token) headers.set('authorization', `${proof ? 'DPoP' : 'Bearer'} ${token.accessToken}`);
   if (proof) headers.set('dpop', proof);
+  // A followed redirect would take the token along to a URL the rules never
+  // saw (browsers keep Authorization on same-origin hops), and the worker
+  // cannot read where a redirect points: a request with the token never follows one.
+  const redirect = token && request.redirect === 'follow' ? 'manual' : request.redirect;
   // The original request stays unread, so it can be rebuilt for a retry.
-  return new Request(request, body === null ? { headers } : { headers, body });
+  return new Request(request, body === null ? { headers, redirect } : { headers, redirect, body });
+}
+
+/** What the page gets for a redirect it asked to follow, answered to a request that carried the token. */
+function refuseRedirect(request: Request, response: Response): Response {
+  if (response.type !== 'opaqueredirect' || request.redirect !== 'follow') return response;
+  return jsonError(502, {
+    error: {
+      code: 'redirect_refused',
+      message: `The API answered ${new URL(request.url).pathname} with a redirect; the token broker does not follow redirects of requests that carry the token. Call the final URL.`,
+    },
+  });
 }
 
 /** Sends with the token, and with a fresh proof when the token is DPoP-bound. */
@@ -42,7 +57,7 @@ async function send(broker: Broker, request: Request, body: ArrayBuffer | null, 
     case 'none':
       return fetch(withToken(request, body, null, null));
     case 'token':
-      return strip(broker, await sendWithToken(broker, request, body, decision.token), decision.token);
+      return strip(broker, refuseRedirect(request, await sendWithToken(broker, request, body, decision.token)), decision.token);
   }
 }
 

@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'rate_limited'
   | 'forbidden'
   | 'endpoint_reserved'
+  /** An API response to a request that carried the token redirected: not followed. */
+  | 'redirect_refused'
   | 'unavailable'
   | 'bad_config'
   | 'internal';

@@ -54,13 +54,16 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
 
   if (settings.renewHeader) {
     const header = settings.renewHeader;
-    // Sliding renewal: once half of the token's life is gone, the response carries a fresh one.
+    // Sliding renewal: once half of the token's life is gone, the response carries a fresh one,
+    // but only while the sign-in session it belongs to is live: a token kept after sign-out,
+    // "sign out everywhere" or the session's end must not renew itself for ever.
     app.addHook('onSend', async (request, reply, payload) => {
       const claims = request.claims;
-      const user = claims && users.find(claims.sub);
-      if (user && claims.exp - Date.now() / 1000 - settings.clockOffsetSeconds < accessTokens.ttl / 2) {
+      const user = claims?.sid !== undefined ? users.find(claims.sub) : undefined;
+      if (user && claims!.exp - Date.now() / 1000 - settings.clockOffsetSeconds < accessTokens.ttl / 2) {
+        const notAfter = await refreshTokens.liveUntil(claims!.sid!);
         // Bound to the same key as the token it renews: renewal must not turn a DPoP token into a bearer one.
-        reply.header(header, await accessTokens.issue(user, claims.cnf?.jkt ?? null));
+        if (notAfter !== null) reply.header(header, await accessTokens.issue(user, { jkt: claims!.cnf?.jkt ?? null, sid: claims!.sid!, notAfter }));
       }
       return payload;
     });
@@ -94,15 +97,19 @@ export async function apiRoutes(app: FastifyInstance, deps: RouteDeps): Promise<
   });
 
   app.get('/api/headers', async (request) => {
-    // The proof names the token (ath), so it stays out of what the page sees, like the token.
-    const { authorization: _omitted, dpop: _proof, ...headers } = request.headers;
+    // The proof names the token (ath), so it stays out of what the page sees, like the token;
+    // cookies too: page script must never read an HttpOnly cookie back through an API.
+    const { authorization: _omitted, dpop: _proof, cookie: _cookies, ...headers } = request.headers;
     return { ...headers, authorized: true, sub: request.claims!.sub };
   });
 
-  // A same-origin API response that redirects elsewhere: the token must not follow.
+  // An API response that redirects (the tests check the token does not follow).
+  // Same-origin paths only: an open redirect to anywhere would serve phishing.
   app.get('/api/redirect', async (request, reply) => {
     const to = (request.query as { to?: unknown }).to;
-    if (typeof to !== 'string' || !/^https?:\/\//.test(to)) return sendError(reply, 400, 'bad_request', 'to must be an absolute http(s) URL');
+    if (typeof to !== 'string' || !/^\/(?![/\\])/.test(to) || to.includes('\\')) {
+      return sendError(reply, 400, 'bad_request', 'to must be a path on this origin');
+    }
     return reply.redirect(to, 302);
   });
 

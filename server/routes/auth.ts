@@ -1,5 +1,6 @@
 // The token endpoints of the backend contract: login, refresh, logout.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { cookieCount } from '../cookie-tossing';
 import { csrfViolation } from '../csrf';
 import { announceNonce, tokenRequestKey } from '../dpop-http';
 import { sendError } from '../errors';
@@ -34,11 +35,13 @@ export async function authRoutes(app: FastifyInstance, deps: RouteDeps): Promise
   };
   const rateLimit = { max: settings.authRateLimit, timeWindow: '1 minute' };
   // Per IP alone lets a botnet guess one account's password from many
-  // addresses, so failed logins are also counted per username. Only failures
-  // count: the owner who types the password right is never turned away by a
-  // limit that others used up (they can still lock the account for a minute
-  // with wrong guesses, the usual price of such a limit).
-  const failedLogins = app.createRateLimit({
+  // addresses, so login attempts are also counted per username. An attempt is
+  // reserved (an atomic increment, in memory or in Redis) before its password
+  // is checked, so however many arrive at once, no more than the limit are
+  // ever checked. Every attempt counts, a right one too: counting only
+  // failures would mean checking first, which is the race. (Wrong guesses can
+  // lock the account for a minute, the usual price of such a limit.)
+  const accountAttempts = app.createRateLimit({
     max: settings.loginAccountRateLimit,
     timeWindow: '1 minute',
     keyGenerator: (request) => `login-account:${(request.body as { username: string }).username}`,
@@ -47,16 +50,20 @@ export async function authRoutes(app: FastifyInstance, deps: RouteDeps): Promise
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const violation = csrfViolation(request);
     if (violation) return sendError(reply, 403, 'csrf', `Refused: ${violation}`);
+    // Before anything reads the cookie: nothing is rotated, revoked or cleared.
+    if (cookieCount(request.headers.cookie, cookieName) > 1) {
+      return sendError(reply, 400, 'duplicate_cookie', `More than one ${cookieName} cookie: one was set by another site (cookie tossing); nothing was changed`);
+    }
     announceNonce(reply, dpop);
   });
 
   /** `jkt`: the DPoP key the login is bound to; its access tokens are then DPoP tokens (cnf.jkt). */
-  async function grant(reply: FastifyReply, userId: string, refreshToken: string, jkt: string | null) {
+  async function grant(reply: FastifyReply, userId: string, family: { token: string; familyId: string }, jkt: string | null) {
     const user = users.find(userId);
     if (!user) return sendError(reply, 401, 'invalid_grant', 'The account no longer exists');
-    reply.setCookie(cookieName, refreshToken, { ...cookieOptions, maxAge: settings.refreshTokenTtl });
+    reply.setCookie(cookieName, family.token, { ...cookieOptions, maxAge: settings.refreshTokenTtl });
     return reply.header('cache-control', 'no-store').send({
-      access_token: await accessTokens.issue(user, jkt),
+      access_token: await accessTokens.issue(user, { jkt, sid: family.familyId }),
       token_type: jkt ? 'DPoP' : 'Bearer',
       expires_in: accessTokens.ttl,
     });
@@ -67,17 +74,15 @@ export async function authRoutes(app: FastifyInstance, deps: RouteDeps): Promise
     // Before the password hash: a bad proof costs the server nothing.
     const jkt = await tokenRequestKey(request, reply, dpop);
     if (jkt === undefined) return reply;
-    // A peek, then a count on failure: parallel guesses can overshoot by a few, each paying a scrypt hash.
-    const account = await failedLogins(request, { increment: false });
-    if (!account.isAllowed && account.remaining === 0) {
+    const account = await accountAttempts(request);
+    // isAllowed means an allow-listed key, which this limiter has none of.
+    if (!account.isAllowed && account.isExceeded) {
       reply.header('retry-after', account.ttlInSeconds);
-      return sendError(reply, 429, 'rate_limited', `Too many failed logins for this account; retry in ${account.ttlInSeconds} s`);
+      return sendError(reply, 429, 'rate_limited', `Too many login attempts for this account; retry in ${account.ttlInSeconds} s`);
     }
+    stats.passwordChecks++;
     const user = await users.authenticate(username, password);
-    if (!user) {
-      await failedLogins(request);
-      return sendError(reply, 401, 'invalid_credentials', 'Unknown user or wrong password');
-    }
+    if (!user) return sendError(reply, 401, 'invalid_credentials', 'Unknown user or wrong password');
     stats.login++;
     return grant(reply, user.id, await refreshTokens.issue(user.id, Date.now(), jkt), jkt);
   });
@@ -101,12 +106,12 @@ export async function authRoutes(app: FastifyInstance, deps: RouteDeps): Promise
     }
     stats.refresh++;
     // An unbound (bearer) login refreshed with a proof gets a token bound to that key; the family stays unbound.
-    return grant(reply, outcome.userId, outcome.token, outcome.jkt ?? jkt);
+    return grant(reply, outcome.userId, outcome, outcome.jkt ?? jkt);
   });
 
   app.post('/auth/logout', async (request, reply) => {
     const presented = request.cookies[cookieName];
-    if (presented) await refreshTokens.revoke(presented);
+    if (presented && (await refreshTokens.revoke(presented)) !== null) stats.logoutRevoked++;
     reply.clearCookie(cookieName, cookieOptions);
     return reply.header('cache-control', 'no-store').send({ ok: true });
   });

@@ -38,7 +38,7 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('each use rotates the token; the successor works and the user is kept', async () => {
       const tokens = await instance();
-      const first = await tokens.issue('alice', 0);
+      const first = (await tokens.issue('alice', 0)).token;
       const second = await tokens.rotate(first, 1_000);
       expect(second).toMatchObject({ ok: true, userId: 'alice' });
       if (!second.ok) return;
@@ -48,7 +48,7 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('reuse of a rotated token after the grace window revokes the whole family', async () => {
       const tokens = await instance();
-      const first = await tokens.issue('alice', 0);
+      const first = (await tokens.issue('alice', 0)).token;
       const second = await tokens.rotate(first, 1_000);
       expect(await tokens.rotate(first, 1_001 + POLICY.graceMs)).toEqual({ ok: false, reason: 'reused' });
       expect(second.ok && (await tokens.rotate(second.token, 7_000))).toEqual({ ok: false, reason: 'revoked' });
@@ -56,7 +56,7 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('within the grace window the predecessor gets the same successor, and the family lives on', async () => {
       const tokens = await instance();
-      const first = await tokens.issue('alice', 0);
+      const first = (await tokens.issue('alice', 0)).token;
       const a = await tokens.rotate(first, 1_000);
       const b = await tokens.rotate(first, 1_000 + POLICY.graceMs);
       expect(a.ok && b.ok && a.token === b.token).toBe(true);
@@ -65,7 +65,7 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('only the immediate predecessor gets grace: an older ancestor revokes, even within the window', async () => {
       const tokens = await instance();
-      const first = await tokens.issue('alice', 0);
+      const first = (await tokens.issue('alice', 0)).token;
       const second = await tokens.rotate(first, 100);
       if (!second.ok) throw new Error('first rotation failed');
       const third = await tokens.rotate(second.token, 200);
@@ -75,15 +75,15 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('a token unused for the idle lifetime has expired', async () => {
       const tokens = await instance();
-      const idle = await tokens.issue('alice', 0);
+      const idle = (await tokens.issue('alice', 0)).token;
       expect(await tokens.rotate(idle, POLICY.idleMs)).toEqual({ ok: false, reason: 'expired' });
-      const used = await tokens.issue('alice', 0);
+      const used = (await tokens.issue('alice', 0)).token;
       expect(await tokens.rotate(used, POLICY.idleMs - 1)).toMatchObject({ ok: true });
     });
 
     test('a family ends at its absolute lifetime however often it rotates', async () => {
       const tokens = await instance();
-      let token = await tokens.issue('bob', 0);
+      let token = (await tokens.issue('bob', 0)).token;
       for (let t = 50_000; t < POLICY.absoluteMs; t += 50_000) {
         const next = await tokens.rotate(token, t);
         if (!next.ok) throw new Error(`rotation at ${t} failed: ${next.reason}`);
@@ -94,7 +94,7 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('logout revokes the family: the current token and its ancestors', async () => {
       const tokens = await instance();
-      const first = await tokens.issue('alice', 0);
+      const first = (await tokens.issue('alice', 0)).token;
       const second = await tokens.rotate(first, 10);
       if (!second.ok) throw new Error('rotation failed');
       expect(await tokens.revoke(second.token, 20)).toBe('alice');
@@ -105,10 +105,10 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('revoking a user ends every live family of that user and no one else', async () => {
       const tokens = await instance();
-      const a = await tokens.issue('alice', 0);
-      const b = await tokens.issue('alice', 0);
-      const gone = await tokens.issue('alice', 0);
-      const c = await tokens.issue('bob', 0);
+      const a = (await tokens.issue('alice', 0)).token;
+      const b = (await tokens.issue('alice', 0)).token;
+      const gone = (await tokens.issue('alice', 0)).token;
+      const c = (await tokens.issue('bob', 0)).token;
       await tokens.revoke(gone, 5);
       expect(await tokens.revokeUser('alice', 10)).toBe(2);
       expect(await tokens.rotate(a, 20)).toEqual({ ok: false, reason: 'revoked' });
@@ -116,6 +116,29 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
       expect(await tokens.rotate(c, 20)).toMatchObject({ ok: true, userId: 'bob' });
       expect(await tokens.revokeUser('alice', 30)).toBe(0);
       expect(await tokens.revokeUser('nobody', 30)).toBe(0);
+    });
+
+    test('a family is live until its absolute end, and not once revoked, idle or over, on every instance', async () => {
+      const [tokens, other] = [await instance(), await instance()];
+      const { token, familyId } = await tokens.issue('alice', 0);
+      expect(await other.liveUntil(familyId, 1_000)).toBe(POLICY.absoluteMs);
+      // Idle: the current token unused for idleMs.
+      expect(await other.liveUntil(familyId, POLICY.idleMs)).toBeNull();
+      const rotated = await tokens.rotate(token, 50_000);
+      expect(rotated.ok && rotated.familyId).toBe(familyId);
+      expect(await other.liveUntil(familyId, 100_000)).toBe(POLICY.absoluteMs);
+      const revoked = await tokens.issue('alice', 0);
+      await tokens.revokeUser('alice', 60_000);
+      expect(await other.liveUntil(revoked.familyId, 60_001)).toBeNull();
+      expect(await other.liveUntil(familyId, 60_001)).toBeNull();
+      expect(await other.liveUntil('no-such-family', 0)).toBeNull();
+    });
+
+    test('no family outlives its absolute end, however it is used', async () => {
+      const tokens = await instance({ ...POLICY, idleMs: POLICY.absoluteMs });
+      const { familyId } = await tokens.issue('alice', 0);
+      expect(await tokens.liveUntil(familyId, POLICY.absoluteMs - 1)).toBe(POLICY.absoluteMs);
+      expect(await tokens.liveUntil(familyId, POLICY.absoluteMs)).toBeNull();
     });
 
     test('unknown and malformed tokens are refused', async () => {
@@ -126,9 +149,9 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('a sweep keeps live families and leaves dead ones refused', async () => {
       const tokens = await instance();
-      const live = await tokens.issue('alice', 0);
-      const revoked = await tokens.issue('alice', 0);
-      const idle = await tokens.issue('bob', 0);
+      const live = (await tokens.issue('alice', 0)).token;
+      const revoked = (await tokens.issue('alice', 0)).token;
+      const idle = (await tokens.issue('bob', 0)).token;
       await tokens.revoke(revoked, 10);
       const rotated = await tokens.rotate(live, POLICY.idleMs - 1);
       if (!rotated.ok) throw new Error('rotation failed');
@@ -141,7 +164,7 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('20 concurrent rotations of one token from two instances: one rotation, the others grace, one successor', async () => {
       const [a] = [await instance(), await instance()];
-      const first = await a.issue('alice', 0);
+      const first = (await a.issue('alice', 0)).token;
       const [hash, successor] = [hashToken(first), hashToken('successor')];
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) => opened[i % 2]!.rotate(hash, successor, 1_000 + i, POLICY)),
@@ -152,7 +175,7 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('concurrent rotations naming different successors: exactly one wins, the rest is reuse', async () => {
       const [a] = [await instance(), await instance()];
-      const first = await a.issue('alice', 0);
+      const first = (await a.issue('alice', 0)).token;
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) => opened[i % 2]!.rotate(hashToken(first), hashToken(`successor ${i}`), 1_000, POLICY)),
       );
@@ -164,7 +187,7 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('concurrent duplicates within grace leave the successor current and usable from either instance', async () => {
       const [a, b] = [await instance(), await instance()];
-      const first = await a.issue('alice', 0);
+      const first = (await a.issue('alice', 0)).token;
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).rotate(first, 1_000)));
       const tokens = new Set(results.map((r) => (r.ok ? r.token : `refused: ${r.reason}`)));
       expect([...tokens]).toHaveLength(1);
@@ -174,7 +197,7 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('a family bound to a DPoP key rotates only for that key, and a wrong or missing key changes nothing', async () => {
       const [a, b] = [await instance(), await instance()];
-      const first = await a.issue('alice', 0, 'key-1');
+      const first = (await a.issue('alice', 0, 'key-1')).token;
       expect(await a.rotate(first, 100)).toEqual({ ok: false, reason: 'wrong_key' });
       expect(await b.rotate(first, 200, 'key-2')).toEqual({ ok: false, reason: 'wrong_key' });
       const second = await b.rotate(first, 300, 'key-1');
@@ -188,7 +211,7 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
 
     test('an unbound family rotates with or without a key and stays unbound', async () => {
       const tokens = await instance();
-      const first = await tokens.issue('alice', 0);
+      const first = (await tokens.issue('alice', 0)).token;
       const second = await tokens.rotate(first, 100, 'some-key');
       expect(second).toMatchObject({ ok: true, jkt: null });
       expect(second.ok && (await tokens.rotate(second.token, 200))).toMatchObject({ ok: true, jkt: null });
@@ -199,7 +222,7 @@ export function defineStoreConformance(name: string, newBacking: () => Promise<S
       const store = await backing.open();
       opened.push(store);
       const other = new RefreshTokens(store, POLICY, randomBytes(32));
-      const first = await a.issue('alice', 0);
+      const first = (await a.issue('alice', 0)).token;
       expect(await a.rotate(first, 1_000)).toMatchObject({ ok: true });
       expect(await other.rotate(first, 1_001)).toEqual({ ok: false, reason: 'reused' });
     });

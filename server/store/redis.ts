@@ -74,6 +74,15 @@ if user then redis.call('HSETNX', fkey, 'v', ARGV[2]) end
 return user
 `;
 
+/** KEYS: family. ARGV: prefix. Resolves {absolute end, current token's idle end} of an unrevoked family, or nil. */
+const FAMILY_ENDS = `
+local f = redis.call('HMGET', KEYS[1], 'a', 'c', 'v')
+if not f[1] or f[3] then return nil end
+local idle = redis.call('HGET', ARGV[1] .. 't:' .. f[2], 'e')
+if not idle then return nil end
+return {f[1], idle}
+`;
+
 /** KEYS: user set. ARGV: prefix, now. Resolves how many live families were revoked. */
 const REVOKE_USER = `
 local n = 0
@@ -94,6 +103,7 @@ declare module 'ioredis' {
     brokerRotate(token: string, successor: string, ...args: (string | number)[]): Result<string[], Context>;
     brokerRevokeFamily(token: string, ...args: (string | number)[]): Result<string | null, Context>;
     brokerRevokeUser(userSet: string, ...args: (string | number)[]): Result<number, Context>;
+    brokerFamilyEnds(family: string, prefix: string): Result<[string, string] | null, Context>;
   }
 }
 
@@ -126,6 +136,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
   redis.defineCommand('brokerRotate', { numberOfKeys: 2, lua: ROTATE });
   redis.defineCommand('brokerRevokeFamily', { numberOfKeys: 1, lua: REVOKE_FAMILY });
   redis.defineCommand('brokerRevokeUser', { numberOfKeys: 1, lua: REVOKE_USER });
+  redis.defineCommand('brokerFamilyEnds', { numberOfKeys: 1, lua: FAMILY_ENDS });
 
   const tokenKey = (hash: string) => `${prefix}t:${hash}`;
   const userKey = (userId: string) => `${prefix}u:${userId}`;
@@ -146,6 +157,12 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
     },
     async revokeFamilyOf(hash, now) {
       return redis.brokerRevokeFamily(tokenKey(hash), prefix, now);
+    },
+    async liveUntil(familyId, now) {
+      const ends = await redis.brokerFamilyEnds(`${prefix}f:${familyId}`, prefix);
+      if (!ends) return null;
+      const [absolute, idle] = ends.map(Number) as [number, number];
+      return now < absolute && now < idle ? absolute : null;
     },
     async revokeUser(userId, now) {
       return redis.brokerRevokeUser(userKey(userId), prefix, now);

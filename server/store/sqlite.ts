@@ -61,6 +61,9 @@ export function openSqliteStore(path: string): RefreshStore {
   const setCurrent = db.prepare('UPDATE families SET current_hash = ? WHERE id = ?');
   const revokeFamily = db.prepare('UPDATE families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   const revokeUser = db.prepare('UPDATE families SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
+  const liveFamily = db.prepare<[string], { absolute_expires_at: number; revoked_at: number | null; expires_at: number }>(
+    'SELECT f.absolute_expires_at, f.revoked_at, t.expires_at FROM families f JOIN tokens t ON t.hash = f.current_hash WHERE f.id = ?',
+  );
   const sweep = db.prepare('DELETE FROM families WHERE revoked_at IS NOT NULL OR absolute_expires_at <= ?');
   const sweepIdle = db.prepare(
     'DELETE FROM families WHERE id IN (SELECT f.id FROM families f JOIN tokens t ON t.hash = f.current_hash WHERE t.expires_at <= ?)',
@@ -109,6 +112,11 @@ export function openSqliteStore(path: string): RefreshStore {
       if (!token) return null;
       revokeFamily.run(now, token.family_id);
       return getFamily.get(token.family_id)?.user_id ?? null;
+    },
+    async liveUntil(familyId, now) {
+      const row = liveFamily.get(familyId);
+      if (!row || row.revoked_at !== null || now >= row.absolute_expires_at || now >= row.expires_at) return null;
+      return row.absolute_expires_at;
     },
     async revokeUser(userId, now) {
       return revokeUser.run(now, userId).changes;

@@ -44,6 +44,13 @@ export interface RefreshStore {
   rotate(tokenHash: string, successorHash: string, now: number, policy: RotationPolicy, jkt?: string | null): Promise<RotationResult>;
   /** Revokes the family of a token; resolves the user it belonged to, if any. */
   revokeFamilyOf(tokenHash: string, now: number): Promise<string | null>;
+  /**
+   * The absolute end of a family that is live at `now`: not revoked, its
+   * current token not idle-expired, its absolute lifetime not over. Null for
+   * any other family, or an unknown one. Sliding renewal asks this, so an
+   * access token never outlives its session.
+   */
+  liveUntil(familyId: string, now: number): Promise<number | null>;
   /** Revokes every family of a user; resolves how many were live. */
   revokeUser(userId: string, now: number): Promise<number>;
   /** Deletes families that expired or were revoked before `now`; resolves how many. */
