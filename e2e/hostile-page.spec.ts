@@ -188,3 +188,40 @@ test.describe('a bearer token stolen while the script ran, with sliding renewal 
     expect(decodeJwt(renewed).exp!).toBeLessThanOrEqual(Math.ceil(loginAt + 9));
   });
 });
+
+test.describe('page script that holds the broker\'s Web Lock for ever', () => {
+  test.use({ serverOptions: { accessTokenTtl: 4, workerConfig: { refreshBeforeExpiry: 1 } } });
+
+  test('wedges nothing: refresh, API calls after expiry, logout (revoked on the server) and login all finish within seconds', async ({
+    context,
+    page,
+    server,
+  }) => {
+    await openApp(page, server);
+    await login(page);
+    const holder = await context.newPage();
+    await openApp(holder, server);
+    await holder.evaluate(() => {
+      void navigator.locks.request('token-broker:refresh', () => new Promise(() => undefined));
+    });
+    const held = await page.evaluate(() => navigator.locks.query().then((q) => q.held?.map((l) => l.name)));
+    expect(held).toContain('token-broker:refresh');
+
+    const timed = async <T>(what: () => Promise<T>): Promise<[T, number]> => {
+      const start = Date.now();
+      const value = await what();
+      return [value, Date.now() - start];
+    };
+    const [refreshed, refreshMs] = await timed(() => page.evaluate(() => window.tokenBroker.refresh()));
+    expect(refreshed.authenticated).toBe(true);
+    expect(refreshMs).toBeLessThan(8_000);
+    await page.waitForTimeout(4_200);
+    const [api] = await timed(() => apiFetch(page, '/api/me'));
+    expect(api.status).toBe(200);
+    const [out, logoutMs] = await timed(() => page.evaluate(() => window.tokenBroker.logout()));
+    expect(out.authenticated).toBe(false);
+    expect(logoutMs).toBeLessThan(8_000);
+    expect(server.stats.logoutRevoked).toBe(1);
+    expect((await login(page, 'bob', 'builder')).claims).toMatchObject({ sub: 'bob' });
+  });
+});

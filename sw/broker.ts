@@ -7,6 +7,7 @@ import type { DpopKey } from './dpop-proof';
 import { postToEndpoint, type EndpointResult } from './endpoint-client';
 import { isExpired, needsRefresh } from './expiry';
 import { broadcastSession } from './broadcast';
+import { withBoundedLock, type LockRequester } from './bounded-lock';
 import { SIGNED_OUT, type BrokerError, type BrokerReply, type BrokerRequest, type Credentials, type ErrorCode, type SessionChangeReason } from './protocol';
 import { RefreshCoordinator, type AttemptResult, type RefreshOutcome } from './refresh-coordinator';
 import { DEFAULT_RETRY_POLICY } from './retry-policy';
@@ -23,6 +24,8 @@ export type TokenDecision =
   | { kind: 'unavailable' };
 
 const LOCK_NAME = 'token-broker:refresh';
+/** Well under the client's 10 s timeout, well over a refresh's usual hold. */
+const LOCK_WAIT_MS = 3_000;
 
 function isFresh(token: TokenRecord): boolean {
   return !needsRefresh(token.refreshAt, Date.now());
@@ -163,11 +166,11 @@ export class Broker {
 
   async #logout(): Promise<BrokerReply> {
     await this.#withLock(async () => {
-      // The local session ends even when the server cannot be reached; the
-      // signed-out marker stops a silent restore with the still-valid cookie.
-      await postToEndpoint(this.config.endpoints.logout, {});
+      // The local session ends first, whatever the server does; the signed-out
+      // marker stops a silent restore with a cookie the server may not have revoked.
       await this.store.clear(true);
       await this.dpop?.drop();
+      await postToEndpoint(this.config.endpoints.logout, {});
     });
     void this.#broadcast('logout');
     return { ok: true, session: SIGNED_OUT };
@@ -240,9 +243,9 @@ export class Broker {
   }
 
   #withLock<R>(fn: () => Promise<R>): Promise<R> {
-    const locks = (this.#scope.navigator as WorkerNavigator & { locks?: LockManager }).locks;
     // Without Web Locks (old browsers) the single-flight promise still serialises within one worker.
-    return locks ? (locks.request(LOCK_NAME, fn) as Promise<R>) : fn();
+    const locks = (this.#scope.navigator as WorkerNavigator & { locks?: LockRequester }).locks;
+    return withBoundedLock(locks, LOCK_NAME, LOCK_WAIT_MS, fn);
   }
 
   async #broadcast(reason: SessionChangeReason): Promise<void> {
