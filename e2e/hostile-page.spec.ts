@@ -3,7 +3,7 @@
 // script made is removed, and a downgraded worker gets nothing from the server.
 import type { Page } from '@playwright/test';
 import { decodeJwt } from 'jose';
-import { apiFetch, captureIssuedTokens, expect, login, openApp, test } from './support/fixtures';
+import { apiFetch, captureIssuedTokens, expect, login, openApp, status, test } from './support/fixtures';
 
 const controllerOf = (page: Page) => page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? null);
 const scopes = (page: Page) => page.evaluate(() => navigator.serviceWorker.getRegistrations().then((rs) => rs.map((r) => r.scope).sort()));
@@ -223,5 +223,60 @@ test.describe('page script that holds the broker\'s Web Lock for ever', () => {
     expect(logoutMs).toBeLessThan(8_000);
     expect(server.stats.logoutRevoked).toBe(1);
     expect((await login(page, 'bob', 'builder')).claims).toMatchObject({ sub: 'bob' });
+  });
+});
+
+test.describe('page script that calls the token endpoints past the worker', () => {
+  test('percent-encoded spellings are refused by the worker (a POST never skips it) and by the server (404): no token, no sign-out', async ({
+    page,
+    server,
+  }) => {
+    await openApp(page, server);
+    await login(page);
+    const before = { ...server.stats };
+    for (const path of ['/%61uth/login', '/%61uth/logout', '/%61uth/refresh', '/auth/%6Cogin']) {
+      const res = await apiFetch(page, path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-token-broker': '1' },
+        body: JSON.stringify({ username: 'alice', password: 'wonderland' }),
+      });
+      expect(res.status, path).toBe(403);
+      expect(res.body, path).toMatchObject({ error: { code: 'endpoint_reserved' } });
+      expect(JSON.stringify(res.body), path).not.toContain('access_token');
+    }
+    expect(server.stats).toEqual(before);
+    expect((await status(page)).authenticated).toBe(true);
+  });
+
+  test('requests the worker never sees (synchronous XHR, a src-less iframe) get no token from the reference setup: they carry no DPoP proof', async ({
+    page,
+    server,
+  }) => {
+    await openApp(page, server);
+    await login(page);
+    const before = { ...server.stats };
+    const sync = await page.evaluate(() => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', '/auth/refresh', false);
+      xhr.setRequestHeader('x-token-broker', '1');
+      xhr.setRequestHeader('content-type', 'application/json');
+      xhr.send('{}');
+      return { status: xhr.status, body: xhr.responseText };
+    });
+    const framed = await page.evaluate(async () => {
+      const frame = document.createElement('iframe');
+      document.body.append(frame);
+      const res = await frame.contentWindow!.fetch('/auth/refresh', { method: 'POST', headers: { 'x-token-broker': '1', 'content-type': 'application/json' }, body: '{}' });
+      return { status: res.status, body: await res.text() };
+    });
+    for (const res of [sync, framed]) {
+      // Reached the server (the worker did not see them), and were refused there for want of a proof.
+      expect(res.status).toBe(400);
+      expect(res.body).toContain('invalid_dpop_proof');
+      expect(res.body).not.toContain('access_token');
+    }
+    expect(server.stats.refresh).toBe(before.refresh);
+    // The refusal left the cookie and the session as they were.
+    expect((await page.evaluate(() => window.tokenBroker.refresh())).authenticated).toBe(true);
   });
 });

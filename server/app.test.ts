@@ -155,3 +155,20 @@ test('malformed input is a 4xx JSON error, never a 500', async () => {
     expect(typeof res.json().error, `${c.method} ${c.url}`).toBe('string');
   }
 });
+
+test('a token endpoint answers only to its exact spelling: encoded and doubled paths are 404, and change nothing', async () => {
+  const good = await login();
+  const cookie = refreshCookie(good)!;
+  for (const url of ['/%61uth/login', '/auth/%6Cogin', '/%61uth/logout', '/auth/logou%74', '/%61uth/refresh']) {
+    const res = await server.app.inject({
+      method: 'POST',
+      url,
+      headers: { ...SAME_ORIGIN, cookie: `${cookie.name}=${cookie.value}` },
+      payload: { username: 'alice', password: 'wonderland' },
+    });
+    expect(res.statusCode, url).toBe(404);
+    expect(res.json(), url).toMatchObject({ error: 'not_found' });
+    expect(res.cookies, url).toEqual([]);
+  }
+  expect(server.stats).toMatchObject({ login: 1, refresh: 0, logoutRevoked: 0 });
+});

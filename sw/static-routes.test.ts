@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { resolveConfig } from './config';
-import { workerPathPatterns } from './static-routes';
+import { staticCondition, workerPathPatterns } from './static-routes';
 
 test('the worker keeps every API path and the token endpoints; special characters are literal', () => {
   const config = resolveConfig({ apiPrefixes: ['/api/', '/v2(beta)'], endpoints: { refresh: '/session/refresh' } }, 'http://127.0.0.1:1');
@@ -13,4 +13,10 @@ test('the worker keeps every API path and the token endpoints; special character
     '/session/*',
     '/auth/*',
   ]);
+});
+
+test('only GET requests outside the worker patterns may skip the worker: a POST to any spelling of an endpoint reaches it', () => {
+  expect(staticCondition(['p1', 'p2'])).toEqual({
+    not: { or: [{ not: { requestMethod: 'GET' } }, { urlPattern: 'p1' }, { urlPattern: 'p2' }] },
+  });
 });

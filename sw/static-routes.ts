@@ -1,8 +1,10 @@
 // Static Routing API (Chromium 123+): at install, tell the browser which
 // requests never need the worker, so static assets skip the worker's start-up
-// and its fetch event entirely. Everything the worker must see (API prefixes,
-// token endpoints) is excluded from the rule by URL pattern; the fetch handler
-// still makes every decision for the requests that do reach it.
+// and its fetch event entirely. Only GET requests can skip it: URL patterns
+// match the raw path, so `/%61uth/login` would slip past any pattern of the
+// token endpoints, while every token endpoint call is a POST. Everything the
+// worker must see (API prefixes, token endpoints) is excluded by pattern too;
+// the fetch handler makes every decision for the requests that do reach it.
 
 import type { ResolvedConfig } from './config';
 
@@ -38,11 +40,16 @@ export function workerPathPatterns(config: ResolvedConfig): string[] {
   return patterns;
 }
 
+/** The rule's condition: a GET outside every worker pattern (`not` and `or` take no siblings, hence De Morgan). */
+export function staticCondition(patterns: unknown[]): unknown {
+  return { not: { or: [{ not: { requestMethod: 'GET' } }, ...patterns.map((urlPattern) => ({ urlPattern }))] } };
+}
+
 export function addStaticRoutes(install: InstallEventWithRoutes, config: ResolvedConfig): void {
   if (!install.addRoutes || typeof URLPattern !== 'function') return;
   const Pattern = URLPattern;
   const rule: RouterRule = {
-    condition: { not: { or: workerPathPatterns(config).map((pathname) => ({ urlPattern: new Pattern({ pathname }) })) } },
+    condition: staticCondition(workerPathPatterns(config).map((pathname) => new Pattern({ pathname }))),
     source: 'network',
   };
   // A browser that lacks `not`/`or` rejects the rule; the fetch handler then sees everything, as without routing.

@@ -47,6 +47,13 @@ export async function authRoutes(app: FastifyInstance, deps: RouteDeps): Promise
     keyGenerator: (request) => `login-account:${(request.body as { username: string }).username}`,
   });
 
+  // The router decodes paths, so `/%61uth/login` would reach the login route:
+  // only the exact spelling of a token endpoint is one.
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.raw.url!.split('?', 1)[0];
+    if (path !== request.routeOptions.url) return sendError(reply, 404, 'not_found', `No route for ${request.method} ${path}`);
+  });
+
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const violation = csrfViolation(request);
     if (violation) return sendError(reply, 403, 'csrf', `Refused: ${violation}`);
