@@ -238,3 +238,64 @@ test.describe('a worker served with dpop: false, against a server where DPoP is 
   expect(wire.find((r) => r.url.includes('/api/'))!.authorization).toMatch(/^Bearer /);
 });
 });
+
+test.describe('proofs signed in advance by script in the page (nonce slots of 3 s)', () => {
+  const SLOT = 3;
+  test.use({ serverOptions: { dpopNonceSeconds: SLOT, accessTokenTtl: 300 } });
+
+  test('stop working at most two nonce slots after the script got its nonce, whatever iat it stamped', async ({ page, server }) => {
+    await openApp(page, server);
+    await login(page);
+    const url = `${server.url}/api/me`;
+    // The attack: the token and the key pair from IndexedDB, the nonce from an API response, and
+    // proofs for the next minute, one every 3 s of iat, signed with the non-extractable key.
+    const loot = await page.evaluate(async (htu) => {
+      const read = (key: string) =>
+        new Promise<unknown>((resolve, reject) => {
+          const open = indexedDB.open('token-broker');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const get = open.result.transaction('records').objectStore('records').get(key);
+            get.onsuccess = () => resolve(get.result);
+          };
+        });
+      const token = ((await read('session')) as { token: { accessToken: string } }).token.accessToken;
+      const pair = (await read('dpop-key')) as { privateKey: CryptoKey; publicKey: CryptoKey };
+      const nonce = (await fetch('/api/me')).headers.get('dpop-nonce')!;
+      const gotNonceAt = Date.now();
+      const b64u = (bytes: ArrayBuffer | Uint8Array) =>
+        btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      const part = (value: object) => b64u(new TextEncoder().encode(JSON.stringify(value)));
+      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+      const ath = b64u(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token)));
+      const proofs: { iat: number; proof: string }[] = [];
+      for (let ahead = 0; ahead < 60; ahead += 3) {
+        const iat = Math.floor(Date.now() / 1000) + ahead;
+        const input = `${part({ alg: 'ES256', typ: 'dpop+jwt', jwk: { kty, crv, x, y } })}.${part({ htm: 'GET', htu, iat, jti: crypto.randomUUID(), ath, nonce })}`;
+        const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, pair.privateKey, new TextEncoder().encode(input));
+        proofs.push({ iat, proof: `${input}.${b64u(signature)}` });
+      }
+      return { token, proofs, gotNonceAt };
+    }, url);
+    // The user signs out and closes the tab; the script is gone.
+    await page.evaluate(() => window.tokenBroker.logout());
+    await page.close();
+
+    // From another machine: each second, the unused proof whose iat is nearest to now.
+    const unused = [...loot.proofs];
+    const accepted: number[] = [];
+    const until = loot.gotNonceAt + 5 * SLOT * 1000;
+    while (Date.now() < until) {
+      const now = Date.now() / 1000;
+      unused.sort((a, b) => Math.abs(a.iat - now) - Math.abs(b.iat - now));
+      const next = unused.shift()!;
+      const res = await fetch(url, { headers: { authorization: `DPoP ${loot.token}`, dpop: next.proof } });
+      if (res.status === 200) accepted.push(Date.now() - loot.gotNonceAt);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    // The control: the stolen proofs did work at first.
+    expect(accepted.length).toBeGreaterThan(0);
+    // The window left: at most two nonce slots from when the script read the nonce.
+    expect(Math.max(...accepted)).toBeLessThanOrEqual(2 * SLOT * 1000 + 500);
+  });
+});

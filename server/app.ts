@@ -111,7 +111,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
     announceNonce: settings.dpopNonce,
     verifier: new DpopVerifier(jti, {
       // Instances sharing the refresh secret issue and accept the same nonces.
-      nonces: DpopNonces.fromSecret(refreshSecret),
+      nonces: DpopNonces.fromSecret(refreshSecret, settings.dpopNonceSeconds * 1000),
       requireNonce: settings.dpopNonce,
       clockOffsetSeconds: settings.clockOffsetSeconds,
     }),
@@ -120,6 +120,8 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
 
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
+    // A simulated clock error shows in Date too, as a wrong server clock's would: the worker signs DPoP proofs by it.
+    if (settings.clockOffsetSeconds) reply.header('date', new Date(Date.now() + settings.clockOffsetSeconds * 1000).toUTCString());
     if (settings.contentSecurityPolicy) reply.header('content-security-policy', settings.contentSecurityPolicy);
   });
   closeConnectionsWhenClosing(app);

@@ -130,26 +130,33 @@ test.describe('an API request with a bound token is refused', () => {
     const other = await newDpopKey();
     await refused(await api(s, token, await proofFor(other, 'GET', '/api/me', { accessToken: token, jwk: key.publicJwk })), 'invalid_dpop_proof');
   });
-  test('with a proof whose iat is outside the window: a nonce challenge, and the proof with the nonce passes', async () => {
-    const old = await api(s, token, await proofFor(key, 'GET', '/api/me', { accessToken: token, iat: Math.floor(Date.now() / 1000) - 300 }));
+  test('with a proof whose iat is outside the window: a challenge, and a nonce does not excuse the iat', async () => {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const old = await api(s, token, await proofFor(key, 'GET', '/api/me', { accessToken: token, iat: nowSeconds - 300 }));
     await refused(old, 'use_dpop_nonce');
     const nonce = old.headers['dpop-nonce'] as string;
     expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    // A client whose clock is 5 minutes slow still gets through, with the server's nonce.
-    const again = await api(s, token, await proofFor(key, 'GET', '/api/me', { accessToken: token, iat: Math.floor(Date.now() / 1000) - 300, nonce }));
+    // Signed in advance (or by a clock 5 minutes off): refused even with a valid nonce.
+    for (const iat of [nowSeconds - 300, nowSeconds + 300]) {
+      await refused(await api(s, token, await proofFor(key, 'GET', '/api/me', { accessToken: token, iat, nonce })), 'use_dpop_nonce');
+    }
+    const again = await api(s, token, await proofFor(key, 'GET', '/api/me', { accessToken: token, nonce }));
     expect(again.statusCode).toBe(200);
     await refused(await api(s, token, await proofFor(key, 'GET', '/api/me', { accessToken: token, nonce: 'made-up' })), 'use_dpop_nonce');
   });
 });
 
-test('with CLOCK_OFFSET_SECONDS the iat window follows the server clock: a proof on the real time needs the nonce', async () => {
+test('with CLOCK_OFFSET_SECONDS the iat window follows the server clock, which its Date header tells the client', async () => {
   const s = await server({ clockOffsetSeconds: 3600 });
   const key = await newDpopKey();
   const first = await login(s, await proofFor(key, 'POST', '/auth/login'));
   expect(first.statusCode).toBe(400);
   expect(first.json()).toMatchObject({ error: 'use_dpop_nonce' });
   const nonce = first.headers['dpop-nonce'] as string;
-  expect((await login(s, await proofFor(key, 'POST', '/auth/login', { nonce }))).statusCode).toBe(200);
+  const serverNow = Date.parse(first.headers.date as string) / 1000;
+  expect(Math.abs(serverNow - (Date.now() / 1000 + 3600))).toBeLessThan(5);
+  expect((await login(s, await proofFor(key, 'POST', '/auth/login', { nonce }))).statusCode).toBe(400);
+  expect((await login(s, await proofFor(key, 'POST', '/auth/login', { nonce, iat: Math.floor(serverNow) }))).statusCode).toBe(200);
 });
 
 test.describe('refresh of a bound login', () => {

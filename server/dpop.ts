@@ -102,13 +102,15 @@ export class DpopVerifier {
 
     const now = this.now();
     if (nonce !== undefined) {
-      // A valid nonce proves the proof is at most two nonce slots old, whatever the client's clock says.
+      // A valid nonce proves the proof is at most two nonce slots old.
       if (!this.options.nonces.isValid(nonce, now)) return { ok: false, error: 'use_dpop_nonce', message: 'The DPoP nonce is stale' };
     } else if (this.options.requireNonce) {
       return { ok: false, error: 'use_dpop_nonce', message: 'The DPoP proof must carry the server nonce' };
-    } else if (Math.abs(iat * 1000 - now) > this.windowMs) {
-      // A client (or server) clock that is off would fail every proof; a nonce lets it carry on.
-      return { ok: false, error: 'use_dpop_nonce', message: 'The DPoP proof iat is outside the accepted window; use the server nonce' };
+    }
+    // Checked with a nonce too: script that can sign with the key must not stamp proofs for later.
+    // A client whose clock is off corrects it from the Date header of this challenge and signs again.
+    if (Math.abs(iat * 1000 - now) > this.windowMs) {
+      return { ok: false, error: 'use_dpop_nonce', message: 'The DPoP proof iat is outside the accepted window: sign by the clock of the Date header' };
     }
 
     const jkt = await calculateJwkThumbprint(jwk, 'sha256');

@@ -57,6 +57,12 @@ export interface Settings {
   /** Demand a server-issued nonce in every DPoP proof (sent in DPoP-Nonce headers). */
   dpopNonce: boolean;
   /**
+   * A nonce is issued for a slot of this many seconds and accepted in the
+   * next one too: at most twice this long. That bounds how long a proof that
+   * script signed in advance stays usable after the script has stopped.
+   */
+  dpopNonceSeconds: number;
+  /**
    * The configuration served with /sw.js and /sw-dpop.js (`self.tokenBrokerConfig`).
    * It is the server's to choose: the scripts refuse a query on their URL.
    */
@@ -95,6 +101,7 @@ export const DEFAULT_SETTINGS: Settings = {
   // nonce, which bounds how long a proof signed in advance stays usable.
   dpop: 'required',
   dpopNonce: true,
+  dpopNonceSeconds: 30,
   workerConfig: { exposeClaims: ['sub', 'name', 'role'] },
 };
 
@@ -195,6 +202,7 @@ export function parseSettings(env: Env = process.env): Settings {
     contentSecurityPolicy: env.CONTENT_SECURITY_POLICY ?? d.contentSecurityPolicy,
     dpop: choice(env, 'DPOP', d.dpop, ['off', 'optional', 'required'] as const),
     dpopNonce: boolean(env, 'DPOP_NONCE', d.dpopNonce),
+    dpopNonceSeconds: integer(env, 'DPOP_NONCE_SECONDS', d.dpopNonceSeconds, 1),
     workerConfig: json(env, 'WORKER_CONFIG', d.workerConfig),
   });
 }

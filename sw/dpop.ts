@@ -8,6 +8,7 @@ import { DpopKeyStore, generateDpopKey } from './dpop-key-store';
 import { isNonceChallenge, NonceBook } from './dpop-nonce';
 import { postToEndpoint, type EndpointResult } from './endpoint-client';
 import { AthCache, signProof, type DpopKey } from './dpop-proof';
+import { ServerClock } from './server-clock';
 
 /** Makes the DPoP signer of a worker; passed to `installTokenBroker` to turn DPoP support on. */
 export type DpopSupport = (db: UseStore) => DpopSigner;
@@ -21,6 +22,7 @@ export const dpopSupport: DpopSupport = (db) => new DpopSigner(db);
 
 export class DpopSigner {
   readonly nonces = new NonceBook();
+  readonly #clock = new ServerClock();
   readonly #ath = new AthCache();
   readonly #keys: DpopKeyStore;
   #key: Promise<DpopKey | null> | null = null;
@@ -110,9 +112,12 @@ export class DpopSigner {
   ): Promise<T> {
     const ath = accessToken === undefined ? undefined : await this.#ath.get(accessToken);
     const once = async () => {
-      const result = await send(await signProof(key, { method, url, ath, nonce: this.nonces.get(url) }));
+      const result = await send(await signProof(key, { method, url, ath, nonce: this.nonces.get(url) }, this.#clock.now()));
       const a = answer(result);
-      if (a) this.nonces.observe(url, a.headers);
+      if (a) {
+        this.nonces.observe(url, a.headers);
+        this.#clock.observe(a.headers.get('date'));
+      }
       return result;
     };
     const first = await once();
