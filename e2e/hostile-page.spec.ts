@@ -3,7 +3,7 @@
 // script made is removed, and a downgraded worker gets nothing from the server.
 import type { Page } from '@playwright/test';
 import { decodeJwt } from 'jose';
-import { apiFetch, captureIssuedTokens, expect, login, openApp, status, test } from './support/fixtures';
+import { apiFetch, captureIssuedTokens, expect, login, messageWorkerUnderSecond, openApp, status, test } from './support/fixtures';
 
 const controllerOf = (page: Page) => page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? null);
 const scopes = (page: Page) => page.evaluate(() => navigator.serviceWorker.getRegistrations().then((rs) => rs.map((r) => r.scope).sort()));
@@ -60,17 +60,7 @@ test.describe('page script that registers its own broker worker', () => {
   });
 
   test('a standalone script registered with a query fails closed: it refuses every message and intercepts nothing', async ({ context, page, server }) => {
-    await context.route('**/second/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>second</title>' }));
-    await page.goto(`${server.url}/second/`);
-    const reply = await page.evaluate(async () => {
-      const controlled = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-      await navigator.serviceWorker.register('/sw-dpop.js?dpop=false', { scope: '/second/' });
-      await controlled;
-      const channel = new MessageChannel();
-      const answer = new Promise((r) => (channel.port1.onmessage = (e) => r(e.data)));
-      navigator.serviceWorker.controller!.postMessage({ type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } }, [channel.port2]);
-      return answer;
-    });
+    const reply = await messageWorkerUnderSecond(context, page, server, '/sw-dpop.js?dpop=false', { type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } });
     expect(reply).toMatchObject({ ok: false, error: { code: 'bad_config' } });
     expect(JSON.stringify(reply)).toContain('no query');
     expect(server.stats.login).toBe(0);
@@ -81,17 +71,7 @@ test.describe('page script that registers its own broker worker', () => {
     page,
     server,
   }) => {
-    await context.route('**/second/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>second</title>' }));
-    await page.goto(`${server.url}/second/`);
-    const reply = await page.evaluate(async () => {
-      const controlled = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-      await navigator.serviceWorker.register('/sw.js', { scope: '/second/' });
-      await controlled;
-      const channel = new MessageChannel();
-      const answer = new Promise((r) => (channel.port1.onmessage = (e) => r(e.data)));
-      navigator.serviceWorker.controller!.postMessage({ type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } }, [channel.port2]);
-      return answer;
-    });
+    const reply = await messageWorkerUnderSecond(context, page, server, '/sw.js', { type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } });
     expect(reply).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(server.stats.login).toBe(0);
   });

@@ -3,7 +3,7 @@
 // page script can read.
 import type { BrowserContext, Page } from '@playwright/test';
 import { startServer } from '../server/app';
-import { apiFetch, captureIssuedTokens, expect, login, openApp, readBrokerRecord, status, test } from './support/fixtures';
+import { apiFetch, captureIssuedTokens, expect, login, messageWorkerUnderSecond, openApp, readBrokerRecord, status, test } from './support/fixtures';
 
 interface SeenRequest {
   url: string;
@@ -361,17 +361,7 @@ test.describe('a server that serves dpop: true with the bearer-only script', () 
   test.use({ serverOptions: { workerConfig: { dpop: true } } });
 
 test('the bearer-only script refuses dpop: true with a bad_config error naming dpop', async ({ context, page, server }) => {
-  await context.route('**/second/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>second</title>' }));
-  await page.goto(`${server.url}/second/`);
-  const reply = await page.evaluate(async () => {
-    const controlled = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-    await navigator.serviceWorker.register('/sw.js', { scope: '/second/' });
-    await controlled;
-    const channel = new MessageChannel();
-    const answer = new Promise((r) => (channel.port1.onmessage = (e) => r(e.data)));
-    navigator.serviceWorker.controller!.postMessage({ type: 'broker:status' }, [channel.port2]);
-    return answer;
-  });
+  const reply = await messageWorkerUnderSecond(context, page, server, '/sw.js', { type: 'broker:status' });
   expect(reply).toMatchObject({ ok: false, error: { code: 'bad_config' } });
   expect(JSON.stringify(reply)).toContain('sw-dpop.js');
 });

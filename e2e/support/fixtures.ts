@@ -36,6 +36,28 @@ export function status(page: Page): Promise<Session> {
   return page.evaluate(() => window.tokenBroker.status());
 }
 
+/**
+ * As page script could: registers `script` under /second/ (a path the demo
+ * does not own), waits until it controls that page, and posts one broker
+ * message to it; resolves the reply.
+ */
+export async function messageWorkerUnderSecond(context: BrowserContext, page: Page, server: Pick<RunningServer, 'url'>, script: string, message: object): Promise<unknown> {
+  await context.route('**/second/', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>second</title>' }));
+  await page.goto(`${server.url}/second/`);
+  return page.evaluate(
+    async ([url, msg]) => {
+      const controlled = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+      await navigator.serviceWorker.register(url, { scope: '/second/' });
+      await controlled;
+      const channel = new MessageChannel();
+      const answer = new Promise((r) => (channel.port1.onmessage = (e) => r(e.data)));
+      navigator.serviceWorker.controller!.postMessage(msg, [channel.port2]);
+      return answer;
+    },
+    [script, message] as const,
+  );
+}
+
 /** Calls the API from page script and returns what the page sees. */
 export function apiFetch(
   page: Page,
