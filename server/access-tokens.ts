@@ -2,21 +2,33 @@
 // its JWKS (so tokens of a retired key stay valid until they expire).
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { ALGORITHM, type KeyRing } from './keys';
-import type { User } from './passwords';
 
-export const ISSUER = 'token-broker-reference';
+export const ISSUER = 'token-broker';
 export const AUDIENCE = 'token-broker-api';
 
 export interface AccessClaims {
   sub: string;
-  name: string;
-  role: string;
   exp: number;
   iat: number;
   /** RFC 9449 binding: the thumbprint of the DPoP key the token may only be used with. */
   cnf?: { jkt?: string };
   /** The refresh family (the sign-in session) the token was issued for: renewal asks whether it is still live. */
   sid?: string;
+  /** The account's own claims (`Account.claims`). */
+  [claim: string]: unknown;
+}
+
+/** Who signed in: the subject, and the claims its access tokens carry besides the registered ones. */
+export interface Account {
+  sub: string;
+  claims?: Record<string, unknown>;
+}
+
+/** Claims the token broker sets itself; an account's claims of these names are dropped. */
+const REGISTERED = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'cnf', 'sid']);
+
+function ownClaims(account: Account): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(account.claims ?? {}).filter(([name]) => !REGISTERED.has(name)));
 }
 
 export interface IssueOptions {
@@ -34,6 +46,8 @@ export class AccessTokens {
     private readonly ttlSeconds: number,
     /** Simulated server clock error, seconds (positive: the server clock runs ahead). */
     private readonly clockOffsetSeconds = 0,
+    private readonly issuer = ISSUER,
+    private readonly audience = AUDIENCE,
   ) {}
 
   get ttl(): number {
@@ -44,15 +58,15 @@ export class AccessTokens {
     return Math.floor(Date.now() / 1000) + this.clockOffsetSeconds;
   }
 
-  async issue(user: User, { jkt = null, sid, notAfter }: IssueOptions): Promise<string> {
+  async issue(account: Account, { jkt = null, sid, notAfter }: IssueOptions): Promise<string> {
     const now = this.nowSeconds();
     const { kid, privateKey } = this.keys.current;
     const end = notAfter === undefined ? Infinity : Math.floor(notAfter / 1000) + this.clockOffsetSeconds;
-    return new SignJWT({ name: user.name, role: user.role, sid, ...(jkt && { cnf: { jkt } }) })
+    return new SignJWT({ ...ownClaims(account), sid, ...(jkt && { cnf: { jkt } }) })
       .setProtectedHeader({ alg: ALGORITHM, kid, typ: 'at+jwt' })
-      .setSubject(user.id)
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
+      .setSubject(account.sub)
+      .setIssuer(this.issuer)
+      .setAudience(this.audience)
       .setIssuedAt(now)
       .setExpirationTime(Math.min(now + this.ttlSeconds, end))
       .setJti(crypto.randomUUID())
@@ -64,8 +78,8 @@ export class AccessTokens {
     try {
       const { payload } = await jwtVerify(token, this.keys.verificationKeys(), {
         algorithms: [ALGORITHM],
-        issuer: ISSUER,
-        audience: AUDIENCE,
+        issuer: this.issuer,
+        audience: this.audience,
         typ: 'at+jwt',
         currentDate: new Date(this.nowSeconds() * 1000),
       });

@@ -1,24 +1,20 @@
 // Assembles the reference server: settings in, a Fastify instance out.
-import fastifyCookie from '@fastify/cookie';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { TokenBrokerConfig } from '../sw/config';
-import { AccessTokens } from './access-tokens';
+import type { AccessTokens } from './access-tokens';
+import { codeForStatus } from './core/errors';
+import { memoryRateLimits } from './core/rate-limits';
+import { createTokenBroker, type BrokerEvent, type TokenBrokerServer } from './core/token-broker';
 import { closeConnectionsWhenClosing } from './drain';
-import { DpopVerifier } from './dpop';
-import type { DpopContext } from './dpop-http';
-import { DpopNonces } from './dpop-nonce';
-import { codeForStatus, sendError } from './errors';
-import { limitJsonDepth } from './json-depth';
-import { KeyRing } from './keys';
+import { limitJsonDepth, tokenBroker } from './fastify/plugin';
+import type { KeyRing } from './keys';
 import { demoUserDirectory } from './passwords';
-import { RefreshTokens } from './refresh-tokens';
+import type { RefreshTokens } from './refresh-tokens';
 import { apiRoutes } from './routes/api';
-import { authRoutes } from './routes/auth';
 import { probeRoutes } from './routes/probes';
 import { checkSettings, DEFAULT_SETTINGS, type Settings } from './settings';
 import { newStats, type Stats } from './stats';
@@ -32,6 +28,7 @@ export interface BrokerServer {
   app: FastifyInstance;
   settings: Settings;
   stats: Stats;
+  broker: TokenBrokerServer;
   keys: KeyRing;
   store: RefreshStore;
   refreshTokens: RefreshTokens;
@@ -43,6 +40,16 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
   'cross-origin-opener-policy': 'same-origin',
   'x-frame-options': 'DENY',
+};
+
+const STAT_OF_EVENT: Partial<Record<BrokerEvent, keyof Stats>> = {
+  login: 'login',
+  refresh: 'refresh',
+  refresh_rejected: 'refreshRejected',
+  logout_revoked: 'logoutRevoked',
+  password_check: 'passwordChecks',
+  api_ok: 'apiOk',
+  api_unauthorized: 'apiUnauthorized',
 };
 
 /** What tests may put in place of the real thing. */
@@ -81,71 +88,70 @@ function workerScriptRoutes(app: FastifyInstance, settings: Settings, extra: Non
 
 export async function buildServer(settings: Settings, parts: ServerParts = {}): Promise<BrokerServer> {
   checkSettings(settings);
-  const redact = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
+  const redact = ['req.headers.authorization', 'req.headers.cookie', 'req.headers.dpop', 'res.headers["set-cookie"]'];
   const app = Fastify({
     logger: settings.logLevel === 'silent' ? false : { level: settings.logLevel, redact, ...(parts.logStream && { stream: parts.logStream }) },
     bodyLimit: 64 * 1024,
     trustProxy: false,
-    // Credentials are taken as sent: no ['alice'] -> 'alice' coercion, no silent dropping of unknown fields.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
   const stats = newStats();
-  const keys = await KeyRing.create(settings.accessTokenTtl, settings.signingKey);
-  const accessTokens = new AccessTokens(keys, settings.accessTokenTtl, settings.clockOffsetSeconds);
   const opened = parts.store
-    ? { store: parts.store, jti: parts.jti ?? memoryJtiStore() }
+    ? { store: parts.store, jti: parts.jti ?? memoryJtiStore(), rateLimits: memoryRateLimits() }
     : await openStore(settings, (err) => app.log.warn({ err }, 'refresh store connection'));
-  const { store, jti } = opened;
-  const refreshSecret = settings.refreshSecret ? Buffer.from(settings.refreshSecret, 'base64url') : undefined;
-  const refreshTokens = new RefreshTokens(
-    store,
-    {
-      idleMs: settings.refreshTokenTtl * 1000,
-      absoluteMs: settings.refreshAbsoluteTtl * 1000,
-      graceMs: settings.rotationGraceSeconds * 1000,
-    },
-    refreshSecret,
-  );
-  const dpop: DpopContext = {
-    mode: settings.dpop,
-    announceNonce: settings.dpopNonce,
-    verifier: new DpopVerifier(jti, {
-      // Instances sharing the refresh secret issue and accept the same nonces.
-      nonces: DpopNonces.fromSecret(refreshSecret, settings.dpopNonceSeconds * 1000),
-      requireNonce: settings.dpopNonce,
-      clockOffsetSeconds: settings.clockOffsetSeconds,
-    }),
-  };
   const users = await demoUserDirectory();
+  const broker = await createTokenBroker({
+    verifyCredentials: async ({ username, password }) => {
+      if (typeof username !== 'string' || typeof password !== 'string' || username.length > 128 || password.length > 1024) return null;
+      const user = await users.authenticate(username, password);
+      return user && { sub: user.id, claims: { name: user.name, role: user.role } };
+    },
+    store: opened.store,
+    jti: opened.jti,
+    rateLimits: opened.rateLimits,
+    signingKey: settings.signingKey || undefined,
+    refreshSecret: settings.refreshSecret || undefined,
+    accessTokenTtl: settings.accessTokenTtl,
+    refreshIdleTtl: settings.refreshTokenTtl,
+    refreshAbsoluteTtl: settings.refreshAbsoluteTtl,
+    rotationGraceSeconds: settings.rotationGraceSeconds,
+    cookieSecure: settings.cookieSecure,
+    dpop: settings.dpop,
+    dpopNonce: settings.dpopNonce,
+    dpopNonceSeconds: settings.dpopNonceSeconds,
+    renewHeader: settings.renewHeader || null,
+    limits: { perIp: settings.authRateLimit, perAccount: settings.loginAccountRateLimit },
+    clockOffsetSeconds: settings.clockOffsetSeconds,
+    onEvent: (event, detail) => {
+      const stat = STAT_OF_EVENT[event];
+      if (stat) stats[stat]++;
+      if (event === 'refresh_rejected') app.log.info({ event, ...detail }, 'refresh refused');
+      if (event === 'login_failed') app.log.info({ event }, 'login refused');
+    },
+  });
 
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(SECURITY_HEADERS);
+    if (settings.contentSecurityPolicy) reply.header('content-security-policy', settings.contentSecurityPolicy);
     // A simulated clock error shows in Date too, as a wrong server clock's would: the worker signs DPoP proofs by it.
     if (settings.clockOffsetSeconds) reply.header('date', new Date(Date.now() + settings.clockOffsetSeconds * 1000).toUTCString());
-    if (settings.contentSecurityPolicy) reply.header('content-security-policy', settings.contentSecurityPolicy);
   });
   closeConnectionsWhenClosing(app);
-  limitJsonDepth(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error(error);
-    return sendError(reply, status, codeForStatus(status), status >= 500 ? 'Internal error' : error.message);
+    return reply
+      .code(status)
+      .header('cache-control', 'no-store')
+      .send({ error: codeForStatus(status), message: status >= 500 ? 'Internal error' : error.message });
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', `No route for ${request.method} ${request.url}`));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).header('cache-control', 'no-store').send({ error: 'not_found', message: `No route for ${request.method} ${request.url}` }),
+  );
 
-  await app.register(fastifyCookie);
-  await app.register(fastifyRateLimit, {
-    global: false,
-    // Several instances share one count when they share a Redis.
-    ...(opened.redis && { redis: opened.redis, nameSpace: `${settings.redisPrefix}rate-limit:` }),
-    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `Too many requests; retry in ${ctx.after}` }),
-  });
-
-  const deps = { settings, users, accessTokens, refreshTokens, stats, dpop };
-  await app.register(async (scope) => authRoutes(scope, deps));
-  await app.register(async (scope) => apiRoutes(scope, deps));
+  limitJsonDepth(app);
+  await app.register(tokenBroker, { broker });
+  await app.register(async (scope) => apiRoutes(scope, broker));
   await app.register(probeRoutes);
-  app.get('/.well-known/jwks.json', async () => keys.jwks());
 
   workerScriptRoutes(app, settings, parts.workerScripts ?? {});
   await app.register(fastifyStatic, {
@@ -159,17 +165,17 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
   const sweepers =
     settings.sweepIntervalSeconds > 0
       ? [
-          startSweeper(store, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of refresh families failed')),
-          startSweeper(jti, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of DPoP proof ids failed')),
+          startSweeper(opened.store, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of refresh families failed')),
+          startSweeper(opened.jti, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of DPoP proof ids failed')),
         ]
       : [];
   // Fastify runs this after the server has stopped and answered the requests in flight.
   app.addHook('onClose', async () => {
     for (const stop of sweepers) stop();
-    await jti.close();
-    await store.close();
+    await broker.close();
   });
-  return { app, settings, stats, keys, store, refreshTokens, accessTokens };
+  const { keys, refreshTokens, accessTokens } = broker;
+  return { app, settings, stats, broker, keys, store: opened.store, refreshTokens, accessTokens };
 }
 
 export interface StartedServer extends BrokerServer {

@@ -1,13 +1,14 @@
 // `npm start`: the reference server with settings from the environment.
 import { startServer } from './app';
-import { parseSettings, SettingsError } from './settings';
+import { OptionError } from './core/errors';
+import { parseSettings } from './settings';
 
 let server;
 try {
   server = await startServer(parseSettings());
 } catch (err) {
   // A wrong setting (some, like SIGNING_KEY, show only when used) is the operator's to fix: say which.
-  if (!(err instanceof SettingsError)) throw err;
+  if (!(err instanceof OptionError)) throw err;
   console.error(`Invalid setting ${err.message}`);
   process.exit(2);
 }

@@ -2,7 +2,7 @@
 // tokens may still be alive, and rotation that keeps the previous public key
 // published until the last token it signed has expired.
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import { SettingsError } from './settings';
+import { OptionError } from './core/errors';
 
 export const ALGORITHM = 'ES256';
 
@@ -31,14 +31,14 @@ async function importKey(json: string): Promise<SigningKey> {
   try {
     jwk = JSON.parse(json) as JWK;
   } catch {
-    throw new SettingsError('SIGNING_KEY', 'expected a private JWK as JSON');
+    throw new OptionError('SIGNING_KEY', 'expected a private JWK as JSON');
   }
   if (jwk === null || typeof jwk !== 'object' || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') {
-    throw new SettingsError('SIGNING_KEY', 'expected a private EC P-256 JWK (kty EC, crv P-256, with d)');
+    throw new OptionError('SIGNING_KEY', 'expected a private EC P-256 JWK (kty EC, crv P-256, with d)');
   }
   const { kty, crv, x, y } = jwk;
   const privateKey = await importJWK(jwk, ALGORITHM).catch((err: Error) => {
-    throw new SettingsError('SIGNING_KEY', err.message);
+    throw new OptionError('SIGNING_KEY', err.message);
   });
   return signingKey(privateKey as CryptoKey, { kty, crv, x, y });
 }

@@ -11,7 +11,7 @@ export function hashToken(token: string): string {
 
 export type RefreshOutcome =
   /** `jkt`: the DPoP key the family is bound to, null for a bearer family. */
-  | { ok: true; userId: string; familyId: string; token: string; jkt: string | null }
+  | { ok: true; userId: string; familyId: string; token: string; jkt: string | null; claims: Record<string, unknown> }
   | { ok: false; reason: Exclude<RotationResult['status'], 'rotated' | 'grace'> | 'malformed' };
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
@@ -28,10 +28,10 @@ export class RefreshTokens {
   }
 
   /** Starts a family for a new login, bound to a DPoP key when `jkt` is given; resolves the first token and the family. */
-  async issue(userId: string, now = Date.now(), jkt: string | null = null): Promise<{ token: string; familyId: string }> {
+  async issue(userId: string, now = Date.now(), jkt: string | null = null, claims: Record<string, unknown> = {}): Promise<{ token: string; familyId: string }> {
     const token = randomBytes(32).toString('base64url');
     const familyId = crypto.randomUUID();
-    await this.store.createFamily({ familyId, userId, tokenHash: hashToken(token), now, jkt }, this.policy);
+    await this.store.createFamily({ familyId, userId, tokenHash: hashToken(token), now, jkt, claims }, this.policy);
     return { token, familyId };
   }
 
@@ -41,7 +41,7 @@ export class RefreshTokens {
     const successor = this.successorOf(token);
     const result = await this.store.rotate(hashToken(token), hashToken(successor), now, this.policy, jkt);
     if (result.status === 'rotated' || result.status === 'grace') {
-      return { ok: true, userId: result.userId, familyId: result.familyId, token: successor, jkt: result.jkt };
+      return { ok: true, userId: result.userId, familyId: result.familyId, token: successor, jkt: result.jkt, claims: result.claims };
     }
     return { ok: false, reason: result.status };
   }

@@ -1,4 +1,5 @@
 import { ConfigError, type TokenBrokerConfig } from '../sw/config';
+import { OptionError } from './core/errors';
 import { checkWorkerConfig } from './worker-script';
 
 // Server settings, read once from the environment. Every knob is documented in
@@ -105,9 +106,10 @@ export const DEFAULT_SETTINGS: Settings = {
   workerConfig: { exposeClaims: ['sub', 'name', 'role'] },
 };
 
-export class SettingsError extends Error {
-  constructor(readonly variable: string, message: string) {
-    super(`${variable}: ${message}`);
+/** A setting of the reference server, named by its environment variable. */
+export class SettingsError extends OptionError {
+  get variable(): string {
+    return this.option;
   }
 }
 

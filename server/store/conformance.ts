@@ -1,11 +1,12 @@
-// The behaviour every RefreshStore must have, as Playwright tests. A store's
-// test file calls defineStoreConformance with a way to make empty backings;
-// each test gets its own. Times are logical (milliseconds from 0), passed as
-// `now`, so the tests never wait.
-import { expect, test } from '@playwright/test';
+// The behaviour every RefreshStore must have, runner-neutral: a list of named
+// cases that any test runner can register (node:test, Playwright, Vitest...).
+// Each case gets empty backing of its own. Times are logical (milliseconds
+// from 0), passed as `now`, so the cases never wait. Shipped as
+// `token-broker/server/testing`, so a store of your own can be held to it.
+import { deepStrictEqual, ok, strictEqual } from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { hashToken, RefreshTokens } from '../refresh-tokens';
-import type { RefreshStore } from './types';
+import type { RefreshStore, RotationPolicy } from './types';
 
 /** One empty store's data; open() may be called more than once, each a separate connection (an "instance"). */
 export interface StoreBacking {
@@ -13,218 +14,277 @@ export interface StoreBacking {
   dispose(): Promise<void>;
 }
 
-export const POLICY = { idleMs: 60_000, absoluteMs: 600_000, graceMs: 5_000 };
+export interface ConformanceCase {
+  name: string;
+  run(): Promise<void>;
+}
 
-export function defineStoreConformance(name: string, newBacking: () => Promise<StoreBacking>): void {
-  test.describe(`${name} store conformance`, () => {
-    let backing: StoreBacking;
-    const opened: RefreshStore[] = [];
-    const secret = randomBytes(32);
+export const POLICY: RotationPolicy = { idleMs: 60_000, absoluteMs: 600_000, graceMs: 5_000 };
 
-    /** A RefreshTokens on a new connection to this test's backing, as another server instance would have. */
-    async function instance(policy = POLICY): Promise<RefreshTokens> {
-      const store = await backing.open();
-      opened.push(store);
-      return new RefreshTokens(store, policy, secret);
+interface CaseContext {
+  /** A RefreshTokens on a new connection to this case's backing, as another server instance would have. */
+  instance(policy?: RotationPolicy): Promise<RefreshTokens>;
+  /** The connections opened so far, in order. */
+  opened: RefreshStore[];
+  /** A bare connection to this case's backing (closed with the case). */
+  open(): Promise<RefreshStore>;
+}
+
+/** Whether `actual` has every property of `expected`, recursively (arrays compared whole). */
+function hasShape(actual: unknown, expected: unknown): boolean {
+  if (typeof expected !== 'object' || expected === null || Array.isArray(expected)) {
+    try {
+      deepStrictEqual(actual, expected);
+      return true;
+    } catch {
+      return false;
     }
+  }
+  if (typeof actual !== 'object' || actual === null) return false;
+  return Object.entries(expected).every(([k, v]) => hasShape((actual as Record<string, unknown>)[k], v));
+}
 
-    test.beforeEach(async () => {
-      backing = await newBacking();
-    });
-    test.afterEach(async () => {
-      await Promise.all(opened.splice(0).map((s) => s.close()));
-      await backing.dispose();
-    });
+/** The few matchers the cases use, over node:assert, so no test runner is required. */
+function expect(actual: unknown) {
+  return {
+    toBe: (expected: unknown) => strictEqual(actual, expected),
+    toEqual: (expected: unknown) => deepStrictEqual(actual, expected),
+    toBeNull: () => strictEqual(actual, null),
+    toHaveLength: (n: number) => strictEqual((actual as unknown[]).length, n),
+    toBeGreaterThanOrEqual: (n: number) => ok((actual as number) >= n, `${String(actual)} >= ${n}`),
+    toMatchObject: (expected: object) => ok(hasShape(actual, expected), `${JSON.stringify(actual)} has the shape of ${JSON.stringify(expected)}`),
+  };
+}
 
-    test('each use rotates the token; the successor works and the user is kept', async () => {
-      const tokens = await instance();
-      const first = (await tokens.issue('alice', 0)).token;
-      const second = await tokens.rotate(first, 1_000);
-      expect(second).toMatchObject({ ok: true, userId: 'alice' });
-      if (!second.ok) return;
-      expect(second.token).not.toBe(first);
-      expect(await tokens.rotate(second.token, 2_000)).toMatchObject({ ok: true, userId: 'alice' });
-    });
-
-    test('reuse of a rotated token after the grace window revokes the whole family', async () => {
-      const tokens = await instance();
-      const first = (await tokens.issue('alice', 0)).token;
-      const second = await tokens.rotate(first, 1_000);
-      expect(await tokens.rotate(first, 1_001 + POLICY.graceMs)).toEqual({ ok: false, reason: 'reused' });
-      expect(second.ok && (await tokens.rotate(second.token, 7_000))).toEqual({ ok: false, reason: 'revoked' });
-    });
-
-    test('within the grace window the predecessor gets the same successor, and the family lives on', async () => {
-      const tokens = await instance();
-      const first = (await tokens.issue('alice', 0)).token;
-      const a = await tokens.rotate(first, 1_000);
-      const b = await tokens.rotate(first, 1_000 + POLICY.graceMs);
-      expect(a.ok && b.ok && a.token === b.token).toBe(true);
-      expect(a.ok && (await tokens.rotate(a.token, 6_100))).toMatchObject({ ok: true });
-    });
-
-    test('only the immediate predecessor gets grace: an older ancestor revokes, even within the window', async () => {
-      const tokens = await instance();
-      const first = (await tokens.issue('alice', 0)).token;
-      const second = await tokens.rotate(first, 100);
-      if (!second.ok) throw new Error('first rotation failed');
-      const third = await tokens.rotate(second.token, 200);
-      expect(await tokens.rotate(first, 300)).toEqual({ ok: false, reason: 'reused' });
-      expect(third.ok && (await tokens.rotate(third.token, 400))).toEqual({ ok: false, reason: 'revoked' });
-    });
-
-    test('a token unused for the idle lifetime has expired', async () => {
-      const tokens = await instance();
-      const idle = (await tokens.issue('alice', 0)).token;
-      expect(await tokens.rotate(idle, POLICY.idleMs)).toEqual({ ok: false, reason: 'expired' });
-      const used = (await tokens.issue('alice', 0)).token;
-      expect(await tokens.rotate(used, POLICY.idleMs - 1)).toMatchObject({ ok: true });
+/**
+ * The conformance cases for a store: register each with your runner, e.g.
+ * `for (const c of storeConformance(backing)) test(c.name, c.run)` with node:test.
+ */
+export function storeConformance(newBacking: () => Promise<StoreBacking>): ConformanceCase[] {
+  const cases: ConformanceCase[] = [];
+  const secret = randomBytes(32);
+  const test = (name: string, body: (t: CaseContext) => Promise<void>) =>
+    cases.push({
+      name,
+      async run() {
+        const backing = await newBacking();
+        const opened: RefreshStore[] = [];
+        const open = async () => {
+          const store = await backing.open();
+          opened.push(store);
+          return store;
+        };
+        const instance = async (policy = POLICY) => new RefreshTokens(await open(), policy, secret);
+        try {
+          await body({ instance, opened, open });
+        } finally {
+          await Promise.all(opened.map((s) => s.close()));
+          await backing.dispose();
+        }
+      },
     });
 
-    test('a family ends at its absolute lifetime however often it rotates', async () => {
-      const tokens = await instance();
-      let token = (await tokens.issue('bob', 0)).token;
-      for (let t = 50_000; t < POLICY.absoluteMs; t += 50_000) {
-        const next = await tokens.rotate(token, t);
-        if (!next.ok) throw new Error(`rotation at ${t} failed: ${next.reason}`);
-        token = next.token;
-      }
-      expect(await tokens.rotate(token, POLICY.absoluteMs)).toEqual({ ok: false, reason: 'expired' });
-    });
-
-    test('logout revokes the family: the current token and its ancestors', async () => {
-      const tokens = await instance();
-      const first = (await tokens.issue('alice', 0)).token;
-      const second = await tokens.rotate(first, 10);
-      if (!second.ok) throw new Error('rotation failed');
-      expect(await tokens.revoke(second.token, 20)).toBe('alice');
-      expect(await tokens.rotate(second.token, 30)).toEqual({ ok: false, reason: 'revoked' });
-      expect(await tokens.rotate(first, 30)).toEqual({ ok: false, reason: 'revoked' });
-      expect(await tokens.revoke('A'.repeat(43), 40)).toBeNull();
-    });
-
-    test('revoking a user ends every live family of that user and no one else', async () => {
-      const tokens = await instance();
-      const a = (await tokens.issue('alice', 0)).token;
-      const b = (await tokens.issue('alice', 0)).token;
-      const gone = (await tokens.issue('alice', 0)).token;
-      const c = (await tokens.issue('bob', 0)).token;
-      await tokens.revoke(gone, 5);
-      expect(await tokens.revokeUser('alice', 10)).toBe(2);
-      expect(await tokens.rotate(a, 20)).toEqual({ ok: false, reason: 'revoked' });
-      expect(await tokens.rotate(b, 20)).toEqual({ ok: false, reason: 'revoked' });
-      expect(await tokens.rotate(c, 20)).toMatchObject({ ok: true, userId: 'bob' });
-      expect(await tokens.revokeUser('alice', 30)).toBe(0);
-      expect(await tokens.revokeUser('nobody', 30)).toBe(0);
-    });
-
-    test('a family is live until its absolute end, and not once revoked, idle or over, on every instance', async () => {
-      const [tokens, other] = [await instance(), await instance()];
-      const { token, familyId } = await tokens.issue('alice', 0);
-      expect(await other.liveUntil(familyId, 1_000)).toBe(POLICY.absoluteMs);
-      // Idle: the current token unused for idleMs.
-      expect(await other.liveUntil(familyId, POLICY.idleMs)).toBeNull();
-      const rotated = await tokens.rotate(token, 50_000);
-      expect(rotated.ok && rotated.familyId).toBe(familyId);
-      expect(await other.liveUntil(familyId, 100_000)).toBe(POLICY.absoluteMs);
-      const revoked = await tokens.issue('alice', 0);
-      await tokens.revokeUser('alice', 60_000);
-      expect(await other.liveUntil(revoked.familyId, 60_001)).toBeNull();
-      expect(await other.liveUntil(familyId, 60_001)).toBeNull();
-      expect(await other.liveUntil('no-such-family', 0)).toBeNull();
-    });
-
-    test('no family outlives its absolute end, however it is used', async () => {
-      const tokens = await instance({ ...POLICY, idleMs: POLICY.absoluteMs });
-      const { familyId } = await tokens.issue('alice', 0);
-      expect(await tokens.liveUntil(familyId, POLICY.absoluteMs - 1)).toBe(POLICY.absoluteMs);
-      expect(await tokens.liveUntil(familyId, POLICY.absoluteMs)).toBeNull();
-    });
-
-    test('unknown and malformed tokens are refused', async () => {
-      const tokens = await instance();
-      expect(await tokens.rotate('A'.repeat(43), 50)).toEqual({ ok: false, reason: 'unknown' });
-      expect(await tokens.rotate('not a token', 50)).toEqual({ ok: false, reason: 'malformed' });
-    });
-
-    test('a sweep keeps live families and leaves dead ones refused', async () => {
-      const tokens = await instance();
-      const live = (await tokens.issue('alice', 0)).token;
-      const revoked = (await tokens.issue('alice', 0)).token;
-      const idle = (await tokens.issue('bob', 0)).token;
-      await tokens.revoke(revoked, 10);
-      const rotated = await tokens.rotate(live, POLICY.idleMs - 1);
-      if (!rotated.ok) throw new Error('rotation failed');
-      const store = opened[0]!;
-      expect(await store.sweep(POLICY.idleMs + 1)).toBeGreaterThanOrEqual(0);
-      expect(await tokens.rotate(rotated.token, POLICY.idleMs + 2)).toMatchObject({ ok: true, userId: 'alice' });
-      expect(await tokens.rotate(revoked, POLICY.idleMs + 2)).toMatchObject({ ok: false });
-      expect(await tokens.rotate(idle, POLICY.idleMs + 2)).toMatchObject({ ok: false });
-    });
-
-    test('20 concurrent rotations of one token from two instances: one rotation, the others grace, one successor', async () => {
-      const [a] = [await instance(), await instance()];
-      const first = (await a.issue('alice', 0)).token;
-      const [hash, successor] = [hashToken(first), hashToken('successor')];
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => opened[i % 2]!.rotate(hash, successor, 1_000 + i, POLICY)),
-      );
-      expect(results.filter((r) => r.status === 'rotated')).toHaveLength(1);
-      expect(results.filter((r) => r.status === 'grace')).toHaveLength(19);
-    });
-
-    test('concurrent rotations naming different successors: exactly one wins, the rest is reuse', async () => {
-      const [a] = [await instance(), await instance()];
-      const first = (await a.issue('alice', 0)).token;
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => opened[i % 2]!.rotate(hashToken(first), hashToken(`successor ${i}`), 1_000, POLICY)),
-      );
-      const winner = results.findIndex((r) => r.status === 'rotated');
-      expect(results.filter((r) => r.status === 'rotated')).toHaveLength(1);
-      expect(results.filter((r) => r.status === 'reused' || r.status === 'revoked')).toHaveLength(19);
-      expect(await opened[0]!.rotate(hashToken(`successor ${winner}`), hashToken('next'), 2_000, POLICY)).toEqual({ status: 'revoked' });
-    });
-
-    test('concurrent duplicates within grace leave the successor current and usable from either instance', async () => {
-      const [a, b] = [await instance(), await instance()];
-      const first = (await a.issue('alice', 0)).token;
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).rotate(first, 1_000)));
-      const tokens = new Set(results.map((r) => (r.ok ? r.token : `refused: ${r.reason}`)));
-      expect([...tokens]).toHaveLength(1);
-      const [successor] = [...tokens] as [string];
-      expect(await b.rotate(successor, 2_000)).toMatchObject({ ok: true, userId: 'alice' });
-    });
-
-    test('a family bound to a DPoP key rotates only for that key, and a wrong or missing key changes nothing', async () => {
-      const [a, b] = [await instance(), await instance()];
-      const first = (await a.issue('alice', 0, 'key-1')).token;
-      expect(await a.rotate(first, 100)).toEqual({ ok: false, reason: 'wrong_key' });
-      expect(await b.rotate(first, 200, 'key-2')).toEqual({ ok: false, reason: 'wrong_key' });
-      const second = await b.rotate(first, 300, 'key-1');
-      expect(second).toMatchObject({ ok: true, userId: 'alice', jkt: 'key-1' });
-      // Not reuse: without the key, presenting the rotated token is refused before reuse detection.
-      expect(await a.rotate(first, 300 + POLICY.graceMs + 1)).toEqual({ ok: false, reason: 'wrong_key' });
-      // Within grace, the duplicate with the key gets the same successor, still bound.
-      expect(await a.rotate(first, 400, 'key-1')).toEqual(second);
-      expect(second.ok && (await a.rotate(second.token, 500, 'key-1'))).toMatchObject({ ok: true, jkt: 'key-1' });
-    });
-
-    test('an unbound family rotates with or without a key and stays unbound', async () => {
-      const tokens = await instance();
-      const first = (await tokens.issue('alice', 0)).token;
-      const second = await tokens.rotate(first, 100, 'some-key');
-      expect(second).toMatchObject({ ok: true, jkt: null });
-      expect(second.ok && (await tokens.rotate(second.token, 200))).toMatchObject({ ok: true, jkt: null });
-    });
-
-    test('instances with different secrets disagree on the successor: a duplicate then reads as reuse', async () => {
-      const a = await instance();
-      const store = await backing.open();
-      opened.push(store);
-      const other = new RefreshTokens(store, POLICY, randomBytes(32));
-      const first = (await a.issue('alice', 0)).token;
-      expect(await a.rotate(first, 1_000)).toMatchObject({ ok: true });
-      expect(await other.rotate(first, 1_001)).toEqual({ ok: false, reason: 'reused' });
-    });
+  test('each use rotates the token; the successor works and the user is kept', async (t) => {
+    const tokens = await t.instance();
+    const first = (await tokens.issue('alice', 0)).token;
+    const second = await tokens.rotate(first, 1_000);
+    expect(second).toMatchObject({ ok: true, userId: 'alice' });
+    if (!second.ok) return;
+    ok(second.token !== first, 'the successor is a new token');
+    expect(await tokens.rotate(second.token, 2_000)).toMatchObject({ ok: true, userId: 'alice' });
   });
+
+  test('reuse of a rotated token after the grace window revokes the whole family', async (t) => {
+    const tokens = await t.instance();
+    const first = (await tokens.issue('alice', 0)).token;
+    const second = await tokens.rotate(first, 1_000);
+    expect(await tokens.rotate(first, 1_001 + POLICY.graceMs)).toEqual({ ok: false, reason: 'reused' });
+    expect(second.ok && (await tokens.rotate(second.token, 7_000))).toEqual({ ok: false, reason: 'revoked' });
+  });
+
+  test('within the grace window the predecessor gets the same successor, and the family lives on', async (t) => {
+    const tokens = await t.instance();
+    const first = (await tokens.issue('alice', 0)).token;
+    const a = await tokens.rotate(first, 1_000);
+    const b = await tokens.rotate(first, 1_000 + POLICY.graceMs);
+    expect(a.ok && b.ok && a.token === b.token).toBe(true);
+    expect(a.ok && (await tokens.rotate(a.token, 6_100))).toMatchObject({ ok: true });
+  });
+
+  test('only the immediate predecessor gets grace: an older ancestor revokes, even within the window', async (t) => {
+    const tokens = await t.instance();
+    const first = (await tokens.issue('alice', 0)).token;
+    const second = await tokens.rotate(first, 100);
+    if (!second.ok) throw new Error('first rotation failed');
+    const third = await tokens.rotate(second.token, 200);
+    expect(await tokens.rotate(first, 300)).toEqual({ ok: false, reason: 'reused' });
+    expect(third.ok && (await tokens.rotate(third.token, 400))).toEqual({ ok: false, reason: 'revoked' });
+  });
+
+  test('a token unused for the idle lifetime has expired', async (t) => {
+    const tokens = await t.instance();
+    const idle = (await tokens.issue('alice', 0)).token;
+    expect(await tokens.rotate(idle, POLICY.idleMs)).toEqual({ ok: false, reason: 'expired' });
+    const used = (await tokens.issue('alice', 0)).token;
+    expect(await tokens.rotate(used, POLICY.idleMs - 1)).toMatchObject({ ok: true });
+  });
+
+  test('a family ends at its absolute lifetime however often it rotates', async (t) => {
+    const tokens = await t.instance();
+    let token = (await tokens.issue('bob', 0)).token;
+    for (let t = 50_000; t < POLICY.absoluteMs; t += 50_000) {
+      const next = await tokens.rotate(token, t);
+      if (!next.ok) throw new Error(`rotation at ${t} failed: ${next.reason}`);
+      token = next.token;
+    }
+    expect(await tokens.rotate(token, POLICY.absoluteMs)).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  test('logout revokes the family: the current token and its ancestors', async (t) => {
+    const tokens = await t.instance();
+    const first = (await tokens.issue('alice', 0)).token;
+    const second = await tokens.rotate(first, 10);
+    if (!second.ok) throw new Error('rotation failed');
+    expect(await tokens.revoke(second.token, 20)).toBe('alice');
+    expect(await tokens.rotate(second.token, 30)).toEqual({ ok: false, reason: 'revoked' });
+    expect(await tokens.rotate(first, 30)).toEqual({ ok: false, reason: 'revoked' });
+    expect(await tokens.revoke('A'.repeat(43), 40)).toBeNull();
+  });
+
+  test('revoking a user ends every live family of that user and no one else', async (t) => {
+    const tokens = await t.instance();
+    const a = (await tokens.issue('alice', 0)).token;
+    const b = (await tokens.issue('alice', 0)).token;
+    const gone = (await tokens.issue('alice', 0)).token;
+    const c = (await tokens.issue('bob', 0)).token;
+    await tokens.revoke(gone, 5);
+    expect(await tokens.revokeUser('alice', 10)).toBe(2);
+    expect(await tokens.rotate(a, 20)).toEqual({ ok: false, reason: 'revoked' });
+    expect(await tokens.rotate(b, 20)).toEqual({ ok: false, reason: 'revoked' });
+    expect(await tokens.rotate(c, 20)).toMatchObject({ ok: true, userId: 'bob' });
+    expect(await tokens.revokeUser('alice', 30)).toBe(0);
+    expect(await tokens.revokeUser('nobody', 30)).toBe(0);
+  });
+
+  test('a family is live until its absolute end, and not once revoked, idle or over, on every instance', async (t) => {
+    const [tokens, other] = [await t.instance(), await t.instance()];
+    const { token, familyId } = await tokens.issue('alice', 0);
+    expect(await other.liveUntil(familyId, 1_000)).toBe(POLICY.absoluteMs);
+    // Idle: the current token unused for idleMs.
+    expect(await other.liveUntil(familyId, POLICY.idleMs)).toBeNull();
+    const rotated = await tokens.rotate(token, 50_000);
+    expect(rotated.ok && rotated.familyId).toBe(familyId);
+    expect(await other.liveUntil(familyId, 100_000)).toBe(POLICY.absoluteMs);
+    const revoked = await tokens.issue('alice', 0);
+    await tokens.revokeUser('alice', 60_000);
+    expect(await other.liveUntil(revoked.familyId, 60_001)).toBeNull();
+    expect(await other.liveUntil(familyId, 60_001)).toBeNull();
+    expect(await other.liveUntil('no-such-family', 0)).toBeNull();
+  });
+
+  test('no family outlives its absolute end, however it is used', async (t) => {
+    const tokens = await t.instance({ ...POLICY, idleMs: POLICY.absoluteMs });
+    const { familyId } = await tokens.issue('alice', 0);
+    expect(await tokens.liveUntil(familyId, POLICY.absoluteMs - 1)).toBe(POLICY.absoluteMs);
+    expect(await tokens.liveUntil(familyId, POLICY.absoluteMs)).toBeNull();
+  });
+
+  test('the claims given at login come back with every rotation, on every instance', async (t) => {
+    const [tokens, other] = [await t.instance(), await t.instance()];
+    const claims = { name: 'Alice Liddell', roles: ['reader'], n: 1 };
+    const { token } = await tokens.issue('alice', 0, null, claims);
+    const first = await other.rotate(token, 1_000);
+    expect(first).toMatchObject({ ok: true, claims });
+    const again = await tokens.rotate(token, 1_500);
+    expect(again).toMatchObject({ ok: true, claims });
+    const bare = await tokens.issue('bob', 0);
+    expect(await tokens.rotate(bare.token, 1_000)).toMatchObject({ ok: true, claims: {} });
+  });
+
+  test('unknown and malformed tokens are refused', async (t) => {
+    const tokens = await t.instance();
+    expect(await tokens.rotate('A'.repeat(43), 50)).toEqual({ ok: false, reason: 'unknown' });
+    expect(await tokens.rotate('not a token', 50)).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  test('a sweep keeps live families and leaves dead ones refused', async (t) => {
+    const tokens = await t.instance();
+    const live = (await tokens.issue('alice', 0)).token;
+    const revoked = (await tokens.issue('alice', 0)).token;
+    const idle = (await tokens.issue('bob', 0)).token;
+    await tokens.revoke(revoked, 10);
+    const rotated = await tokens.rotate(live, POLICY.idleMs - 1);
+    if (!rotated.ok) throw new Error('rotation failed');
+    const store = t.opened[0]!;
+    expect(await store.sweep(POLICY.idleMs + 1)).toBeGreaterThanOrEqual(0);
+    expect(await tokens.rotate(rotated.token, POLICY.idleMs + 2)).toMatchObject({ ok: true, userId: 'alice' });
+    expect(await tokens.rotate(revoked, POLICY.idleMs + 2)).toMatchObject({ ok: false });
+    expect(await tokens.rotate(idle, POLICY.idleMs + 2)).toMatchObject({ ok: false });
+  });
+
+  test('20 concurrent rotations of one token from two instances: one rotation, the others grace, one successor', async (t) => {
+    const [a] = [await t.instance(), await t.instance()];
+    const first = (await a.issue('alice', 0)).token;
+    const [hash, successor] = [hashToken(first), hashToken('successor')];
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => t.opened[i % 2]!.rotate(hash, successor, 1_000 + i, POLICY)),
+    );
+    expect(results.filter((r) => r.status === 'rotated')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'grace')).toHaveLength(19);
+  });
+
+  test('concurrent rotations naming different successors: exactly one wins, the rest is reuse', async (t) => {
+    const [a] = [await t.instance(), await t.instance()];
+    const first = (await a.issue('alice', 0)).token;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => t.opened[i % 2]!.rotate(hashToken(first), hashToken(`successor ${i}`), 1_000, POLICY)),
+    );
+    const winner = results.findIndex((r) => r.status === 'rotated');
+    expect(results.filter((r) => r.status === 'rotated')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'reused' || r.status === 'revoked')).toHaveLength(19);
+    expect(await t.opened[0]!.rotate(hashToken(`successor ${winner}`), hashToken('next'), 2_000, POLICY)).toEqual({ status: 'revoked' });
+  });
+
+  test('concurrent duplicates within grace leave the successor current and usable from either instance', async (t) => {
+    const [a, b] = [await t.instance(), await t.instance()];
+    const first = (await a.issue('alice', 0)).token;
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).rotate(first, 1_000)));
+    const tokens = new Set(results.map((r) => (r.ok ? r.token : `refused: ${r.reason}`)));
+    expect([...tokens]).toHaveLength(1);
+    const [successor] = [...tokens] as [string];
+    expect(await b.rotate(successor, 2_000)).toMatchObject({ ok: true, userId: 'alice' });
+  });
+
+  test('a family bound to a DPoP key rotates only for that key, and a wrong or missing key changes nothing', async (t) => {
+    const [a, b] = [await t.instance(), await t.instance()];
+    const first = (await a.issue('alice', 0, 'key-1')).token;
+    expect(await a.rotate(first, 100)).toEqual({ ok: false, reason: 'wrong_key' });
+    expect(await b.rotate(first, 200, 'key-2')).toEqual({ ok: false, reason: 'wrong_key' });
+    const second = await b.rotate(first, 300, 'key-1');
+    expect(second).toMatchObject({ ok: true, userId: 'alice', jkt: 'key-1' });
+    // Not reuse: without the key, presenting the rotated token is refused before reuse detection.
+    expect(await a.rotate(first, 300 + POLICY.graceMs + 1)).toEqual({ ok: false, reason: 'wrong_key' });
+    // Within grace, the duplicate with the key gets the same successor, still bound.
+    expect(await a.rotate(first, 400, 'key-1')).toEqual(second);
+    expect(second.ok && (await a.rotate(second.token, 500, 'key-1'))).toMatchObject({ ok: true, jkt: 'key-1' });
+  });
+
+  test('an unbound family rotates with or without a key and stays unbound', async (t) => {
+    const tokens = await t.instance();
+    const first = (await tokens.issue('alice', 0)).token;
+    const second = await tokens.rotate(first, 100, 'some-key');
+    expect(second).toMatchObject({ ok: true, jkt: null });
+    expect(second.ok && (await tokens.rotate(second.token, 200))).toMatchObject({ ok: true, jkt: null });
+  });
+
+  test('instances with different secrets disagree on the successor: a duplicate then reads as reuse', async (t) => {
+    const a = await t.instance();
+    const store = await t.open();
+    const other = new RefreshTokens(store, POLICY, randomBytes(32));
+    const first = (await a.issue('alice', 0)).token;
+    expect(await a.rotate(first, 1_000)).toMatchObject({ ok: true });
+    expect(await other.rotate(first, 1_001)).toEqual({ ok: false, reason: 'reused' });
+  });
+
+  return cases;
 }

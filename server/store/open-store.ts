@@ -1,5 +1,6 @@
 // Opens the refresh store the settings name.
-import type { Redis } from 'ioredis';
+import Database from 'better-sqlite3';
+import { redisRateLimits, sqliteRateLimits, type RateLimitBacking } from '../core/rate-limits';
 import type { Settings } from '../settings';
 import { openSqliteJtiStore, redisJtiStore, type JtiStore } from './jti';
 import { openRedisStore } from './redis';
@@ -10,14 +11,20 @@ export interface OpenedStore {
   store: RefreshStore;
   /** The replay cache of DPoP proofs, in the same backing. */
   jti: JtiStore;
-  /** Set when the store is Redis: the rate limiter counts there too, so limits hold across instances. */
-  redis?: Redis;
+  /** Where the login and refresh limits count: the same backing, so instances on one Redis share them. */
+  rateLimits: RateLimitBacking;
 }
 
 export async function openStore(settings: Settings, onError?: (err: Error) => void): Promise<OpenedStore> {
   if (settings.store === 'redis') {
     const store = await openRedisStore({ url: settings.redisUrl, prefix: settings.redisPrefix, onError });
-    return { store, redis: store.redis, jti: redisJtiStore(store.redis, settings.redisPrefix) };
+    return { store, jti: redisJtiStore(store.redis, settings.redisPrefix), rateLimits: redisRateLimits(store.redis, settings.redisPrefix) };
   }
-  return { store: openSqliteStore(settings.databasePath), jti: openSqliteJtiStore(settings.databasePath) };
+  // A connection of its own for the counts (WAL lets it share the file); ':memory:' is then per process.
+  const counts = new Database(settings.databasePath);
+  return {
+    store: openSqliteStore(settings.databasePath),
+    jti: openSqliteJtiStore(settings.databasePath),
+    rateLimits: sqliteRateLimits(counts),
+  };
 }

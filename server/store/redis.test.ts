@@ -5,7 +5,7 @@ import { expect, test } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startRedisServer, type TestRedis } from '../test-support/redis-server';
-import { defineStoreConformance, POLICY } from './conformance';
+import { POLICY, storeConformance } from './conformance';
 import { openRedisStore } from './redis';
 
 let redis: TestRedis;
@@ -16,13 +16,13 @@ test.afterAll(async () => {
   await redis?.stop();
 });
 
-defineStoreConformance('redis', async () => {
+for (const c of storeConformance(async () => {
   const prefix = `test:${randomUUID()}:`;
   return {
     open: () => openRedisStore({ url: redis.url, prefix }),
     dispose: async () => {},
   };
-});
+})) test(`redis store conformance: ${c.name}`, c.run);
 
 async function keysUnder(prefix: string): Promise<Map<string, number>> {
   const client = new Redis(redis.url);

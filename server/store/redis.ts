@@ -23,11 +23,11 @@ import type { NewFamily, RefreshStore, RotationPolicy, RotationResult } from './
 // Lua 5.1 prints large numbers in exponent form; timestamps must stay integers.
 const INT = `local function int(n) return string.format('%d', n) end`;
 
-/** KEYS: family, token, user set. ARGV: family id, user, token hash, now, idle ms, absolute ms, jkt ('' when unbound). */
+/** KEYS: family, token, user set. ARGV: family id, user, token hash, now, idle ms, absolute ms, jkt ('' when unbound), claims JSON. */
 const CREATE = `${INT}
 local now, idle, absolute = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local ends = now + absolute
-redis.call('HSET', KEYS[1], 'u', ARGV[2], 'a', int(ends), 'c', ARGV[3])
+redis.call('HSET', KEYS[1], 'u', ARGV[2], 'a', int(ends), 'c', ARGV[3], 'cl', ARGV[8])
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'k', ARGV[7]) end
 redis.call('PEXPIRE', KEYS[1], int(absolute))
 redis.call('HSET', KEYS[2], 'f', ARGV[1], 'e', int(math.min(now + idle, ends)))
@@ -43,7 +43,7 @@ local now, idle, grace = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local t = redis.call('HMGET', KEYS[1], 'f', 'e', 'r')
 if not t[1] then return {'unknown'} end
 local fkey = ARGV[1] .. 'f:' .. t[1]
-local f = redis.call('HMGET', fkey, 'u', 'a', 'c', 'v', 'k')
+local f = redis.call('HMGET', fkey, 'u', 'a', 'c', 'v', 'k', 'cl')
 if not f[1] then return {'unknown'} end
 if f[4] then return {'revoked'} end
 local ends = tonumber(f[2])
@@ -57,9 +57,9 @@ if not t[3] then
   redis.call('HSET', KEYS[2], 'f', t[1], 'e', int(math.min(now + idle, ends)))
   redis.call('PEXPIRE', KEYS[2], int(ends - now))
   redis.call('HSET', fkey, 'c', ARGV[2])
-  return {'rotated', f[1], t[1], jkt}
+  return {'rotated', f[1], t[1], jkt, f[6] or '{}'}
 end
-if f[3] == ARGV[2] and now - tonumber(t[3]) <= grace then return {'grace', f[1], t[1], jkt} end
+if f[3] == ARGV[2] and now - tonumber(t[3]) <= grace then return {'grace', f[1], t[1], jkt, f[6] or '{}'} end
 redis.call('HSET', fkey, 'v', int(now))
 return {'reused', f[1], t[1]}
 `;
@@ -145,12 +145,14 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
     redis,
     async createFamily(f: NewFamily, policy: RotationPolicy) {
       await redis.brokerCreate(`${prefix}f:${f.familyId}`, tokenKey(f.tokenHash), userKey(f.userId),
-        f.familyId, f.userId, f.tokenHash, f.now, policy.idleMs, policy.absoluteMs, f.jkt ?? '');
+        f.familyId, f.userId, f.tokenHash, f.now, policy.idleMs, policy.absoluteMs, f.jkt ?? '', JSON.stringify(f.claims ?? {}));
     },
     async rotate(hash, successor, now, policy, jkt = null): Promise<RotationResult> {
-      const [status, userId, familyId, bound] = await redis.brokerRotate(tokenKey(hash), tokenKey(successor),
+      const [status, userId, familyId, bound, claims] = await redis.brokerRotate(tokenKey(hash), tokenKey(successor),
         prefix, successor, now, policy.idleMs, policy.graceMs, jkt ?? '');
-      if (status === 'rotated' || status === 'grace') return { status, userId: userId!, familyId: familyId!, jkt: bound || null };
+      if (status === 'rotated' || status === 'grace') {
+        return { status, userId: userId!, familyId: familyId!, jkt: bound || null, claims: JSON.parse(claims ?? '{}') as Record<string, unknown> };
+      }
       if (status === 'reused' || status === 'wrong_key') return { status, userId: userId!, familyId: familyId! };
       if (status === 'unknown' || status === 'expired' || status === 'revoked') return { status };
       throw new Error(`unexpected rotation status ${String(status)}`);

@@ -5,16 +5,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSweeper } from '../sweeper';
-import { defineStoreConformance, POLICY } from './conformance';
+import { POLICY, storeConformance } from './conformance';
 import { openSqliteStore } from './sqlite';
 
-defineStoreConformance('sqlite', async () => {
+for (const c of storeConformance(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'broker-sqlite-'));
   return {
     open: async () => openSqliteStore(join(dir, 'broker.sqlite')),
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
   };
-});
+})) test(`sqlite store conformance: ${c.name}`, c.run);
 
 test('a sweep deletes revoked, idle and absolutely expired families, and only those', async () => {
   const store = openSqliteStore(':memory:');

@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS families (
   absolute_expires_at INTEGER NOT NULL,
   revoked_at INTEGER,
   current_hash TEXT NOT NULL,
-  jkt TEXT
+  jkt TEXT,
+  claims TEXT
 );
 CREATE INDEX IF NOT EXISTS families_user ON families(user_id);
 CREATE TABLE IF NOT EXISTS tokens (
@@ -34,6 +35,7 @@ interface TokenRow {
 interface FamilyRow {
   user_id: string;
   jkt: string | null;
+  claims: string | null;
   absolute_expires_at: number;
   revoked_at: number | null;
   current_hash: string;
@@ -48,14 +50,15 @@ export function openSqliteStore(path: string): RefreshStore {
   // Files made before DPoP binding lack the column; their families stay unbound.
   const columns = db.prepare<[], { name: string }>('PRAGMA table_info(families)').all();
   if (!columns.some((c) => c.name === 'jkt')) db.exec('ALTER TABLE families ADD COLUMN jkt TEXT');
+  if (!columns.some((c) => c.name === 'claims')) db.exec('ALTER TABLE families ADD COLUMN claims TEXT');
 
   const insertFamily = db.prepare(
-    'INSERT INTO families (id, user_id, created_at, absolute_expires_at, current_hash, jkt) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO families (id, user_id, created_at, absolute_expires_at, current_hash, jkt, claims) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const insertToken = db.prepare('INSERT INTO tokens (hash, family_id, expires_at) VALUES (?, ?, ?)');
   const getToken = db.prepare<[string], TokenRow>('SELECT family_id, expires_at, rotated_at FROM tokens WHERE hash = ?');
   const getFamily = db.prepare<[string], FamilyRow>(
-    'SELECT user_id, jkt, absolute_expires_at, revoked_at, current_hash FROM families WHERE id = ?',
+    'SELECT user_id, jkt, claims, absolute_expires_at, revoked_at, current_hash FROM families WHERE id = ?',
   );
   const markRotated = db.prepare('UPDATE tokens SET rotated_at = ? WHERE hash = ?');
   const setCurrent = db.prepare('UPDATE families SET current_hash = ? WHERE id = ?');
@@ -71,7 +74,7 @@ export function openSqliteStore(path: string): RefreshStore {
 
   const create = db.transaction((f: NewFamily, policy: RotationPolicy) => {
     const absolute = f.now + policy.absoluteMs;
-    insertFamily.run(f.familyId, f.userId, f.now, absolute, f.tokenHash, f.jkt ?? null);
+    insertFamily.run(f.familyId, f.userId, f.now, absolute, f.tokenHash, f.jkt ?? null, JSON.stringify(f.claims ?? {}));
     insertToken.run(f.tokenHash, f.familyId, Math.min(f.now + policy.idleMs, absolute));
   });
 
@@ -86,7 +89,7 @@ export function openSqliteStore(path: string): RefreshStore {
       const ids = { userId: family.user_id, familyId: token.family_id };
       // Before the reuse check: a replay without the key must not revoke the owner's login.
       if (family.jkt !== null && family.jkt !== jkt) return { status: 'wrong_key', ...ids };
-      const bound = { ...ids, jkt: family.jkt };
+      const bound = { ...ids, jkt: family.jkt, claims: JSON.parse(family.claims ?? '{}') as Record<string, unknown> };
       if (token.rotated_at === null) {
         if (now >= token.expires_at) return { status: 'expired' };
         markRotated.run(now, hash);

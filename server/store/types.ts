@@ -15,13 +15,15 @@ export interface NewFamily {
   now: number;
   /** RFC 7638 thumbprint of the DPoP key the family is bound to; absent for a bearer login. */
   jkt?: string | null;
+  /** The account's claims at login, which every access token of the family carries. */
+  claims?: Record<string, unknown>;
 }
 
 export type RotationResult =
   /** The presented token was current: the successor is now current. `jkt` is the family's DPoP key, null when unbound. */
-  | { status: 'rotated'; userId: string; familyId: string; jkt: string | null }
+  | { status: 'rotated'; userId: string; familyId: string; jkt: string | null; claims: Record<string, unknown> }
   /** The presented token is the immediate predecessor, within the grace window: the same successor stands. */
-  | { status: 'grace'; userId: string; familyId: string; jkt: string | null }
+  | { status: 'grace'; userId: string; familyId: string; jkt: string | null; claims: Record<string, unknown> }
   /**
    * The family is bound to a DPoP key and the request proved another key (or
    * none): nothing changed, so a script without the key cannot burn the token.

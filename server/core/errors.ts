@@ -1,6 +1,5 @@
 // Every error leaves the server as JSON `{error, message}` with a 4xx/5xx
-// status; malformed input is a 4xx, never a 500.
-import type { FastifyReply } from 'fastify';
+// status and a stable code; malformed input is a 4xx, never a 500.
 
 export type ServerErrorCode =
   | 'bad_request'
@@ -22,10 +21,6 @@ export interface ErrorBody {
   message: string;
 }
 
-export function sendError(reply: FastifyReply, status: number, error: ServerErrorCode, message: string): FastifyReply {
-  return reply.code(status).header('cache-control', 'no-store').send({ error, message } satisfies ErrorBody);
-}
-
 export function codeForStatus(status: number): ServerErrorCode {
   if (status === 404) return 'not_found';
   if (status === 413) return 'payload_too_large';
@@ -33,4 +28,14 @@ export function codeForStatus(status: number): ServerErrorCode {
   if (status === 429) return 'rate_limited';
   if (status >= 500) return 'server_error';
   return 'bad_request';
+}
+
+/** A setting of the core (or of an app built on it) that cannot work; `option` names it. */
+export class OptionError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+  }
 }

@@ -1,0 +1,188 @@
+// The backend contract through each adapter, over real HTTP: the same suite
+// for the Fastify plugin and the Express router, so both are tested to the
+// same depth. The core does the work; these tests prove the adapters pass
+// everything through (status, headers, cookies, bodies, errors).
+import { expect, test } from '@playwright/test';
+import express from 'express';
+import Fastify from 'fastify';
+import { decodeJwt } from 'jose';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Account } from './access-tokens';
+import { createTokenBroker, type TokenBrokerServerOptions, type TokenBrokerServer } from './core/token-broker';
+import { requireAccessToken as expressGuard, tokenBrokerRouter, tokenClaims } from './express/router';
+import { requireAccessToken as fastifyGuard, tokenBroker } from './fastify/plugin';
+import { memoryStore } from './store/memory';
+import { newDpopKey, signProof } from './test-support/dpop-client';
+
+const WORKER = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' };
+const COOKIE = '__Secure-broker_rt';
+
+interface Running {
+  url: string;
+  broker: TokenBrokerServer;
+  checks: () => number;
+  close(): Promise<void>;
+}
+
+async function verifyCredentials(credentials: Record<string, unknown>): Promise<Account | null> {
+  return credentials.username === 'alice' && credentials.password === 'wonderland' ? { sub: 'alice', claims: { name: 'Alice', role: 'reader' } } : null;
+}
+
+type Adapter = (options: Partial<TokenBrokerServerOptions>) => Promise<Running>;
+
+const adapters: Record<string, Adapter> = {
+  fastify: async (options) => {
+    let checks = 0;
+    const broker = await createTokenBroker({ verifyCredentials, store: memoryStore(), onEvent: (e) => void (e === 'password_check' && checks++), ...options });
+    const app = Fastify();
+    await app.register(tokenBroker, { broker });
+    app.get('/api/me', { preHandler: fastifyGuard(broker) }, async (request) => ({ sub: request.tokenClaims!.sub, name: request.tokenClaims!.name }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, broker, checks: () => checks, close: () => app.close() };
+  },
+  express: async (options) => {
+    let checks = 0;
+    const broker = await createTokenBroker({ verifyCredentials, store: memoryStore(), onEvent: (e) => void (e === 'password_check' && checks++), ...options });
+    const app = express();
+    app.use(tokenBrokerRouter(broker));
+    app.get('/api/me', expressGuard(broker), (_req, res) => void res.json({ sub: tokenClaims(res).sub, name: tokenClaims(res).name }));
+    const server = await new Promise<HttpServer>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      broker,
+      checks: () => checks,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  },
+};
+
+const cookieOf = (res: Response) => /__Secure-broker_rt=([^;]*)/.exec(res.headers.getSetCookie().join('\n'))?.[1];
+
+for (const [name, start] of Object.entries(adapters)) {
+  test.describe(`the ${name} adapter`, () => {
+    let server: Running;
+    const open = async (options: Partial<TokenBrokerServerOptions> = {}) => (server = await start(options));
+    test.afterEach(async () => server?.close());
+
+    const post = (path: string, init: { body?: string; headers?: Record<string, string>; cookie?: string } = {}) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { ...WORKER, ...(init.cookie && { cookie: `${COOKIE}=${init.cookie}` }), ...init.headers },
+        body: init.body ?? '{}',
+      });
+    const login = (password = 'wonderland') => post('/auth/login', { body: JSON.stringify({ username: 'alice', password }) });
+
+    test('login: the token body, an HttpOnly Strict Secure cookie scoped to /auth; a token the guard takes; 401 for wrong credentials', async () => {
+      await open();
+      const res = await login();
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { access_token: string };
+      expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 300 });
+      expect(decodeJwt(body.access_token)).toMatchObject({ sub: 'alice', name: 'Alice', role: 'reader' });
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const setCookie = res.headers.getSetCookie().join('\n');
+      expect(setCookie).toMatch(/__Secure-broker_rt=[A-Za-z0-9_-]{43}/);
+      for (const attribute of ['HttpOnly', 'SameSite=Strict', 'Secure', 'Path=/auth']) expect(setCookie).toContain(attribute);
+      const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${body.access_token}` } });
+      expect(await me.json()).toEqual({ sub: 'alice', name: 'Alice' });
+      expect((await login('wrong')).status).toBe(401);
+      expect(await (await login('wrong')).json()).toMatchObject({ error: 'invalid_credentials' });
+    });
+
+    test('refresh rotates the cookie and keeps the claims; a rotated token replayed after the grace window ends the family', async () => {
+      await open({ rotationGraceSeconds: 0 });
+      const first = cookieOf(await login())!;
+      const refreshed = await post('/auth/refresh', { cookie: first });
+      expect(refreshed.status).toBe(200);
+      expect(decodeJwt(((await refreshed.json()) as { access_token: string }).access_token)).toMatchObject({ sub: 'alice', name: 'Alice' });
+      const second = cookieOf(refreshed)!;
+      expect(second).not.toBe(first);
+      await new Promise((r) => setTimeout(r, 5));
+      const replay = await post('/auth/refresh', { cookie: first });
+      expect(replay.status).toBe(401);
+      expect(await replay.json()).toMatchObject({ error: 'invalid_grant' });
+      expect((await post('/auth/refresh', { cookie: second })).status).toBe(401);
+    });
+
+    test('logout revokes the family and clears the cookie', async () => {
+      await open();
+      const cookie = cookieOf(await login())!;
+      const out = await post('/auth/logout', { cookie });
+      expect(out.status).toBe(200);
+      expect(out.headers.getSetCookie().join()).toMatch(/__Secure-broker_rt=;.*Expires=Thu, 01 Jan 1970/);
+      expect((await post('/auth/refresh', { cookie })).status).toBe(401);
+    });
+
+    test('the CSRF guard, cookie tossing and non-canonical paths are refused, and change nothing', async () => {
+      await open();
+      const cookie = cookieOf(await login())!;
+      expect((await post('/auth/refresh', { cookie, headers: { 'x-token-broker': '' } })).status).toBe(403);
+      expect((await post('/auth/refresh', { cookie, headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
+      const tossed = await fetch(`${server.url}/auth/refresh`, { method: 'POST', headers: { ...WORKER, cookie: `${COOKIE}=${'A'.repeat(43)}; ${COOKIE}=${cookie}` }, body: '{}' });
+      expect(tossed.status).toBe(400);
+      expect(await tossed.json()).toMatchObject({ error: 'duplicate_cookie' });
+      expect(tossed.headers.getSetCookie()).toEqual([]);
+      expect((await post('/%61uth/refresh', { cookie })).status).toBe(404);
+      // Nothing above rotated the token.
+      expect((await post('/auth/refresh', { cookie })).status).toBe(200);
+    });
+
+    test('bad input is a 4xx JSON error, never a 500: malformed, deep, oversized and non-object bodies', async () => {
+      await open();
+      const cases = [
+        { body: '{"username":', status: 400 },
+        { body: '[1,2]', status: 400 },
+        { body: '"alice"', status: 400 },
+        { body: `{"username":${'['.repeat(5_000)}${']'.repeat(5_000)}}`, status: 400 },
+        { body: JSON.stringify({ username: 'alice', password: 'x'.repeat(100_000) }), status: 413 },
+        { body: JSON.stringify({ password: 'wonderland' }), status: 400 },
+      ];
+      for (const c of cases) {
+        const res = await post('/auth/login', { body: c.body });
+        expect(res.status, c.body.slice(0, 30)).toBe(c.status);
+        expect(((await res.json()) as { error: string }).error, c.body.slice(0, 30)).toMatch(/^[a-z_]+$/);
+      }
+    });
+
+    test('the API guard: 401 with a challenge without a token; a DPoP-bound token is refused as bearer and taken with its proof', async () => {
+      await open({ dpop: 'optional', dpopNonce: false });
+      const missing = await fetch(`${server.url}/api/me`);
+      expect(missing.status).toBe(401);
+      expect(missing.headers.get('www-authenticate')).toContain('Bearer error="invalid_token"');
+      const key = await newDpopKey();
+      const res = await post('/auth/login', {
+        body: JSON.stringify({ username: 'alice', password: 'wonderland' }),
+        headers: { dpop: await signProof(key, { htm: 'POST', htu: `${server.url}/auth/login` }) },
+      });
+      const { access_token: token, token_type: type } = (await res.json()) as { access_token: string; token_type: string };
+      expect(type).toBe('DPoP');
+      const url = `${server.url}/api/me`;
+      expect((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+      const proof = await signProof(key, { htm: 'GET', htu: url, accessToken: token });
+      expect((await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } })).status).toBe(200);
+    });
+
+    test('30 concurrent guesses at one account: only the per-account limit is checked', async () => {
+      await open({ limits: { perAccount: 5, perIp: 1_000 } });
+      const statuses = await Promise.all(Array.from({ length: 30 }, () => login('wrong').then((r) => r.status)));
+      expect(server.checks()).toBe(5);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(25);
+    });
+
+    test('sliding renewal in the header the options name, and the JWKS that verifies the tokens', async () => {
+      await open({ renewHeader: 'x-renewed-token', accessTokenTtl: 4 });
+      const { access_token: token } = (await (await login()).json()) as { access_token: string };
+      // Past half of its life (exp has whole seconds: 0.9 to 1.9 s left).
+      await new Promise((r) => setTimeout(r, 2_100));
+      const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+      expect(decodeJwt(me.headers.get('x-renewed-token')!)).toMatchObject({ sub: 'alice', name: 'Alice' });
+      const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+      expect(jwks.keys.map((k) => k.kid)).toContain(server.broker.keys.current.kid);
+    });
+  });
+}

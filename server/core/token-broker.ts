@@ -1,0 +1,331 @@
+// The server half of the token broker, framework-neutral: the token endpoints
+// (login, refresh, logout), the access-token check of API routes with sliding
+// renewal, and the JWKS. The app supplies how credentials are checked and
+// where refresh families live; the adapters (Fastify, Express) only translate
+// requests and responses.
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import { randomBytes } from 'node:crypto';
+import type { JWK } from 'jose';
+import { AccessTokens, type AccessClaims, type Account } from '../access-tokens';
+import { DpopVerifier } from '../dpop';
+import { DpopNonces } from '../dpop-nonce';
+import { KeyRing } from '../keys';
+import { RefreshTokens } from '../refresh-tokens';
+import { memoryJtiStore, type JtiStore } from '../store/jti';
+import type { RefreshStore } from '../store/types';
+import { cookieCount } from './cookie-tossing';
+import { csrfViolation } from './csrf';
+import { dpopBadRequest, dpopUnauthorized, missingTokenChallenge, type DpopMode } from './dpop-challenges';
+import { OptionError } from './errors';
+import { errorResponse, header, jsonResponse, rawPath, type BrokerHttpRequest, type BrokerHttpResponse } from './http';
+import { consume, memoryRateLimits, type RateLimitBacking } from './rate-limits';
+
+export type { Account, AccessClaims };
+
+/** What happened, for the app's metrics and logs. Never carries a token, cookie or password. */
+export type BrokerEvent =
+  | 'login'
+  | 'login_failed'
+  | 'password_check'
+  | 'refresh'
+  | 'refresh_rejected'
+  | 'logout_revoked'
+  | 'api_ok'
+  | 'api_unauthorized';
+
+export interface TokenBrokerServerOptions {
+  /** Checks what a login posted; the account, or null for wrong credentials. Called only within the login limits. */
+  verifyCredentials(credentials: Record<string, unknown>): Promise<Account | null> | Account | null;
+  /** Where refresh families live (`openSqliteStore`, `openRedisStore`, `memoryStore`, or your own). */
+  store: RefreshStore;
+  /** The DPoP replay cache; in memory by default (one process). */
+  jti?: JtiStore;
+  /** Where the login and refresh limits count; in memory by default (one process). */
+  rateLimits?: RateLimitBacking;
+  /** A private EC P-256 JWK (JSON) that signs access tokens, shared by every instance; by default a key per process. */
+  signingKey?: string;
+  /** base64url, 32+ bytes: derives a refresh token's successor. Required when instances share a store. */
+  refreshSecret?: string;
+  issuer?: string;
+  audience?: string;
+  /** The token endpoints' paths (defaults /auth/login, /auth/refresh, /auth/logout): what the worker's `endpoints` say. */
+  paths?: { login?: string; refresh?: string; logout?: string };
+  /** Seconds. */
+  accessTokenTtl?: number;
+  /** Seconds a refresh token may go unused before its family ends. */
+  refreshIdleTtl?: number;
+  /** Seconds a login lasts at most, however it is used. */
+  refreshAbsoluteTtl?: number;
+  /** Seconds in which the immediate predecessor of a refresh token gets the same successor. */
+  rotationGraceSeconds?: number;
+  /** `Secure` and the `__Secure-` name on the refresh cookie (default true; Safari refuses it on http://localhost). */
+  cookieSecure?: boolean;
+  dpop?: DpopMode;
+  /** Demand the server's nonce in every proof (default true when DPoP is on). */
+  dpopNonce?: boolean;
+  /** A nonce is accepted for at most twice this (default 30). */
+  dpopNonceSeconds?: number;
+  /** Response header of API routes that carries a renewed access token (sliding renewal); off when absent. */
+  renewHeader?: string | null;
+  /** Per minute: requests per IP to login and refresh, and login attempts per account from anywhere. */
+  limits?: { perIp?: number; perAccount?: number };
+  /** What the per-account limit counts by; by default the credentials' username, email or login. */
+  accountKey?(credentials: Record<string, unknown>): string | null;
+  /** Simulated clock error of this server, seconds (tests). */
+  clockOffsetSeconds?: number;
+  onEvent?(event: BrokerEvent, detail?: Record<string, unknown>): void;
+}
+
+export type AccessResult =
+  /** `headers`: to set on the route's response (the DPoP nonce, a renewed token). */
+  | { ok: true; claims: AccessClaims; headers: Record<string, string> }
+  | { ok: false; response: BrokerHttpResponse };
+
+export interface TokenBrokerServer {
+  readonly paths: Readonly<{ login: string; refresh: string; logout: string }>;
+  readonly cookieName: string;
+  login(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
+  refresh(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
+  logout(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
+  /** The access-token check of an API route: bearer or DPoP, as the `dpop` option allows. */
+  authenticate(request: BrokerHttpRequest): Promise<AccessResult>;
+  /** The public keys that verify access tokens, for `/.well-known/jwks.json`. */
+  jwks(): { keys: JWK[] };
+  /** Sign out everywhere: revokes every refresh family of `sub`; resolves how many were live. */
+  revokeUser(sub: string): Promise<number>;
+  /** Headers for every response of the app when nonces are announced (`DPoP-Nonce`). */
+  announce(): Record<string, string>;
+  readonly keys: KeyRing;
+  readonly accessTokens: AccessTokens;
+  readonly refreshTokens: RefreshTokens;
+  /** Closes the store and the replay cache. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_PATHS = { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout' };
+const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9_.-]+)$/;
+const MAX_CREDENTIAL_FIELDS = 32;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function defaultAccountKey(credentials: Record<string, unknown>): string | null {
+  for (const field of ['username', 'email', 'login']) {
+    const value = credentials[field];
+    if (typeof value === 'string' && value !== '') return value.normalize('NFKC').toLowerCase();
+  }
+  return null;
+}
+
+/** The directory the three endpoints share: the refresh cookie's Path, so it goes to them and nowhere else. */
+function cookiePath(paths: { login: string; refresh: string; logout: string }): string {
+  const dirs = Object.values(paths).map((p) => p.split('/').slice(0, -1));
+  const common: string[] = [];
+  for (let i = 0; dirs.every((d) => d[i] !== undefined && d[i] === dirs[0]![i]); i++) common.push(dirs[0]![i]!);
+  return common.join('/') || '/';
+}
+
+function secretProblem(secret: string): string | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(secret)) return 'expected base64url';
+  if (Buffer.from(secret, 'base64url').length < 32) return 'expected at least 32 bytes (43 base64url characters)';
+  return null;
+}
+
+export async function createTokenBroker(options: TokenBrokerServerOptions): Promise<TokenBrokerServer> {
+  const paths = { ...DEFAULT_PATHS, ...options.paths };
+  for (const [name, path] of Object.entries(paths)) {
+    if (!/^\/[A-Za-z0-9._~\-/]*$/.test(path) || path.includes('//')) throw new OptionError(`paths.${name}`, `expected a plain absolute path, got "${path}"`);
+  }
+  const ttl = options.accessTokenTtl ?? 300;
+  const mode = options.dpop ?? 'optional';
+  const nonceRequired = mode !== 'off' && (options.dpopNonce ?? true);
+  const clockOffsetSeconds = options.clockOffsetSeconds ?? 0;
+  if (options.refreshSecret !== undefined && options.refreshSecret !== '') {
+    const problem = secretProblem(options.refreshSecret);
+    if (problem) throw new OptionError('refreshSecret', problem);
+  }
+  const secret = options.refreshSecret ? Buffer.from(options.refreshSecret, 'base64url') : randomBytes(32);
+  const keys = await KeyRing.create(ttl, options.signingKey ?? '');
+  const accessTokens = new AccessTokens(keys, ttl, clockOffsetSeconds, options.issuer, options.audience);
+  const refreshTokens = new RefreshTokens(
+    options.store,
+    {
+      idleMs: (options.refreshIdleTtl ?? 14 * 86400) * 1000,
+      absoluteMs: (options.refreshAbsoluteTtl ?? 30 * 86400) * 1000,
+      graceMs: (options.rotationGraceSeconds ?? 10) * 1000,
+    },
+    secret,
+  );
+  const jti = options.jti ?? memoryJtiStore();
+  // Instances sharing the refresh secret issue and accept the same nonces.
+  const nonces = DpopNonces.fromSecret(options.refreshSecret ? secret : undefined, (options.dpopNonceSeconds ?? 30) * 1000);
+  const verifier = new DpopVerifier(jti, { nonces, requireNonce: nonceRequired, clockOffsetSeconds });
+  const nonce = () => verifier.currentNonce();
+  const limiter = options.rateLimits ?? memoryRateLimits();
+  const perIp = options.limits?.perIp ?? 600;
+  const limits = {
+    loginIp: limiter({ name: 'login-ip', points: perIp, durationSeconds: 60 }),
+    refreshIp: limiter({ name: 'refresh-ip', points: perIp, durationSeconds: 60 }),
+    loginAccount: limiter({ name: 'login-account', points: options.limits?.perAccount ?? 10, durationSeconds: 60 }),
+  };
+  const accountKey = options.accountKey ?? defaultAccountKey;
+  const emit = options.onEvent ?? (() => undefined);
+  const secure = options.cookieSecure ?? true;
+  const cookieName = secure ? '__Secure-broker_rt' : 'broker_rt';
+  const cookieAttributes = { httpOnly: true, sameSite: 'strict' as const, secure, path: cookiePath(paths) };
+  const renewHeader = options.renewHeader ? options.renewHeader.toLowerCase() : null;
+  const missingToken = missingTokenChallenge(mode);
+
+  const announce = (): Record<string, string> => (nonceRequired ? { 'dpop-nonce': nonce() } : {});
+  const withAnnounce = (response: BrokerHttpResponse): BrokerHttpResponse => ({ ...response, headers: { ...announce(), ...response.headers } });
+  const setCookie = (value: string) => serializeCookie(cookieName, value, { ...cookieAttributes, maxAge: options.refreshIdleTtl ?? 14 * 86400 });
+  const clearCookie = () => serializeCookie(cookieName, '', { ...cookieAttributes, expires: new Date(0) });
+  const tooMany = (seconds: number, what: string) => errorResponse(429, 'rate_limited', `${what}; retry in ${seconds} s`, { 'retry-after': String(seconds) });
+
+  /** The checks every token endpoint makes before it reads anything: its exact path, CSRF, cookie tossing. */
+  function refuseEarly(request: BrokerHttpRequest, path: string): BrokerHttpResponse | null {
+    // Routers decode paths, so `/%61uth/login` would reach the login route: only the exact spelling is one.
+    if (rawPath(request) !== path) return errorResponse(404, 'not_found', `No route for ${request.method} ${rawPath(request)}`);
+    const violation = csrfViolation(request);
+    if (violation) return errorResponse(403, 'csrf', `Refused: ${violation}`);
+    if (cookieCount(header(request, 'cookie'), cookieName) > 1) {
+      return errorResponse(400, 'duplicate_cookie', `More than one ${cookieName} cookie: one was set by another site (cookie tossing); nothing was changed`);
+    }
+    return null;
+  }
+
+  /** The thumbprint of a token request's DPoP key, null without one (when allowed), or the refusal. */
+  async function proofKey(request: BrokerHttpRequest): Promise<string | null | BrokerHttpResponse> {
+    if (mode === 'off') return null;
+    const proof = request.headers.dpop;
+    if (proof === undefined && mode === 'optional') return null;
+    const result = await verifier.verify(proof, { method: request.method, url: request.origin + request.url });
+    return result.ok ? result.jkt : dpopBadRequest(result.error, result.message, nonce);
+  }
+
+  async function grant(account: Account, family: { token: string; familyId: string }, jkt: string | null): Promise<BrokerHttpResponse> {
+    const body = {
+      access_token: await accessTokens.issue(account, { jkt, sid: family.familyId }),
+      token_type: jkt ? 'DPoP' : 'Bearer',
+      expires_in: ttl,
+    };
+    return jsonResponse(200, body, {}, [setCookie(family.token)]);
+  }
+
+  async function login(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
+    const early = refuseEarly(request, paths.login);
+    if (early) return early;
+    const credentials = request.body;
+    if (!isPlainObject(credentials) || Object.keys(credentials).length > MAX_CREDENTIAL_FIELDS) {
+      return errorResponse(400, 'bad_request', 'The login body must be a JSON object of credentials');
+    }
+    const ipWait = await consume(limits.loginIp, request.ip);
+    if (ipWait !== null) return tooMany(ipWait, 'Too many requests from this address');
+    // Before the password hash: a bad proof costs the server nothing.
+    const jkt = await proofKey(request);
+    if (jkt !== null && typeof jkt === 'object') return jkt;
+    const key = accountKey(credentials);
+    if (key === null) return errorResponse(400, 'bad_request', 'The credentials name no account (username, email or login)');
+    // Reserved before the check: however many arrive at once, no more than the limit are checked.
+    const accountWait = await consume(limits.loginAccount, key);
+    if (accountWait !== null) return tooMany(accountWait, 'Too many login attempts for this account');
+    emit('password_check');
+    const account = await options.verifyCredentials(credentials);
+    if (!account) {
+      emit('login_failed');
+      return errorResponse(401, 'invalid_credentials', 'Unknown account or wrong credentials');
+    }
+    emit('login', { sub: account.sub });
+    const family = await refreshTokens.issue(account.sub, Date.now(), jkt, account.claims ?? {});
+    return grant(account, family, jkt);
+  }
+
+  async function refresh(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
+    const early = refuseEarly(request, paths.refresh);
+    if (early) return early;
+    const ipWait = await consume(limits.refreshIp, request.ip);
+    if (ipWait !== null) return tooMany(ipWait, 'Too many requests from this address');
+    const presented = parseCookies(header(request, 'cookie') ?? '')[cookieName];
+    // A bad proof leaves the cookie alone: it may be a script without the key, not its owner.
+    const jkt = await proofKey(request);
+    if (jkt !== null && typeof jkt === 'object') return jkt;
+    const outcome = presented ? await refreshTokens.rotate(presented, Date.now(), jkt) : ({ ok: false, reason: 'unknown' } as const);
+    if (!outcome.ok && outcome.reason === 'wrong_key') {
+      emit('refresh_rejected', { reason: outcome.reason });
+      return errorResponse(400, 'invalid_dpop_proof', 'This refresh token is bound to a DPoP key: present a proof signed with it');
+    }
+    if (!outcome.ok) {
+      emit('refresh_rejected', { reason: outcome.reason });
+      return { ...errorResponse(401, 'invalid_grant', `The refresh token is ${outcome.reason}; sign in again`), cookies: [clearCookie()] };
+    }
+    emit('refresh', { sub: outcome.userId });
+    // An unbound (bearer) login refreshed with a proof gets a token bound to that key; the family stays unbound.
+    return grant({ sub: outcome.userId, claims: outcome.claims }, outcome, outcome.jkt ?? jkt);
+  }
+
+  async function logout(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
+    const early = refuseEarly(request, paths.logout);
+    if (early) return early;
+    const presented = parseCookies(header(request, 'cookie') ?? '')[cookieName];
+    if (presented && (await refreshTokens.revoke(presented)) !== null) emit('logout_revoked');
+    return jsonResponse(200, { ok: true }, {}, [clearCookie()]);
+  }
+
+  async function renewal(claims: AccessClaims): Promise<Record<string, string>> {
+    // Once half of the token's life is gone, and only while its sign-in session is live: a token
+    // kept after sign-out, "sign out everywhere" or the session's end must not renew itself for ever.
+    if (!renewHeader || typeof claims.sid !== 'string') return {};
+    if (claims.exp - Date.now() / 1000 - clockOffsetSeconds >= ttl / 2) return {};
+    const notAfter = await refreshTokens.liveUntil(claims.sid);
+    if (notAfter === null) return {};
+    const { sub, sid, cnf, ...rest } = claims;
+    // Bound to the same key as the token it renews: renewal must not turn a DPoP token into a bearer one.
+    return { [renewHeader]: await accessTokens.issue({ sub, claims: rest }, { jkt: cnf?.jkt ?? null, sid, notAfter }) };
+  }
+
+  async function authenticate(request: BrokerHttpRequest): Promise<AccessResult> {
+    const refuse = (response: BrokerHttpResponse): AccessResult => {
+      emit('api_unauthorized');
+      return { ok: false, response: withAnnounce(response) };
+    };
+    const match = AUTHORIZATION.exec(header(request, 'authorization') ?? '');
+    const scheme = match?.[1];
+    const claims = match ? await accessTokens.verify(match[2]!) : null;
+    if (!claims || (scheme === 'DPoP' && mode === 'off')) {
+      return refuse(errorResponse(401, 'invalid_token', 'A valid access token is required', { 'www-authenticate': missingToken }));
+    }
+    const bound = claims.cnf?.jkt;
+    if (scheme === 'Bearer' && (bound !== undefined || mode === 'required')) {
+      // A bound token is worth nothing without its key: as a bearer token it is refused outright.
+      return refuse(dpopUnauthorized('invalid_token', bound ? 'This access token is DPoP-bound: send it with a proof' : 'DPoP is required', nonce));
+    }
+    if (scheme === 'DPoP') {
+      if (bound === undefined) return refuse(dpopUnauthorized('invalid_token', 'This access token is not DPoP-bound', nonce));
+      const result = await verifier.verify(request.headers.dpop, { method: request.method, url: request.origin + request.url, accessToken: match![2]! });
+      if (!result.ok) return refuse(dpopUnauthorized(result.error, result.message, nonce));
+      if (result.jkt !== bound) return refuse(dpopUnauthorized('invalid_dpop_proof', 'The DPoP proof is signed with another key than the token is bound to', nonce));
+    }
+    emit('api_ok');
+    return { ok: true, claims, headers: { ...announce(), ...(await renewal(claims)) } };
+  }
+
+  return {
+    paths,
+    cookieName,
+    keys,
+    accessTokens,
+    refreshTokens,
+    login: (request) => login(request).then(withAnnounce),
+    refresh: (request) => refresh(request).then(withAnnounce),
+    logout: (request) => logout(request).then(withAnnounce),
+    authenticate,
+    jwks: () => keys.jwks(),
+    revokeUser: (sub) => refreshTokens.revokeUser(sub),
+    announce,
+    async close() {
+      await jti.close();
+      await options.store.close();
+    },
+  };
+}

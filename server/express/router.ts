@@ -1,0 +1,78 @@
+// The token broker for Express 5: a router with the token endpoints and the
+// JWKS, and a `requireAccessToken()` middleware for API routes. A thin layer
+// over the core: it maps requests and responses and does nothing else.
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { AccessClaims } from '../access-tokens';
+import { codeForStatus } from '../core/errors';
+import type { BrokerHttpRequest, BrokerHttpResponse } from '../core/http';
+import { jsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../core/json-depth';
+import type { TokenBrokerServer } from '../core/token-broker';
+
+export interface TokenBrokerRouterOptions {
+  /** Where the JWKS is served; null serves none. */
+  jwksPath?: string | null;
+}
+
+/** The verified claims `requireAccessToken()` leaves for the route. */
+export function tokenClaims(res: Response): AccessClaims {
+  return res.locals.tokenClaims as AccessClaims;
+}
+
+export function toBrokerRequest(req: Request): BrokerHttpRequest {
+  return {
+    method: req.method,
+    url: req.originalUrl,
+    // Express's `trust proxy` setting decides, as for the rest of the app, whether X-Forwarded-* count.
+    origin: `${req.protocol}://${req.get('host') ?? ''}`,
+    headers: req.headers,
+    body: req.body as unknown,
+    ip: req.ip ?? req.socket.remoteAddress ?? '',
+  };
+}
+
+export function sendBrokerResponse(res: Response, response: BrokerHttpResponse): void {
+  res.status(response.status).set(response.headers);
+  if (response.cookies.length > 0) res.append('set-cookie', response.cookies);
+  res.json(response.body);
+}
+
+/** Middleware for API routes: 401 (with the right challenge) without a valid token, else `tokenClaims(res)`. */
+export function requireAccessToken(broker: TokenBrokerServer): RequestHandler {
+  return (req, res, next) => {
+    broker.authenticate(toBrokerRequest(req)).then((result) => {
+      if (!result.ok) return sendBrokerResponse(res, result.response);
+      res.set(result.headers);
+      res.locals.tokenClaims = result.claims;
+      next();
+    }, next);
+  };
+}
+
+const boundedJson = express.json({ limit: '16kb' });
+
+/** Malformed, deep or oversized bodies: the core's JSON errors, never Express's HTML page. */
+const jsonErrors: ErrorRequestHandler = (err: { status?: number; statusCode?: number; message?: string }, _req, res, next) => {
+  const status = err.status ?? err.statusCode ?? 500;
+  if (status >= 500) return next(err);
+  res.status(status).set('cache-control', 'no-store').json({ error: codeForStatus(status), message: err.message ?? 'Bad request' });
+};
+
+function depthCheck(req: Request, _res: Response, next: (err?: unknown) => void): void {
+  next(jsonDepth(req.body) > MAX_JSON_DEPTH ? new JsonDepthError() : undefined);
+}
+
+export function tokenBrokerRouter(broker: TokenBrokerServer, { jwksPath = '/.well-known/jwks.json' }: TokenBrokerRouterOptions = {}): Router {
+  const router = express.Router();
+  for (const [path, handle] of [
+    [broker.paths.login, broker.login],
+    [broker.paths.refresh, broker.refresh],
+    [broker.paths.logout, broker.logout],
+  ] as const) {
+    router.post(path, boundedJson, depthCheck, (req, res, next) => {
+      handle(toBrokerRequest(req)).then((response) => sendBrokerResponse(res, response), next);
+    });
+  }
+  if (jwksPath) router.get(jwksPath, (_req, res) => void res.json(broker.jwks()));
+  router.use(jsonErrors);
+  return router;
+}

@@ -1,0 +1,91 @@
+// The token broker as a Fastify plugin: the token endpoints, the JWKS, and a
+// `requireAccessToken()` guard for API routes. A thin layer over the core:
+// it maps requests and responses and does nothing else.
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AccessClaims } from '../access-tokens';
+import { codeForStatus } from '../core/errors';
+import { errorResponse, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
+import { jsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../core/json-depth';
+import type { TokenBrokerServer } from '../core/token-broker';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified access-token claims, set by `requireAccessToken()`. */
+    tokenClaims?: AccessClaims;
+  }
+}
+
+export interface TokenBrokerPluginOptions {
+  broker: TokenBrokerServer;
+  /** Where the JWKS is served; null serves none. */
+  jwksPath?: string | null;
+}
+
+export function toBrokerRequest(request: FastifyRequest): BrokerHttpRequest {
+  return {
+    method: request.method,
+    url: request.raw.url ?? request.url,
+    origin: `${request.protocol}://${request.host}`,
+    headers: request.headers,
+    body: request.body,
+    ip: request.ip,
+  };
+}
+
+export function sendBrokerResponse(reply: FastifyReply, response: BrokerHttpResponse): FastifyReply {
+  reply.code(response.status).headers(response.headers);
+  if (response.cookies.length > 0) reply.header('set-cookie', response.cookies);
+  return reply.send(response.body);
+}
+
+/** A preHandler for API routes: 401 (with the right challenge) without a valid token, else `request.tokenClaims`. */
+export function requireAccessToken(broker: TokenBrokerServer): preHandlerAsyncHookHandler {
+  return async function (request, reply) {
+    const result = await broker.authenticate(toBrokerRequest(request));
+    if (!result.ok) return sendBrokerResponse(reply, result.response);
+    reply.headers(result.headers);
+    request.tokenClaims = result.claims;
+  };
+}
+
+/**
+ * JSON with a bounded depth, for `app` and what it registers after this call.
+ * The plugin puts it on its own endpoints; call it on your app to give your
+ * routes the same 400 instead of a stack overflow.
+ */
+export function limitJsonDepth(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parse(request, body as string, (err, value) => {
+      if (err) return done(err, undefined);
+      if (jsonDepth(value) > MAX_JSON_DEPTH) return done(new JsonDepthError(), undefined);
+      done(null, value);
+    });
+  });
+}
+
+const plugin: FastifyPluginAsync<TokenBrokerPluginOptions> = async (app, { broker, jwksPath = '/.well-known/jwks.json' }) => {
+  // The endpoints in a context of their own, so their body parser is not imposed on the app.
+  await app.register(async (endpoints) => {
+    limitJsonDepth(endpoints);
+    // Bodies Fastify refuses (malformed, too large) get the core's JSON errors too.
+    endpoints.setErrorHandler((error: FastifyError, _request, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      if (status === 500) throw error;
+      return sendBrokerResponse(reply, errorResponse(status, codeForStatus(status), error.message));
+    });
+    for (const [path, handle] of [
+      [broker.paths.login, broker.login],
+      [broker.paths.refresh, broker.refresh],
+      [broker.paths.logout, broker.logout],
+    ] as const) {
+      endpoints.post(path, { bodyLimit: 16 * 1024 }, async (request, reply) => sendBrokerResponse(reply, await handle(toBrokerRequest(request))));
+    }
+  });
+  if (jwksPath) app.get(jwksPath, async () => broker.jwks());
+};
+
+/** `app.register(tokenBroker, { broker })`: not encapsulated, so `requireAccessToken` works on the app's own routes. */
+export const tokenBroker = fp(plugin, { name: 'token-broker', fastify: '5.x' });

@@ -1,0 +1,99 @@
+// An in-memory refresh store for tests and single-process apps: the same
+// behaviour as SQLite and Redis (the conformance suite says so), gone with
+// the process. Every method runs to completion without awaiting, so each
+// rotation is as atomic as SQLite's transaction.
+import type { NewFamily, RefreshStore, RotationPolicy, RotationResult } from './types';
+
+interface Family {
+  userId: string;
+  absoluteExpiresAt: number;
+  revokedAt: number | null;
+  currentHash: string;
+  jkt: string | null;
+  claims: Record<string, unknown>;
+}
+interface Token {
+  familyId: string;
+  expiresAt: number;
+  rotatedAt: number | null;
+}
+
+/**
+ * `open()` of one backing may be called more than once (the conformance
+ * suite's "instances"); all of them share its maps, as connections share a database.
+ */
+export function memoryStoreBacking(): { open(): RefreshStore } {
+  const families = new Map<string, Family>();
+  const tokens = new Map<string, Token>();
+  const open = (): RefreshStore => ({
+    async createFamily(f: NewFamily, policy: RotationPolicy) {
+      const absoluteExpiresAt = f.now + policy.absoluteMs;
+      families.set(f.familyId, { userId: f.userId, absoluteExpiresAt, revokedAt: null, currentHash: f.tokenHash, jkt: f.jkt ?? null, claims: f.claims ?? {} });
+      tokens.set(f.tokenHash, { familyId: f.familyId, expiresAt: Math.min(f.now + policy.idleMs, absoluteExpiresAt), rotatedAt: null });
+    },
+    async rotate(hash, successor, now, policy, jkt = null): Promise<RotationResult> {
+      const token = tokens.get(hash);
+      const family = token && families.get(token.familyId);
+      if (!token || !family) return { status: 'unknown' };
+      if (family.revokedAt !== null) return { status: 'revoked' };
+      if (now >= family.absoluteExpiresAt) return { status: 'expired' };
+      const ids = { userId: family.userId, familyId: token.familyId };
+      // Before the reuse check: a replay without the key must not revoke the owner's login.
+      if (family.jkt !== null && family.jkt !== jkt) return { status: 'wrong_key', ...ids };
+      const bound = { ...ids, jkt: family.jkt, claims: structuredClone(family.claims) };
+      if (token.rotatedAt === null) {
+        if (now >= token.expiresAt) return { status: 'expired' };
+        token.rotatedAt = now;
+        tokens.set(successor, { familyId: token.familyId, expiresAt: Math.min(now + policy.idleMs, family.absoluteExpiresAt), rotatedAt: null });
+        family.currentHash = successor;
+        return { status: 'rotated', ...bound };
+      }
+      if (family.currentHash === successor && now - token.rotatedAt <= policy.graceMs) return { status: 'grace', ...bound };
+      family.revokedAt = now;
+      return { status: 'reused', ...ids };
+    },
+    async revokeFamilyOf(hash, now) {
+      const token = tokens.get(hash);
+      const family = token && families.get(token.familyId);
+      if (!family) return null;
+      family.revokedAt ??= now;
+      return family.userId;
+    },
+    async revokeUser(userId, now) {
+      let n = 0;
+      for (const family of families.values()) {
+        if (family.userId === userId && family.revokedAt === null) {
+          family.revokedAt = now;
+          n++;
+        }
+      }
+      return n;
+    },
+    async liveUntil(familyId, now) {
+      const family = families.get(familyId);
+      const current = family && tokens.get(family.currentHash);
+      if (!family || !current || family.revokedAt !== null || now >= family.absoluteExpiresAt || now >= current.expiresAt) return null;
+      return family.absoluteExpiresAt;
+    },
+    async sweep(now) {
+      let n = 0;
+      for (const [id, family] of families) {
+        const current = tokens.get(family.currentHash);
+        if (family.revokedAt === null && now < family.absoluteExpiresAt && current && now < current.expiresAt) continue;
+        families.delete(id);
+        n++;
+        for (const [hash, token] of tokens) if (token.familyId === id) tokens.delete(hash);
+      }
+      return n;
+    },
+    async close() {
+      // Nothing to release; the maps go with the backing.
+    },
+  });
+  return { open };
+}
+
+/** A store of its own, in this process's memory. */
+export function memoryStore(): RefreshStore {
+  return memoryStoreBacking().open();
+}
