@@ -20,6 +20,21 @@ await Promise.all([
   existsSync('public/demo.ts') &&
     build({ ...browser, entryPoints: ['public/demo.ts'], outfile: 'public/demo.js', format: 'esm', minify: true, sourcemap: true }),
   build({
+    // token-broker/server and its adapters and stores: one ESM file per entry point,
+    // shared code in chunks; frameworks, drivers and libraries stay imports.
+    entryPoints: Object.fromEntries(['index', 'sqlite', 'redis', 'fastify', 'express', 'testing'].map((e) => [e, `server/entries/${e}.ts`])),
+    outdir: 'dist/lib/server',
+    bundle: true,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  }),
+  build({
     // The server, the in-process startServer() that bench/dpop.mjs uses, the browser
     // benchmark, and the throwaway redis-server that bench/server.mjs starts as the tests do.
     entryPoints: {
@@ -47,4 +62,5 @@ if (!process.argv.includes('--no-types')) {
   const emit = ['--noEmit', 'false', '--declaration', '--emitDeclarationOnly'];
   execFileSync(process.execPath, [...tsc, '-p', 'client', ...emit, '--outDir', 'dist/types'], { stdio: 'inherit' });
   execFileSync(process.execPath, [...tsc, '-p', 'sw', ...emit, '--outDir', 'dist/types/sw'], { stdio: 'inherit' });
+  execFileSync(process.execPath, [...tsc, '-p', 'server', ...emit, '--outDir', 'dist/types'], { stdio: 'inherit' });
 }

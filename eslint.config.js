@@ -10,6 +10,11 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly' } },
   },
   {
+    // The Express example's page script, plain JavaScript in the browser.
+    files: ['examples/express/public/*.js'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', fetch: 'readonly' } },
+  },
+  {
     // A classic service worker, plain JavaScript.
     files: ['examples/import-scripts/*.js'],
     languageOptions: { globals: { self: 'readonly', importScripts: 'readonly', Response: 'readonly' } },

@@ -4,7 +4,7 @@ import { expect, test } from '@playwright/test';
 import type { InjectOptions } from 'fastify';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { buildServer, type BrokerServer } from './app';
-import { openSqliteJtiStore } from './store/jti';
+import { openSqliteJtiStore } from './store/sqlite';
 import type { Settings } from './settings';
 import { BEARER_TEST_SETTINGS } from './test-support/settings';
 import { newDpopKey, signProof, type ProofOptions, type TestDpopKey } from './test-support/dpop-client';

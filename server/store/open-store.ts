@@ -2,9 +2,9 @@
 import Database from 'better-sqlite3';
 import { redisRateLimits, sqliteRateLimits, type RateLimitBacking } from '../core/rate-limits';
 import type { Settings } from '../settings';
-import { openSqliteJtiStore, redisJtiStore, type JtiStore } from './jti';
-import { openRedisStore } from './redis';
-import { openSqliteStore } from './sqlite';
+import type { JtiStore } from './jti';
+import { openRedisStore, redisJtiStore } from './redis';
+import { openSqliteJtiStore, openSqliteStore } from './sqlite';
 import type { RefreshStore } from './types';
 
 export interface OpenedStore {

@@ -18,6 +18,7 @@
 // The scripts touch keys they find inside other keys, so they need one Redis
 // (or a primary with replicas), not Redis Cluster.
 import { Redis, type Result } from 'ioredis';
+import type { JtiStore } from './jti';
 import type { NewFamily, RefreshStore, RotationPolicy, RotationResult } from './types';
 
 // Lua 5.1 prints large numbers in exponent form; timestamps must stay integers.
@@ -174,6 +175,22 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
     },
     async close() {
       await redis.quit();
+    },
+  };
+}
+
+/** SET NX PX: one round trip, atomic across instances; Redis expires the entries itself. */
+export function redisJtiStore(redis: Redis, prefix: string): JtiStore {
+  return {
+    async claim(key, expiresAt, now) {
+      const ttl = Math.max(1, expiresAt - now);
+      return (await redis.set(`${prefix}jti:${key}`, '1', 'PX', ttl, 'NX')) === 'OK';
+    },
+    async sweep() {
+      return 0;
+    },
+    async close() {
+      // The connection belongs to the refresh store, which closes it.
     },
   };
 }

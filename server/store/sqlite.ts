@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { JtiStore } from './jti';
 import type { NewFamily, RefreshStore, RotationPolicy, RotationResult } from './types';
 
 const SCHEMA = `
@@ -126,6 +127,30 @@ export function openSqliteStore(path: string): RefreshStore {
     },
     async sweep(now) {
       return db.transaction(() => sweep.run(now).changes + sweepIdle.run(now).changes).immediate();
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+/** One connection of its own to the same file (WAL allows it); ':memory:' is then a separate, per-process cache. */
+export function openSqliteJtiStore(path: string): JtiStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  if (path !== ':memory:') db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE IF NOT EXISTS dpop_jti (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
+  // An expired entry is taken over in place, so a sweep is housekeeping, not a condition of correctness.
+  const claim = db.prepare(
+    'INSERT INTO dpop_jti (key, expires_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE dpop_jti.expires_at <= ?',
+  );
+  const sweep = db.prepare('DELETE FROM dpop_jti WHERE expires_at <= ?');
+  return {
+    async claim(key, expiresAt, now) {
+      return claim.run(key, expiresAt, now).changes === 1;
+    },
+    async sweep(now) {
+      return sweep.run(now).changes;
     },
     async close() {
       db.close();
