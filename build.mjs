@@ -7,6 +7,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { buildExamples } from './examples/build-examples.mjs';
 
 const browser = { bundle: true, target: 'es2022', legalComments: 'none', logLevel: 'warning' };
+// Node code keeps its dependencies as imports: the package's own, or the app's.
+const node = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', sourcemap: true, logLevel: 'warning' };
 
 rmSync('dist', { recursive: true, force: true });
 
@@ -24,15 +26,9 @@ await Promise.all([
     // shared code in chunks; frameworks, drivers and libraries stay imports.
     entryPoints: Object.fromEntries(['index', 'sqlite', 'redis', 'fastify', 'express', 'testing'].map((e) => [e, `server/entries/${e}.ts`])),
     outdir: 'dist/lib/server',
-    bundle: true,
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
+    ...node,
   }),
   build({
     // The server, the in-process startServer() that bench/dpop.mjs uses, the browser
@@ -44,13 +40,7 @@ await Promise.all([
       'bench/run': 'bench/run.ts',
     },
     outdir: 'dist',
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
+    ...node,
   }),
 ]);
 
