@@ -18,7 +18,7 @@ import {
 export type { Session, SessionChangeReason, Credentials, ErrorCode, TokenBrokerConfig };
 
 /** Codes only the client produces, on top of the worker's. */
-export type ClientErrorCode = ErrorCode | 'unsupported' | 'registration_failed' | 'not_controlled' | 'foreign_worker' | 'timeout';
+export type ClientErrorCode = ErrorCode | 'unsupported' | 'registration_failed' | 'bad_scope' | 'not_controlled' | 'foreign_worker' | 'timeout';
 
 export class TokenBrokerError extends Error {
   override readonly name = 'TokenBrokerError';
@@ -213,6 +213,9 @@ async function controlledBy(registration: ServiceWorkerRegistration, scriptURL: 
  */
 export async function registerTokenBroker(options: RegisterOptions = {}): Promise<TokenBroker> {
   const timeoutMs = options.timeoutMs ?? 10_000;
+  if (typeof navigator === 'undefined' || typeof location === 'undefined') {
+    throw new TokenBrokerError('unsupported', 'registerTokenBroker() runs in the browser only: under server-side rendering, call it from client code (an effect, onMounted).');
+  }
   if (!('serviceWorker' in navigator)) {
     throw new TokenBrokerError(
       'unsupported',
@@ -227,6 +230,14 @@ export async function registerTokenBroker(options: RegisterOptions = {}): Promis
   }
   const url = options.scriptURL ?? '/sw.js';
   const scriptURL = new URL(url, location.href).href;
+  // A worker controls only pages under its scope, by default the script's directory.
+  const scope = new URL(options.scope ?? './', scriptURL).href;
+  if (!location.href.startsWith(scope)) {
+    throw new TokenBrokerError(
+      'bad_scope',
+      `The worker ${scriptURL} would have the scope ${scope}, which does not cover this page (${location.pathname}), so it could never control it. Serve the script from your site's root (a bundler's asset URL such as /node_modules/... or /assets/... will not do: copy the file into your static files), or give a scope the server allows with a Service-Worker-Allowed header.`,
+    );
+  }
   const wb = new Workbox(url, { scope: options.scope, type: options.type });
   let registration: ServiceWorkerRegistration;
   try {

@@ -69,3 +69,19 @@ test('a script URL that does not serve a worker gives registration_failed, namin
   expect(error?.message).toContain('/missing-sw.js');
   expect(error?.message).toContain('Check that the URL serves the script');
 });
+
+test('a worker URL whose scope cannot cover the page (a bundler asset URL) gives bad_scope at once, and registers nothing', async ({ context, page, server }) => {
+  await context.route('**/client.js', (route) => route.fulfill({ path: 'dist/client/index.js', contentType: 'text/javascript' }));
+  await page.goto(`${server.url}/public/ping`);
+  const error = await page.evaluate(async () => {
+    const client = (await import('/client.js' as string)) as { registerTokenBroker: (o: object) => Promise<unknown> };
+    return client.registerTokenBroker({ scriptURL: '/node_modules/token-broker/public/sw.js' }).then(
+      () => null,
+      (e: { code: string; message: string }) => ({ code: e.code, message: e.message }),
+    );
+  });
+  expect(error?.code).toBe('bad_scope');
+  expect(error?.message).toContain('/node_modules/token-broker/public/');
+  expect(error?.message).toContain('copy the file');
+  expect(await page.evaluate(() => navigator.serviceWorker.getRegistrations().then((r) => r.length))).toBe(0);
+});

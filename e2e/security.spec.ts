@@ -30,7 +30,7 @@ async function recordRequests(context: BrowserContext): Promise<SeenRequest[]> {
 }
 
 test.describe('token endpoints are closed to pages', () => {
-  test('a page calling login, refresh or logout itself gets a 403 from the worker, never forwarded', async ({ context, page, server }) => {
+  test('a page script calling login, refresh or logout gets a 403 from the worker, never forwarded; navigations are the server\'s', async ({ context, page, server }) => {
     const seen = await recordRequests(context);
     await openApp(page, server);
     await login(page);
@@ -41,7 +41,15 @@ test.describe('token endpoints are closed to pages', () => {
       expect(res.status, path).toBe(403);
       expect(res.body, path).toMatchObject({ error: { code: 'endpoint_reserved' } });
     }
-    // A form post navigation is refused the same way.
+    // A worker left over from another app on this origin is diagnosable from the message alone.
+    const refusal = (await apiFetch(page, '/auth/refresh', { method: 'POST' })).body as { error: { message: string } };
+    expect(refusal.error.message).toContain(`${server.url}/sw-dpop.js (scope ${server.url}/)`);
+    expect(refusal.error.message).toContain('left over from another app');
+    // A navigation is never reserved (an SPA may route /auth/login): a form post goes to the
+    // server, whose CSRF check refuses it, since a form cannot send the worker's header.
+    const nav = await context.newPage();
+    await nav.goto(`${server.url}/auth/login`);
+    expect(await nav.textContent('body')).not.toContain('endpoint_reserved');
     await page.evaluate(() => {
       const form = document.createElement('form');
       form.method = 'POST';
@@ -50,14 +58,16 @@ test.describe('token endpoints are closed to pages', () => {
       form.submit();
     });
     await page.waitForURL('**/auth/refresh');
-    expect(await page.textContent('body')).toContain('endpoint_reserved');
+    // Refused: as not JSON (Fastify's 415), or by the CSRF check (a form cannot send the worker's header).
+    expect((JSON.parse((await page.textContent('body'))!) as { error: string }).error).toMatch(/^(unsupported_media_type|csrf)$/);
     expect(server.stats).toEqual(before);
     await page.goto(server.url);
     await page.evaluate(() => window.tokenBroker.refresh());
-    // The refresh cookie left the browser only on the worker's own requests.
+    // The refresh cookie left the browser on the worker's own requests, and on the two navigations the server refused.
     const withCookie = seen.filter((r) => r.cookie?.includes('broker_rt'));
-    expect(withCookie.length).toBeGreaterThan(0);
-    expect(withCookie.every((r) => r.fromWorker && new URL(r.url).pathname.startsWith('/auth/'))).toBe(true);
+    expect(withCookie.filter((r) => r.fromWorker).length).toBeGreaterThan(0);
+    expect(withCookie.filter((r) => !r.fromWorker).map((r) => new URL(r.url).pathname)).toEqual(['/auth/login', '/auth/refresh']);
+    expect(withCookie.every((r) => new URL(r.url).pathname.startsWith('/auth/'))).toBe(true);
   });
 });
 

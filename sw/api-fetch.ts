@@ -9,11 +9,11 @@ function jsonError(status: number, body: WorkerErrorBody): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
 }
 
-export function endpointRefusal(path: string): Response {
+export function endpointRefusal(path: string, worker: string, scope: string): Response {
   return jsonError(403, {
     error: {
       code: 'endpoint_reserved',
-      message: `${path} is reserved for the token broker; use the client's login(), logout() or refresh() instead`,
+      message: `${path} is reserved for the token broker worker ${worker} (scope ${scope}); use the client's login(), logout() or refresh(). If this app does not use token-broker, that worker is left over from another app on this origin: unregister it (DevTools, Application, Service workers).`,
     },
   });
 }

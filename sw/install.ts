@@ -31,7 +31,7 @@ export function installTokenBroker(scope: ServiceWorkerGlobalScope, config?: Tok
     const { request } = event;
     const kind = classifyRequest(request.url, request.mode, origin, resolved);
     if (kind === 'endpoint') {
-      event.respondWith(endpointRefusal(new URL(request.url).pathname));
+      event.respondWith(endpointRefusal(new URL(request.url).pathname, scope.location.href, scope.registration.scope));
     } else if (kind === 'api' && !request.headers.has('authorization')) {
       // A request that already carries Authorization was set up by the page itself: left alone.
       event.respondWith(handleApiRequest(broker, request));

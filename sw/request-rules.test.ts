@@ -26,8 +26,9 @@ test('other origins, navigations, no-cors and other paths do not', () => {
   expect(kind('not a url')).toBe('pass');
 });
 
-test('token endpoints are reserved whatever the mode', () => {
-  for (const mode of ['cors', 'no-cors', 'navigate', 'same-origin'] as RequestMode[]) {
+test('token endpoints are reserved for every request but a navigation', () => {
+  expect(kind(`${ORIGIN}/auth/login`, 'navigate')).toBe('pass');
+  for (const mode of ['cors', 'no-cors', 'same-origin'] as RequestMode[]) {
     expect(kind(`${ORIGIN}/auth/refresh`, mode)).toBe('endpoint');
     expect(kind(`${ORIGIN}/auth/login?x=1`, mode)).toBe('endpoint');
     expect(kind(`${ORIGIN}/x/../auth/logout`, mode)).toBe('endpoint');

@@ -20,12 +20,15 @@ export function classifyRequest(url: string, mode: RequestMode, origin: string, 
     return 'pass';
   }
   if (parsed.origin !== origin) return 'pass';
+  // Navigations are never reserved, nor given the token: `/auth/login` is a common
+  // SPA route, and a form post to an endpoint is stopped by the server's CSRF checks
+  // (it cannot carry the worker's header); its response is the server's, not a token's.
+  if (mode === 'navigate') return 'pass';
   const path = parsed.pathname;
   if (reservedForms(config).has(endpointForm(path))) return 'endpoint';
-  // Navigations and no-cors requests (img, script, form posts) never get the token:
-  // their responses are not the API's to hand out, and a token would ride along on
-  // requests the page author did not write.
-  if (mode === 'navigate' || mode === 'no-cors') return 'pass';
+  // No-cors requests (img, script) never get the token: their responses are not the
+  // API's to hand out, and a token would ride along on requests the page author did not write.
+  if (mode === 'no-cors') return 'pass';
   for (const prefix of config.apiPrefixes) if (pathMatchesPrefix(path, prefix)) return 'api';
   return 'pass';
 }
