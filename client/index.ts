@@ -112,6 +112,24 @@ export class TokenBroker {
     return this.#send({ type: MessageType.refresh });
   }
 
+  /**
+   * Leaves cleanly: signs out (revoking the session on the server) unless
+   * `signOut` is false, removes the worker's registration and deletes its
+   * IndexedDB database (once the worker, which keeps running while it
+   * controls open pages, has stopped). Resolves whether the registration was
+   * removed. Other tabs keep the worker until they close or reload.
+   */
+  async unregister({ signOut = true }: { signOut?: boolean } = {}): Promise<boolean> {
+    if (signOut) await this.logout().catch(() => undefined);
+    const removed = await this.#registration.unregister();
+    // The worker may still hold the database open: the delete then waits for it to stop; this does not.
+    await new Promise<void>((resolve) => {
+      const request = indexedDB.deleteDatabase('token-broker');
+      request.onsuccess = request.onerror = request.onblocked = () => resolve();
+    });
+    return removed;
+  }
+
   /** Called on every session change, from this tab or any other. Returns an unsubscribe function. */
   onSessionChange(listener: (event: SessionEvent) => void): () => void {
     this.#listeners.add(listener);

@@ -61,7 +61,7 @@ export interface ServerParts {
   /** Where the logs go instead of stdout. */
   logStream?: { write(line: string): void };
   /** More configured worker scripts, by path: tests and benchmarks that need two configurations on one origin. */
-  workerScripts?: Record<string, { build: 'sw.js' | 'sw-dpop.js'; config: TokenBrokerConfig }>;
+  workerScripts?: Record<string, { build: 'sw.js' | 'sw-dpop.js' | 'sw-remove.js'; config: TokenBrokerConfig }>;
 }
 
 /**
