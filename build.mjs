@@ -3,22 +3,25 @@
 // bundle into public/, and the reference server into dist/server/.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { buildExamples } from './examples/build-examples.mjs';
 
-const browser = { bundle: true, target: 'es2022', legalComments: 'none', logLevel: 'warning' };
+const browser = { bundle: true, target: 'es2022', legalComments: 'none', logLevel: 'warning', metafile: true };
+// What the package ships: source maps with positions but not the sources themselves,
+// which would be most of the package; the sources are in the repository.
+const shipped = { sourcemap: true, sourcesContent: false };
 // Node code keeps its dependencies as imports: the package's own, or the app's.
 const node = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', sourcemap: true, logLevel: 'warning' };
 
 rmSync('dist', { recursive: true, force: true });
 
-await Promise.all([
+const results = await Promise.all([
   // One classic script: works with navigator.serviceWorker.register() and importScripts().
-  build({ ...browser, entryPoints: ['sw/standalone.ts'], outfile: 'public/sw.js', format: 'iife', minify: true, sourcemap: true }),
-  build({ ...browser, entryPoints: ['sw/standalone-dpop.ts'], outfile: 'public/sw-dpop.js', format: 'iife', minify: true, sourcemap: true }),
-  build({ ...browser, entryPoints: ['sw/dpop-entry.ts'], outfile: 'dist/sw/dpop.js', format: 'esm', minify: true, sourcemap: true }),
-  build({ ...browser, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm', minify: true, sourcemap: true }),
-  build({ ...browser, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm', minify: true, sourcemap: true }),
+  build({ ...browser, entryPoints: ['sw/standalone.ts'], outfile: 'public/sw.js', format: 'iife', minify: true, ...shipped }),
+  build({ ...browser, entryPoints: ['sw/standalone-dpop.ts'], outfile: 'public/sw-dpop.js', format: 'iife', minify: true, ...shipped }),
+  build({ ...browser, entryPoints: ['sw/dpop-entry.ts'], outfile: 'dist/sw/dpop.js', format: 'esm', minify: true, ...shipped }),
+  build({ ...browser, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm', minify: true, ...shipped }),
+  build({ ...browser, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm', minify: true, ...shipped }),
   existsSync('public/demo.ts') &&
     build({ ...browser, entryPoints: ['public/demo.ts'], outfile: 'public/demo.js', format: 'esm', minify: true, sourcemap: true }),
   build({
@@ -29,6 +32,7 @@ await Promise.all([
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     ...node,
+    ...shipped,
   }),
   build({
     // The server, the in-process startServer() that bench/dpop.mjs uses, the browser
@@ -43,6 +47,31 @@ await Promise.all([
     ...node,
   }),
 ]);
+
+/**
+ * The licence texts of the libraries bundled into the shipped browser files
+ * (their own notices are stripped with the comments), found from the bundles'
+ * inputs, so the list cannot drift from what is bundled.
+ */
+function writeThirdPartyLicenses(metafiles) {
+  const packages = new Set();
+  for (const meta of metafiles) {
+    for (const input of Object.keys(meta.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+      if (match) packages.add(match[1]);
+    }
+  }
+  const sections = [...packages].sort().map((name) => {
+    const dir = `node_modules/${name}`;
+    const { version, license } = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
+    const file = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
+    return `## ${name} ${version} (${license})\n\n${file ? readFileSync(`${dir}/${file}`, 'utf8').trim() : 'No licence file in the package.'}\n`;
+  });
+  mkdirSync('dist', { recursive: true });
+  writeFileSync('dist/THIRD_PARTY_LICENSES.md', `# Third-party code bundled into token-broker's browser files\n\n${sections.join('\n')}`);
+}
+// The shipped browser bundles are the first five builds.
+writeThirdPartyLicenses(results.slice(0, 5).map((r) => r.metafile));
 
 // After the worker scripts: the examples ship copies of them.
 await buildExamples();

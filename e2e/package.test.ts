@@ -11,8 +11,9 @@ interface Exports {
 test('the package holds every exported file, type declarations included, and nothing else', () => {
   // npm test has built dist/ (with declarations) first.
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const files = new Set((JSON.parse(out) as [{ files: { path: string }[] }])[0].files.map((f) => f.path));
-  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { exports: Exports };
+  const [packed] = JSON.parse(out) as [{ unpackedSize: number; files: { path: string; size: number }[] }];
+  const files = new Set(packed.files.map((f) => f.path));
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { exports: Exports; dependencies: Record<string, string>; sideEffects: unknown };
 
   for (const [subpath, target] of Object.entries(pkg.exports)) {
     const paths = typeof target === 'string' ? [target] : [target.types, target.import];
@@ -21,10 +22,26 @@ test('the package holds every exported file, type declarations included, and not
       expect(files.has(p!.replace(/^\.\//, '')), `${subpath} -> ${p}`).toBe(true);
     }
   }
-  for (const required of ['README.md', 'CHANGELOG.md', 'LICENSE', 'package.json', 'public/sw.js', 'public/sw-dpop.js']) {
+  // Source maps ship, but do not make up most of the package.
+  const maps = packed.files.filter((f) => f.path.endsWith('.map')).reduce((n, f) => n + f.size, 0);
+  expect(maps / packed.unpackedSize).toBeLessThan(0.45);
+  expect(pkg.sideEffects).toBe(false);
+  for (const required of ['README.md', 'CHANGELOG.md', 'LICENSE', 'package.json', 'public/sw.js', 'public/sw-dpop.js', 'dist/THIRD_PARTY_LICENSES.md']) {
     expect(files.has(required), required).toBe(true);
   }
   for (const path of files) {
     expect(path, path).not.toMatch(/\.ts$(?<!\.d\.ts)|\.test\.|^server\/|^dist\/server\/|^dist\/bench\/|^dist\/examples\/|^e2e\/|^public\/demo|^examples\//);
   }
+});
+
+test('bundled libraries are not runtime dependencies, and their licences ship with the package', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> };
+  const notices = readFileSync('dist/THIRD_PARTY_LICENSES.md', 'utf8');
+  const bundled = [...notices.matchAll(/^## (\S+) /gm)].map((m) => m[1]);
+  expect(bundled).toEqual(['idb-keyval', 'jose', 'workbox-window']);
+  // What the browser files bundle is not installed for them; jose stays, for the server half.
+  expect(Object.keys(pkg.dependencies)).not.toContain('idb-keyval');
+  expect(Object.keys(pkg.dependencies)).not.toContain('workbox-window');
+  for (const name of Object.keys(pkg.dependencies)) expect(['jose', 'cookie', 'rate-limiter-flexible', 'fastify-plugin']).toContain(name);
+  expect(notices).toContain('Apache License');
 });
