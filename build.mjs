@@ -2,7 +2,6 @@
 // client and the worker module into dist/ (with .d.ts from tsc), the demo
 // bundle into public/, and the reference server into dist/server/.
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { buildExamples } from './examples/build-examples.mjs';
 
@@ -77,9 +76,20 @@ writeThirdPartyLicenses(results.slice(0, 5).map((r) => r.metafile));
 await buildExamples();
 
 if (!process.argv.includes('--no-types')) {
-  const tsc = ['node_modules/typescript/bin/tsc'];
-  const emit = ['--noEmit', 'false', '--declaration', '--emitDeclarationOnly'];
-  execFileSync(process.execPath, [...tsc, '-p', 'client', ...emit, '--outDir', 'dist/types'], { stdio: 'inherit' });
-  execFileSync(process.execPath, [...tsc, '-p', 'sw', ...emit, '--outDir', 'dist/types/sw'], { stdio: 'inherit' });
-  execFileSync(process.execPath, [...tsc, '-p', 'server', ...emit, '--outDir', 'dist/types'], { stdio: 'inherit' });
+  // One self-contained declaration file per entry point: no relative import is left for a
+  // consumer's module resolution (node10, node16, nodenext, bundler) to get wrong. Types of
+  // the libraries bundled into the browser files are inlined, since users do not install them.
+  const { generateDtsBundle } = await import('dts-bundle-generator');
+  const browser = { libraries: { inlinedLibraries: ['idb-keyval', 'workbox-window'] }, output: { noBanner: true } };
+  const server = { output: { noBanner: true } };
+  const projects = [
+    ['client/tsconfig.json', [['client/index.ts', 'client', browser]]],
+    ['sw/tsconfig.json', [['sw/index.ts', 'sw', browser], ['sw/dpop-entry.ts', 'sw-dpop', browser]]],
+    ['server/tsconfig.json', ['index', 'sqlite', 'redis', 'fastify', 'express', 'testing'].map((e) => [`server/entries/${e}.ts`, `server/${e}`, server])],
+  ];
+  mkdirSync('dist/types/server', { recursive: true });
+  for (const [preferredConfigPath, entries] of projects) {
+    const outputs = generateDtsBundle(entries.map(([filePath, , options]) => ({ filePath, ...options })), { preferredConfigPath });
+    entries.forEach(([, name], i) => writeFileSync(`dist/types/${name}.d.ts`, outputs[i]));
+  }
 }

@@ -47,10 +47,13 @@ export interface RegisterOptions {
   onForeignWorker?: 'reload' | 'reject';
 }
 
-export interface SessionEvent {
+export interface SessionEvent<C extends Record<string, unknown> = Record<string, unknown>> {
   reason: SessionChangeReason;
-  session: Session;
+  session: Session<C>;
 }
+
+/** The claims of a session, unless the app names them: `registerTokenBroker<{ sub: string; name: string }>()`. */
+export type Claims = Record<string, unknown>;
 
 function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => TokenBrokerError): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -64,8 +67,8 @@ function isSessionBroadcast(data: unknown): data is SessionBroadcast {
   return typeof data === 'object' && data !== null && (data as { type?: unknown }).type === MessageType.session;
 }
 
-export class TokenBroker {
-  readonly #listeners = new Set<(event: SessionEvent) => void>();
+export class TokenBroker<C extends Claims = Claims> {
+  readonly #listeners = new Set<(event: SessionEvent<C>) => void>();
 
   /** Use `registerTokenBroker()`; the constructor is for tests and custom setups. */
   readonly #registration: ServiceWorkerRegistration;
@@ -80,13 +83,13 @@ export class TokenBroker {
     navigator.serviceWorker.addEventListener('message', (event) => {
       if (!isSessionBroadcast(event.data)) return;
       const { reason, session } = event.data;
-      for (const l of this.#listeners) l({ reason, session });
+      for (const l of this.#listeners) l({ reason, session: session as Session<C> });
     });
     // Messages posted before a listener existed are queued until this call.
     navigator.serviceWorker.startMessages();
   }
 
-  login(credentials: Credentials): Promise<Session> {
+  login(credentials: Credentials): Promise<Session<C>> {
     // API calls from this page go through its controller: signing in while
     // another worker controls it would hand the session to that worker.
     const controller = navigator.serviceWorker.controller;
@@ -98,17 +101,17 @@ export class TokenBroker {
     return this.#send({ type: MessageType.login, credentials });
   }
 
-  logout(): Promise<Session> {
+  logout(): Promise<Session<C>> {
     return this.#send({ type: MessageType.logout });
   }
 
   /** The current session; restores it silently with the refresh cookie when the worker has none. */
-  status(): Promise<Session> {
+  status(): Promise<Session<C>> {
     return this.#send({ type: MessageType.status });
   }
 
   /** Forces a refresh now. */
-  refresh(): Promise<Session> {
+  refresh(): Promise<Session<C>> {
     return this.#send({ type: MessageType.refresh });
   }
 
@@ -131,7 +134,7 @@ export class TokenBroker {
   }
 
   /** Called on every session change, from this tab or any other. Returns an unsubscribe function. */
-  onSessionChange(listener: (event: SessionEvent) => void): () => void {
+  onSessionChange(listener: (event: SessionEvent<C>) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -145,7 +148,7 @@ export class TokenBroker {
     return sw;
   }
 
-  async #send(message: BrokerRequest): Promise<Session> {
+  async #send(message: BrokerRequest): Promise<Session<C>> {
     const reply = (await withTimeout(
       messageSW(this.#worker(message.type), message) as Promise<BrokerReply>,
       this.#timeoutMs,
@@ -155,7 +158,7 @@ export class TokenBroker {
       throw new TokenBrokerError('internal', `Unexpected reply to ${message.type}: the worker at this scope is not the token broker. Register sw.js, or call installTokenBroker(self, config) in your own worker.`);
     }
     if (!reply.ok) throw new TokenBrokerError(reply.error.code, reply.error.message);
-    return reply.session;
+    return reply.session as Session<C>;
   }
 }
 
@@ -229,7 +232,7 @@ async function controlledBy(registration: ServiceWorkerRegistration, scriptURL: 
  * next `fetch('/api/...')` goes through it. Other registrations under its
  * scope are removed: an origin with a broker has exactly one worker there.
  */
-export async function registerTokenBroker(options: RegisterOptions = {}): Promise<TokenBroker> {
+export async function registerTokenBroker<C extends Claims = Claims>(options: RegisterOptions = {}): Promise<TokenBroker<C>> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (typeof navigator === 'undefined' || typeof location === 'undefined') {
     throw new TokenBrokerError('unsupported', 'registerTokenBroker() runs in the browser only: under server-side rendering, call it from client code (an effect, onMounted).');
@@ -278,5 +281,5 @@ export async function registerTokenBroker(options: RegisterOptions = {}): Promis
     await reloadAwayFrom(controller, scriptURL);
   }
   await controlledBy(registration, scriptURL, timeoutMs);
-  return new TokenBroker(registration, timeoutMs, scriptURL);
+  return new TokenBroker<C>(registration, timeoutMs, scriptURL);
 }

@@ -358,7 +358,7 @@ test.describe('hard reloads', () => {
     expect(server.stats.refresh).toBe(0);
   });
 
-  test('a page outside the worker scope gets a clear not_controlled error, not a silent uncontrolled fetch', async ({
+  test('a page outside the worker scope gets a clear bad_scope error at once, not a silent uncontrolled fetch', async ({
     context,
     page,
     server,
@@ -373,8 +373,9 @@ test.describe('hard reloads', () => {
         (e: { code: string; message: string }) => ({ code: e.code, message: e.message }),
       );
     });
-    expect(error?.code).toBe('not_controlled');
-    expect(error?.message).toContain('scope');
+    expect(error?.code).toBe('bad_scope');
+    expect(error?.message).toContain(`scope ${server.url}/inside/`);
+    expect(await page.evaluate(() => navigator.serviceWorker.getRegistrations().then((r) => r.length))).toBe(0);
   });
 
 });

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Account } from './access-tokens';
 import { createTokenBroker, type TokenBrokerServerOptions, type TokenBrokerServer } from './core/token-broker';
 import { requireAccessToken as expressGuard, tokenBrokerRouter, tokenClaims } from './express/router';
-import { requireAccessToken as fastifyGuard, tokenBroker } from './fastify/plugin';
+import { requireAccessToken as fastifyGuard, tokenBroker, tokenClaims as fastifyClaims } from './fastify/plugin';
 import { memoryStore } from './store/memory';
 import { newDpopKey, signProof } from './test-support/dpop-client';
 
@@ -37,7 +37,7 @@ const adapters: Record<string, Adapter> = {
     const broker = await createTokenBroker({ verifyCredentials, store: memoryStore(), onEvent: (e) => void (e === 'password_check' && checks++), ...options });
     const app = Fastify();
     await app.register(tokenBroker, { broker });
-    app.get('/api/me', { preHandler: fastifyGuard(broker) }, async (request) => ({ sub: request.tokenClaims!.sub, name: request.tokenClaims!.name }));
+    app.get('/api/me', { preHandler: fastifyGuard(broker) }, async (request) => ({ sub: fastifyClaims(request).sub, name: fastifyClaims(request).name }));
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as AddressInfo;
     return { url: `http://127.0.0.1:${port}`, broker, checks: () => checks, close: () => app.close() };

@@ -5,15 +5,12 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { TokenBrokerConfig } from '../sw/config';
-import type { AccessTokens } from './access-tokens';
 import { codeForStatus } from './core/errors';
 import { memoryRateLimits } from './core/rate-limits';
 import { createTokenBroker, type BrokerEvent, type TokenBrokerServer } from './core/token-broker';
 import { closeConnectionsWhenClosing } from './drain';
 import { limitJsonDepth, tokenBroker } from './fastify/plugin';
-import type { KeyRing } from './keys';
 import { demoUserDirectory } from './passwords';
-import type { RefreshTokens } from './refresh-tokens';
 import { apiRoutes } from './routes/api';
 import { probeRoutes } from './routes/probes';
 import { checkSettings, DEFAULT_SETTINGS, type Settings } from './settings';
@@ -29,10 +26,10 @@ export interface BrokerServer {
   settings: Settings;
   stats: Stats;
   broker: TokenBrokerServer;
-  keys: KeyRing;
+  keys: TokenBrokerServer['keys'];
   store: RefreshStore;
-  refreshTokens: RefreshTokens;
-  accessTokens: AccessTokens;
+  refreshTokens: TokenBrokerServer['refreshTokens'];
+  accessTokens: TokenBrokerServer['accessTokens'];
 }
 
 const SECURITY_HEADERS = {

@@ -10,6 +10,22 @@ import { postToEndpoint, type EndpointResult } from './endpoint-client';
 import { AthCache, signProof, type DpopKey } from './dpop-proof';
 import { ServerClock } from './server-clock';
 
+/**
+ * What the broker asks of a DPoP signer. An interface, not the class: the
+ * worker module and `token-broker/sw/dpop` are typed apart, and a class with
+ * private members would make their two copies of the type incompatible.
+ */
+export interface DpopSigner {
+  current(): Promise<DpopKey | null>;
+  reload(): Promise<DpopKey | null>;
+  ensure(): Promise<DpopKey>;
+  create(): Promise<DpopKey>;
+  adopt(key: DpopKey): Promise<void>;
+  drop(): Promise<void>;
+  post(url: string, body: unknown, key: DpopKey): Promise<EndpointResult>;
+  fetchBound(method: string, url: string, accessToken: string, send: (proof: string | null) => Promise<Response>): Promise<Response>;
+}
+
 /** Makes the DPoP signer of a worker; passed to `installTokenBroker` to turn DPoP support on. */
 export type DpopSupport = (db: UseStore) => DpopSigner;
 
@@ -18,10 +34,10 @@ export type DpopSupport = (db: UseStore) => DpopSigner;
  * It lives apart from the worker module because signing brings in most of
  * jose: a bearer-only worker does not pay for it (about 5 KB gzip).
  */
-export const dpopSupport: DpopSupport = (db) => new DpopSigner(db);
+export const dpopSupport: DpopSupport = (db) => new IndexedDbDpopSigner(db);
 
-export class DpopSigner {
-  readonly nonces = new NonceBook();
+class IndexedDbDpopSigner implements DpopSigner {
+  readonly #nonces = new NonceBook();
   readonly #clock = new ServerClock();
   readonly #ath = new AthCache();
   readonly #keys: DpopKeyStore;
@@ -112,10 +128,10 @@ export class DpopSigner {
   ): Promise<T> {
     const ath = accessToken === undefined ? undefined : await this.#ath.get(accessToken);
     const once = async () => {
-      const result = await send(await signProof(key, { method, url, ath, nonce: this.nonces.get(url) }, this.#clock.now()));
+      const result = await send(await signProof(key, { method, url, ath, nonce: this.#nonces.get(url) }, this.#clock.now()));
       const a = answer(result);
       if (a) {
-        this.nonces.observe(url, a.headers);
+        this.#nonces.observe(url, a.headers);
         this.#clock.observe(a.headers.get('date'));
       }
       return result;

@@ -38,11 +38,15 @@ export interface BrokerError {
   message: string;
 }
 
-/** What a page may know about the session. Never a token. */
-export interface Session {
+/**
+ * What a page may know about the session. Never a token. `C` describes the
+ * claims the worker's `exposeClaims` lets through; each may be absent (signed
+ * out, or a token without it), hence `Partial`.
+ */
+export interface Session<C extends Record<string, unknown> = Record<string, unknown>> {
   authenticated: boolean;
   /** Only the claims listed in `exposeClaims`. Empty when signed out. */
-  claims: Record<string, unknown>;
+  claims: Partial<C>;
   /** Local epoch milliseconds at which the access token expires, or null. */
   expiresAt: number | null;
 }

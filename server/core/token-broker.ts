@@ -95,9 +95,11 @@ export interface TokenBrokerServer {
   revokeUser(sub: string): Promise<number>;
   /** Headers for every response of the app when nonces are announced (`DPoP-Nonce`). */
   announce(): Record<string, string>;
-  readonly keys: KeyRing;
-  readonly accessTokens: AccessTokens;
-  readonly refreshTokens: RefreshTokens;
+  // Described by their public members: each entry point's declarations carry a copy of these
+  // types, and copies of classes with private members would not be assignable to each other.
+  readonly keys: Pick<KeyRing, 'current' | 'rotate' | 'jwks'>;
+  readonly accessTokens: Pick<AccessTokens, 'ttl' | 'issue' | 'verify'>;
+  readonly refreshTokens: Pick<RefreshTokens, 'issue' | 'rotate' | 'revoke' | 'revokeUser' | 'liveUntil'>;
   /** Closes the store and the replay cache. */
   close(): Promise<void>;
 }

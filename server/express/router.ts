@@ -1,7 +1,8 @@
 // The token broker for Express 5: a router with the token endpoints and the
 // JWKS, and a `requireAccessToken()` middleware for API routes. A thin layer
 // over the core: it maps requests and responses and does nothing else.
-import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
+// Express's Request and Response under names of their own: the fetch globals have theirs.
+import express, { type ErrorRequestHandler, type Request as ExpressRequest, type RequestHandler, type Response as ExpressResponse, type Router } from 'express';
 import type { AccessClaims } from '../access-tokens';
 import { codeForStatus } from '../core/errors';
 import type { BrokerHttpRequest, BrokerHttpResponse } from '../core/http';
@@ -14,11 +15,11 @@ export interface TokenBrokerRouterOptions {
 }
 
 /** The verified claims `requireAccessToken()` leaves for the route. */
-export function tokenClaims(res: Response): AccessClaims {
+export function tokenClaims(res: ExpressResponse): AccessClaims {
   return res.locals.tokenClaims as AccessClaims;
 }
 
-export function toBrokerRequest(req: Request): BrokerHttpRequest {
+export function toBrokerRequest(req: ExpressRequest): BrokerHttpRequest {
   return {
     method: req.method,
     url: req.originalUrl,
@@ -30,7 +31,7 @@ export function toBrokerRequest(req: Request): BrokerHttpRequest {
   };
 }
 
-export function sendBrokerResponse(res: Response, response: BrokerHttpResponse): void {
+export function sendBrokerResponse(res: ExpressResponse, response: BrokerHttpResponse): void {
   res.status(response.status).set(response.headers);
   if (response.cookies.length > 0) res.append('set-cookie', response.cookies);
   res.json(response.body);
@@ -57,7 +58,7 @@ const jsonErrors: ErrorRequestHandler = (err: { status?: number; statusCode?: nu
   res.status(status).set('cache-control', 'no-store').json({ error: codeForStatus(status), message: err.message ?? 'Bad request' });
 };
 
-function depthCheck(req: Request, _res: Response, next: (err?: unknown) => void): void {
+function depthCheck(req: ExpressRequest, _res: ExpressResponse, next: (err?: unknown) => void): void {
   next(jsonDepth(req.body) > MAX_JSON_DEPTH ? new JsonDepthError() : undefined);
 }
 

@@ -9,11 +9,14 @@ import { errorResponse, type BrokerHttpRequest, type BrokerHttpResponse } from '
 import { jsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../core/json-depth';
 import type { TokenBrokerServer } from '../core/token-broker';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The verified access-token claims, set by `requireAccessToken()`. */
-    tokenClaims?: AccessClaims;
-  }
+// Kept beside the request rather than on it: no augmentation of Fastify's types to publish.
+const claimsOf = new WeakMap<FastifyRequest, AccessClaims>();
+
+/** The verified claims `requireAccessToken()` leaves for the route. */
+export function tokenClaims(request: FastifyRequest): AccessClaims {
+  const claims = claimsOf.get(request);
+  if (!claims) throw new Error('tokenClaims(): this route has no requireAccessToken() guard');
+  return claims;
 }
 
 export interface TokenBrokerPluginOptions {
@@ -39,13 +42,13 @@ export function sendBrokerResponse(reply: FastifyReply, response: BrokerHttpResp
   return reply.send(response.body);
 }
 
-/** A preHandler for API routes: 401 (with the right challenge) without a valid token, else `request.tokenClaims`. */
+/** A preHandler for API routes: 401 (with the right challenge) without a valid token, else `tokenClaims(request)`. */
 export function requireAccessToken(broker: TokenBrokerServer): preHandlerAsyncHookHandler {
   return async function (request, reply) {
     const result = await broker.authenticate(toBrokerRequest(request));
     if (!result.ok) return sendBrokerResponse(reply, result.response);
     reply.headers(result.headers);
-    request.tokenClaims = result.claims;
+    claimsOf.set(request, result.claims);
   };
 }
 

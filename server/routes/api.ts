@@ -3,11 +3,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import type { TokenBrokerServer } from '../core/token-broker';
-import { requireAccessToken } from '../fastify/plugin';
+import { requireAccessToken, tokenClaims } from '../fastify/plugin';
 
 export async function apiRoutes(app: FastifyInstance, broker: TokenBrokerServer): Promise<void> {
   app.addHook('preHandler', requireAccessToken(broker));
-  const claims = (request: FastifyRequest) => request.tokenClaims!;
+  const claims = tokenClaims;
 
   app.get('/api/me', async (request) => {
     const { sub, name, role, exp, iat } = claims(request);

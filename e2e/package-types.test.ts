@@ -1,0 +1,153 @@
+// The package's types as an adopter's compiler sees them: the tarball from
+// `npm pack` installed into a fresh project, samples that use every public API
+// type-checked with `strict` on and `skipLibCheck` off under each module
+// resolution (bundler, node16, nodenext; node10 for the main entry), and the
+// tarball checked by @arethetypeswrong/cli and publint.
+import { expect, test } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+let project: string;
+let tarball: string;
+const bin = (name: string) => resolve('node_modules/.bin', name);
+
+const SAMPLES = {
+  // The page: typed claims, every client export. A misspelt option must be an error, not `any`.
+  'client.ts': `
+import { registerTokenBroker, TokenBroker, TokenBrokerError, type ClientErrorCode, type Session, type SessionEvent } from 'token-broker/client';
+import { registerTokenBroker as fromRoot } from 'token-broker';
+
+type Claims = { sub: string; name: string };
+export async function start(): Promise<string | undefined> {
+  const broker: TokenBroker<Claims> = await registerTokenBroker<Claims>({ scriptURL: '/sw.js', timeoutMs: 5_000, onForeignWorker: 'reject' });
+  const session: Session<Claims> = await broker.login({ username: 'alice', password: 'wonderland' });
+  const off = broker.onSessionChange((event: SessionEvent<Claims>) => void event.session.claims.name);
+  off();
+  await broker.status();
+  await broker.refresh();
+  await broker.logout();
+  await broker.unregister({ signOut: false });
+  // @ts-expect-error a misspelt option is caught
+  await fromRoot({ scriptUrl: '/sw.js' });
+  return session.claims.name;
+}
+export function code(err: unknown): ClientErrorCode | null {
+  return err instanceof TokenBrokerError ? err.code : null;
+}
+`,
+  // The app's own worker.
+  'worker.ts': `
+import { ConfigError, DEFAULT_CONFIG, installTokenBroker, MessageType, type TokenBrokerConfig } from 'token-broker/sw';
+import { dpopSupport } from 'token-broker/sw/dpop';
+
+declare const self: ServiceWorkerGlobalScope;
+const config: TokenBrokerConfig = { apiPrefixes: ['/api/'], persist: 'memory', dpop: true };
+export const installed = installTokenBroker(self, config, { dpop: dpopSupport });
+export const defaults = [DEFAULT_CONFIG.refreshBeforeExpiry, MessageType.login, ConfigError.name];
+// @ts-expect-error a misspelt key is caught
+installTokenBroker(self, { apiPrefix: ['/api/'] });
+`,
+  // The server half with both adapters, every store and the conformance cases.
+  'server.ts': `
+import express from 'express';
+import Fastify from 'fastify';
+import { configuredWorkerScript, createTokenBroker, memoryJtiStore, memoryRateLimits, memoryStore, OptionError, type Account, type RefreshStore } from 'token-broker/server';
+import { requireAccessToken as guardExpress, tokenBrokerRouter, tokenClaims as claimsExpress } from 'token-broker/server/express';
+import { limitJsonDepth, requireAccessToken as guardFastify, tokenBroker, tokenClaims as claimsFastify } from 'token-broker/server/fastify';
+import { openRedisStore, redisJtiStore } from 'token-broker/server/redis';
+import { openSqliteJtiStore, openSqliteStore } from 'token-broker/server/sqlite';
+import { POLICY, storeConformance } from 'token-broker/server/testing';
+
+export async function main(): Promise<void> {
+  const verifyCredentials = async (c: Record<string, unknown>): Promise<Account | null> => (c.username === 'alice' ? { sub: 'alice', claims: { role: 'reader' } } : null);
+  const broker = await createTokenBroker({ store: memoryStore(), jti: memoryJtiStore(), rateLimits: memoryRateLimits(), verifyCredentials, renewHeader: 'x-renewed-token' });
+  const app = express();
+  app.use(tokenBrokerRouter(broker));
+  app.get('/api/me', guardExpress(broker), (_req, res) => void res.json({ sub: claimsExpress(res).sub }));
+  const fastify = Fastify();
+  limitJsonDepth(fastify);
+  await fastify.register(tokenBroker, { broker });
+  fastify.get('/api/me', { preHandler: guardFastify(broker) }, async (request) => ({ sub: claimsFastify(request).sub }));
+  const stores: RefreshStore[] = [openSqliteStore(':memory:'), await openRedisStore({ url: 'redis://127.0.0.1:6379', prefix: 'x:' })];
+  void [openSqliteJtiStore(':memory:'), stores, POLICY, configuredWorkerScript('', { exposeClaims: ['sub'] }), OptionError];
+  void redisJtiStore;
+  for (const c of storeConformance(async () => ({ open: async () => memoryStore(), dispose: async () => {} }))) void c.name;
+  // @ts-expect-error the options are typed
+  await createTokenBroker({ store: memoryStore(), verifyCredentials, accessTokenTTL: 5 });
+}
+`,
+};
+
+const LIBS: Record<keyof typeof SAMPLES, string[]> = {
+  'client.ts': ['ES2022', 'DOM', 'DOM.Iterable'],
+  'worker.ts': ['ES2022', 'WebWorker'],
+  'server.ts': ['ES2022'],
+};
+
+test.beforeAll(() => {
+  test.setTimeout(240_000);
+  // npm test has built dist/ (types included) already.
+  const packDir = mkdtempSync(join(tmpdir(), 'broker-pack-'));
+  execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', packDir], { stdio: 'ignore' });
+  tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz'))!);
+  project = mkdtempSync(join(tmpdir(), 'broker-types-'));
+  const typescript = (JSON.parse(readFileSync('node_modules/typescript/package.json', 'utf8')) as { version: string }).version;
+  const dependencies = {
+    'token-broker': `file:${tarball}`,
+    typescript,
+    '@types/node': '^20',
+    express: '^5',
+    '@types/express': '^5',
+    fastify: '^5',
+    ioredis: '^5',
+  };
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'adopter', private: true, type: 'module', dependencies }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts'], { cwd: project, stdio: 'ignore' });
+  mkdirSync(join(project, 'src'));
+  for (const [file, code] of Object.entries(SAMPLES)) writeFileSync(join(project, 'src', file), code);
+});
+
+function typeCheck(file: string, compilerOptions: Record<string, unknown>): string {
+  const config = join(project, `tsconfig.${file}.${String(compilerOptions.moduleResolution)}.json`);
+  const types = file === 'server.ts' ? ['node'] : [];
+  writeFileSync(
+    config,
+    JSON.stringify({ compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, target: 'ES2022', types, ...compilerOptions }, files: [`src/${file}`] }),
+  );
+  try {
+    execFileSync(join(project, 'node_modules/.bin/tsc'), ['-p', config], { cwd: project, encoding: 'utf8' });
+    return '';
+  } catch (err) {
+    return String((err as { stdout?: string }).stdout);
+  }
+}
+
+for (const [moduleResolution, module] of [
+  ['bundler', 'esnext'],
+  ['node16', 'node16'],
+  ['nodenext', 'nodenext'],
+] as const) {
+  test(`every public API type-checks under moduleResolution ${moduleResolution}, strict, without skipLibCheck`, () => {
+    for (const file of Object.keys(SAMPLES) as (keyof typeof SAMPLES)[]) {
+      expect(typeCheck(file, { module, moduleResolution, lib: LIBS[file] }), `${file} under ${moduleResolution}`).toBe('');
+    }
+  });
+}
+
+test('the main entry type-checks under moduleResolution node10', () => {
+  writeFileSync(
+    join(project, 'src', 'legacy.ts'),
+    "import { registerTokenBroker } from 'token-broker';\nexport const broker = registerTokenBroker<{ sub: string }>().then((b) => b.status()).then((s) => s.claims.sub);\n",
+  );
+  expect(typeCheck('legacy.ts', { module: 'commonjs', moduleResolution: 'node10', lib: LIBS['client.ts'] })).toBe('');
+});
+
+test('@arethetypeswrong/cli and publint find no problem in the tarball', () => {
+  // The served worker scripts are files to serve, not modules to import: they have no types.
+  execFileSync(bin('attw'), [tarball, '--profile', 'esm-only', '--exclude-entrypoints', './sw.js', './sw-dpop.js', './sw-remove.js'], { stdio: 'pipe' });
+  execFileSync(bin('attw'), [tarball, '--entrypoints', '.', '--ignore-rules', 'cjs-resolves-to-esm'], { stdio: 'pipe' });
+  const lint = execFileSync(bin('publint'), [tarball, '--strict'], { encoding: 'utf8' });
+  expect(lint).toContain('All good');
+});
