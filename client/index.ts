@@ -110,6 +110,11 @@ export class TokenBroker<C extends Claims = Claims> {
     return this.#send({ type: MessageType.status });
   }
 
+  /** The session as the worker knows it now, without a refresh; rejects when the worker cannot work (`bad_config`). */
+  ping(): Promise<Session<C>> {
+    return this.#send({ type: MessageType.ping });
+  }
+
   /** Forces a refresh now. */
   refresh(): Promise<Session<C>> {
     return this.#send({ type: MessageType.refresh });
@@ -281,5 +286,9 @@ export async function registerTokenBroker<C extends Claims = Claims>(options: Re
     await reloadAwayFrom(controller, scriptURL);
   }
   await controlledBy(registration, scriptURL, timeoutMs);
-  return new TokenBroker<C>(registration, timeoutMs, scriptURL);
+  const broker = new TokenBroker<C>(registration, timeoutMs, scriptURL);
+  // A worker that refused its configuration answers every message with bad_config and
+  // intercepts nothing: say so now, not at the first sign-in after API calls went out bare.
+  await broker.ping();
+  return broker;
 }

@@ -147,16 +147,12 @@ test.describe('injection rules', () => {
       // Served past the server's own check of WORKER_CONFIG, as a hand-written wrapper could.
       test.use({ serverParts: { workerScripts: { '/sw-dpop.js': { build: 'sw-dpop.js', config: config as object } } } });
 
-    test(`is refused with an error naming ${key}, and nothing is intercepted`, async ({ page, server }) => {
-      await openApp(page, server);
-      const error = await page.evaluate(() =>
-        window.tokenBroker.login({ username: 'alice', password: 'wonderland' }).then(
-          () => null,
-          (e: { code: string; message: string }) => ({ code: e.code, message: e.message }),
-        ),
-      );
-      expect(error?.code).toBe('bad_config');
-      expect(error?.message).toContain(key);
+    test(`is refused: registerTokenBroker() rejects with bad_config naming ${key}, and nothing is intercepted`, async ({ page, server }) => {
+      await page.goto(server.url);
+      await page.waitForFunction(() => document.body.dataset.ready === 'error', null, { timeout: 15_000 });
+      const shown = await page.locator('#unsupported').textContent();
+      expect(shown).toContain('bad_config');
+      expect(shown).toContain(key);
       expect(server.stats.login).toBe(0);
       expect((await apiFetch(page, '/api/me')).status).toBe(401);
     });

@@ -121,6 +121,8 @@ export class Broker {
         return this.#status();
       case 'broker:refresh':
         return this.#forceRefresh();
+      case 'broker:ping':
+        return this.store.ready().then(() => ({ ok: true, session: sessionOf(this.store.current) }));
       case 'broker:claim':
         // clients.claim() resolves once every client in scope is controlled; the
         // page then sees controllerchange without reloading.

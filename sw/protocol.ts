@@ -13,6 +13,8 @@ export const MessageType = {
   refresh: 'broker:refresh',
   /** From a page the worker does not control (after a hard reload): take control of it. */
   claim: 'broker:claim',
+  /** The session as the worker knows it now, without a refresh: the client's check that the worker started. */
+  ping: 'broker:ping',
   /** Worker -> page broadcast of a session change. */
   session: 'broker:session',
 } as const;
@@ -69,8 +71,11 @@ export interface RefreshRequest {
 export interface ClaimRequest {
   type: typeof MessageType.claim;
 }
+export interface PingRequest {
+  type: typeof MessageType.ping;
+}
 
-export type BrokerRequest = LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest;
+export type BrokerRequest = LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest | PingRequest;
 
 export type BrokerReply =
   | { ok: true; session: Session }

@@ -19,6 +19,7 @@ const REQUEST_TYPES = new Set<string>([
   MessageType.status,
   MessageType.refresh,
   MessageType.claim,
+  MessageType.ping,
 ]);
 
 function bad(message: string): ValidationResult {
