@@ -1,7 +1,7 @@
 // What `npm publish` would ship: the entry points, their types, the worker
 // scripts, and nothing else (no sources, tests, server or demo).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 
 interface Exports {
@@ -44,4 +44,23 @@ test('bundled libraries are not runtime dependencies, and their licences ship wi
   expect(Object.keys(pkg.dependencies)).not.toContain('workbox-window');
   for (const name of Object.keys(pkg.dependencies)) expect(['jose', 'cookie', 'rate-limiter-flexible', 'fastify-plugin']).toContain(name);
   expect(notices).toContain('Apache License');
+});
+
+test('every link in the README points at a heading of the README, or a file of the repository', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  const anchors = new Set(
+    [...readme.matchAll(/^#{1,4} (.+)$/gm)].map((m) =>
+      m[1]!
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
+  const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((href) => !/^https?:/.test(href));
+  expect(links.length).toBeGreaterThan(3);
+  for (const href of links) {
+    const [file, anchor] = href.split('#') as [string, string | undefined];
+    if (file === '') expect(anchors.has(anchor!), href).toBe(true);
+    else expect(existsSync(file), href).toBe(true);
+  }
 });
