@@ -67,10 +67,28 @@ function isSessionBroadcast(data: unknown): data is SessionBroadcast {
   return typeof data === 'object' && data !== null && (data as { type?: unknown }).type === MessageType.session;
 }
 
-export class TokenBroker<C extends Claims = Claims> {
+/**
+ * The page's handle on the worker. An interface, so that every entry point's
+ * declarations (this one, `token-broker/react`) describe the same type.
+ */
+export interface TokenBroker<C extends Claims = Claims> {
+  login(credentials: Credentials): Promise<Session<C>>;
+  logout(): Promise<Session<C>>;
+  /** The current session; restores it silently with the refresh cookie when the worker has none. */
+  status(): Promise<Session<C>>;
+  /** The session as the worker knows it now, without a refresh; rejects when the worker cannot work (`bad_config`). */
+  ping(): Promise<Session<C>>;
+  /** Forces a refresh now. */
+  refresh(): Promise<Session<C>>;
+  /** Leaves cleanly: see `BrokerClient.unregister`. */
+  unregister(options?: { signOut?: boolean }): Promise<boolean>;
+  /** Called on every session change, from this tab or any other. Returns an unsubscribe function. */
+  onSessionChange(listener: (event: SessionEvent<C>) => void): () => void;
+}
+
+class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
   readonly #listeners = new Set<(event: SessionEvent<C>) => void>();
 
-  /** Use `registerTokenBroker()`; the constructor is for tests and custom setups. */
   readonly #registration: ServiceWorkerRegistration;
   readonly #timeoutMs: number;
   /** The absolute URL of the broker's script: any other controller is foreign. */
@@ -286,7 +304,7 @@ export async function registerTokenBroker<C extends Claims = Claims>(options: Re
     await reloadAwayFrom(controller, scriptURL);
   }
   await controlledBy(registration, scriptURL, timeoutMs);
-  const broker = new TokenBroker<C>(registration, timeoutMs, scriptURL);
+  const broker = new BrokerClient<C>(registration, timeoutMs, scriptURL);
   // A worker that refused its configuration answers every message with bad_config and
   // intercepts nothing: say so now, not at the first sign-in after API calls went out bare.
   await broker.ping();

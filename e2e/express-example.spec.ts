@@ -6,23 +6,18 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { build } from 'esbuild';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installInto } from './support/packed';
 
 let appDir: string;
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
-  // npm test has built dist/ (types included) already.
-  const packDir = mkdtempSync(join(tmpdir(), 'broker-pack-'));
-  execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', packDir], { stdio: 'ignore' });
-  const tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz'))!);
   appDir = mkdtempSync(join(tmpdir(), 'broker-adopter-'));
   cpSync('examples/express', appDir, { recursive: true });
-  const manifest = { name: 'app', private: true, type: 'module', dependencies: { express: '^5.1.0', 'token-broker': `file:${tarball}` } };
-  writeFileSync(join(appDir, 'package.json'), JSON.stringify(manifest));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: appDir, stdio: 'ignore' });
+  installInto(appDir);
 });
 
 interface ExampleServer {

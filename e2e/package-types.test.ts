@@ -5,9 +5,10 @@
 // tarball checked by @arethetypeswrong/cli and publint.
 import { expect, test } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { installInto, packedTarball } from './support/packed';
 
 let project: string;
 let tarball: string;
@@ -35,6 +36,20 @@ export async function start(): Promise<string | undefined> {
 }
 export function code(err: unknown): ClientErrorCode | null {
   return err instanceof TokenBrokerError ? err.code : null;
+}
+`,
+  // The React glue, over the same client types.
+  'react.ts': `
+import { createElement } from 'react';
+import { TokenBrokerProvider, useSession, type SessionState } from 'token-broker/react';
+import type { TokenBroker } from 'token-broker/client';
+
+export const tree = createElement(TokenBrokerProvider, { options: { scriptURL: '/sw.js' } });
+export function Greeting(): string | undefined {
+  const state: SessionState<{ name: string }> = useSession<{ name: string }>();
+  const broker: TokenBroker<{ name: string }> | null = state.broker;
+  void broker?.logout();
+  return state.error?.code ?? state.session?.claims.name;
 }
 `,
   // The app's own worker.
@@ -82,29 +97,26 @@ export async function main(): Promise<void> {
 
 const LIBS: Record<keyof typeof SAMPLES, string[]> = {
   'client.ts': ['ES2022', 'DOM', 'DOM.Iterable'],
+  'react.ts': ['ES2022', 'DOM', 'DOM.Iterable'],
   'worker.ts': ['ES2022', 'WebWorker'],
   'server.ts': ['ES2022'],
 };
 
 test.beforeAll(() => {
   test.setTimeout(240_000);
-  // npm test has built dist/ (types included) already.
-  const packDir = mkdtempSync(join(tmpdir(), 'broker-pack-'));
-  execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', packDir], { stdio: 'ignore' });
-  tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz'))!);
+  tarball = packedTarball();
   project = mkdtempSync(join(tmpdir(), 'broker-types-'));
   const typescript = (JSON.parse(readFileSync('node_modules/typescript/package.json', 'utf8')) as { version: string }).version;
-  const dependencies = {
-    'token-broker': `file:${tarball}`,
+  installInto(project, {
     typescript,
     '@types/node': '^20',
     express: '^5',
     '@types/express': '^5',
     fastify: '^5',
     ioredis: '^5',
-  };
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'adopter', private: true, type: 'module', dependencies }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts'], { cwd: project, stdio: 'ignore' });
+    react: '^19',
+    '@types/react': '^19',
+  });
   mkdirSync(join(project, 'src'));
   for (const [file, code] of Object.entries(SAMPLES)) writeFileSync(join(project, 'src', file), code);
 });

@@ -43,7 +43,8 @@ const worker = configuredWorkerScript(await readFile(fileURLToPath(import.meta.r
 });
 app.get('/sw.js', (_req, res) => void res.type('text/javascript').set('cache-control', 'no-cache').send(worker));
 app.get('/token-broker-client.js', (_req, res) => void res.sendFile(fileURLToPath(import.meta.resolve('token-broker/client'))));
-app.use(express.static(fileURLToPath(new URL('public', import.meta.url))));
+// STATIC_DIR: another front end's build (the Vite + React example's dist/).
+app.use(express.static(process.env.STATIC_DIR ?? fileURLToPath(new URL('public', import.meta.url))));
 
 const server = app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? 'localhost', () => {
   const { port } = server.address();

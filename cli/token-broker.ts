@@ -1,0 +1,42 @@
+// `token-broker copy-sw <dir> [--dpop] [--config <json>]`: writes the
+// standalone worker script, with its configuration fixed in it, into a
+// folder your build serves from the site root (Vite's public/, for one), so
+// no server code is needed to serve it. The configuration is checked first.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, type TokenBrokerConfig } from '../sw/config';
+import { checkWorkerConfig, configuredSourceMap, configuredWorkerScript } from '../server/worker-script';
+
+const USAGE = 'usage: token-broker copy-sw <dir> [--dpop] [--config <json>]';
+
+function fail(message: string): never {
+  console.error(`token-broker: ${message}`);
+  process.exit(2);
+}
+
+const { positionals, values } = (() => {
+  try {
+    return parseArgs({ allowPositionals: true, options: { dpop: { type: 'boolean', default: false }, config: { type: 'string', default: '{}' } } });
+  } catch (err) {
+    return fail(`${(err as Error).message}\n${USAGE}`);
+  }
+})();
+const [command, dir] = positionals;
+if (command !== 'copy-sw' || !dir || positionals.length > 2) fail(USAGE);
+
+let config: TokenBrokerConfig;
+try {
+  config = JSON.parse(values.config) as TokenBrokerConfig;
+  checkWorkerConfig(config);
+} catch (err) {
+  fail(err instanceof ConfigError ? `--config: ${err.message}` : `--config must be a JSON object: ${(err as Error).message}`);
+}
+
+const name = values.dpop ? 'sw-dpop.js' : 'sw.js';
+// This file is dist/bin/token-broker.js; the built scripts are in public/.
+const built = new URL(`../../public/${name}`, import.meta.url);
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, name), configuredWorkerScript(readFileSync(built, 'utf8'), config));
+writeFileSync(join(dir, `${name}.map`), configuredSourceMap(readFileSync(new URL(`${name}.map`, built), 'utf8')));
+console.log(`token-broker: wrote ${join(dir, name)}; register it with registerTokenBroker({ scriptURL: '/${name}' })`);
