@@ -61,7 +61,7 @@ test.describe('token endpoints are closed to pages', () => {
     // Refused: as not JSON (Fastify's 415), or by the CSRF check (a form cannot send the worker's header).
     expect((JSON.parse((await page.textContent('body'))!) as { error: string }).error).toMatch(/^(unsupported_media_type|csrf)$/);
     expect(server.stats).toEqual(before);
-    await page.goto(server.url);
+    await openApp(page, server);
     await page.evaluate(() => window.tokenBroker.refresh());
     // The refresh cookie left the browser on the worker's own requests, and on the two navigations the server refused.
     const withCookie = seen.filter((r) => r.cookie?.includes('broker_rt'));
