@@ -21,17 +21,19 @@ const results = await Promise.all([
   build({ ...browser, entryPoints: ['sw/dpop-entry.ts'], outfile: 'dist/sw/dpop.js', format: 'esm', minify: true, ...shipped }),
   build({ ...browser, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm', minify: true, ...shipped }),
   build({ ...browser, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm', minify: true, ...shipped }),
-  build({
-    ...browser,
-    entryPoints: ['react/index.ts'],
-    outfile: 'dist/react/index.js',
-    format: 'esm',
-    minify: true,
-    ...shipped,
-    external: ['react'],
-    // The client stays one module shared with the app's own imports of it, not a second copy.
-    plugins: [{ name: 'client-import', setup: (b) => b.onResolve({ filter: /^\.\.\/client\/index$/ }, () => ({ path: 'token-broker/client', external: true })) }],
-  }),
+  // The framework glue: the framework and the client stay imports, so the app has one copy of each.
+  ...['react', 'vue'].map((glue) =>
+    build({
+      ...browser,
+      entryPoints: [`${glue}/index.ts`],
+      outfile: `dist/${glue}/index.js`,
+      format: 'esm',
+      minify: true,
+      ...shipped,
+      external: [glue],
+      plugins: [{ name: 'client-import', setup: (b) => b.onResolve({ filter: /^\.\.\/client\/index$/ }, () => ({ path: 'token-broker/client', external: true })) }],
+    }),
+  ),
   existsSync('public/demo.ts') &&
     build({ ...browser, entryPoints: ['public/demo.ts'], outfile: 'public/demo.js', format: 'esm', minify: true, sourcemap: true }),
   build({
@@ -81,8 +83,8 @@ function writeThirdPartyLicenses(metafiles) {
   mkdirSync('dist', { recursive: true });
   writeFileSync('dist/THIRD_PARTY_LICENSES.md', `# Third-party code bundled into token-broker's browser files\n\n${sections.join('\n')}`);
 }
-// The shipped browser bundles are the first six builds.
-writeThirdPartyLicenses(results.slice(0, 6).map((r) => r.metafile));
+// The shipped browser bundles are the first seven builds.
+writeThirdPartyLicenses(results.slice(0, 7).map((r) => r.metafile));
 
 // After the worker scripts: the examples ship copies of them.
 await buildExamples();
@@ -97,6 +99,7 @@ if (!process.argv.includes('--no-types')) {
   const projects = [
     ['client/tsconfig.json', [['client/index.ts', 'client', browser]]],
     ['react/tsconfig.json', [['react/index.ts', 'react', browser]]],
+    ['vue/tsconfig.json', [['vue/index.ts', 'vue', browser]]],
     ['sw/tsconfig.json', [['sw/index.ts', 'sw', browser], ['sw/dpop-entry.ts', 'sw-dpop', browser]]],
     ['server/tsconfig.json', ['index', 'sqlite', 'redis', 'fastify', 'express', 'testing'].map((e) => [`server/entries/${e}.ts`, `server/${e}`, server])],
   ];

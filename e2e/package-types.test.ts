@@ -52,6 +52,17 @@ export function Greeting(): string | undefined {
   return state.error?.code ?? state.session?.claims.name;
 }
 `,
+  // The Vue glue.
+  'vue.ts': `
+import { createApp } from 'vue';
+import { tokenBroker, useSession, type SessionRefs } from 'token-broker/vue';
+
+export const app = createApp({}).use(tokenBroker, { scriptURL: '/sw.js' });
+export function setup(): string | undefined {
+  const refs: SessionRefs<{ name: string }> = useSession<{ name: string }>();
+  return refs.session.value?.claims.name ?? refs.error.value?.code;
+}
+`,
   // The app's own worker.
   'worker.ts': `
 import { ConfigError, DEFAULT_CONFIG, installTokenBroker, MessageType, type TokenBrokerConfig } from 'token-broker/sw';
@@ -98,6 +109,7 @@ export async function main(): Promise<void> {
 const LIBS: Record<keyof typeof SAMPLES, string[]> = {
   'client.ts': ['ES2022', 'DOM', 'DOM.Iterable'],
   'react.ts': ['ES2022', 'DOM', 'DOM.Iterable'],
+  'vue.ts': ['ES2022', 'DOM', 'DOM.Iterable'],
   'worker.ts': ['ES2022', 'WebWorker'],
   'server.ts': ['ES2022'],
 };
@@ -116,6 +128,7 @@ test.beforeAll(() => {
     ioredis: '^5',
     react: '^19',
     '@types/react': '^19',
+    vue: '^3.5',
   });
   mkdirSync(join(project, 'src'));
   for (const [file, code] of Object.entries(SAMPLES)) writeFileSync(join(project, 'src', file), code);
