@@ -5,11 +5,11 @@
 // client entry point carries no server code.
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { build } from 'esbuild';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installInto } from './support/packed';
+import { installInto, startExampleServer, type ExampleServer } from './support/packed';
 
 let appDir: string;
 
@@ -20,28 +20,7 @@ test.beforeAll(async () => {
   installInto(appDir);
 });
 
-interface ExampleServer {
-  url: string;
-  process: ChildProcess;
-}
-
-async function startExample(): Promise<ExampleServer> {
-  const child = spawn(process.execPath, ['server.js'], {
-    cwd: appDir,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ACCESS_TOKEN_TTL: '4', REFRESH_BEFORE_EXPIRY: '1', ROTATION_GRACE_SECONDS: '1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const found = /listening on (http:\/\/\S+)/.exec(out);
-      if (found) resolve(found[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`the example exited with ${code}: ${out}`)));
-  });
-  return { url, process: child };
-}
+const startExample = () => startExampleServer(appDir, { ACCESS_TOKEN_TTL: '4', REFRESH_BEFORE_EXPIRY: '1', ROTATION_GRACE_SECONDS: '1' });
 
 const test2 = test.extend<{ example: ExampleServer }>({
   // eslint-disable-next-line no-empty-pattern -- Playwright requires a destructuring pattern for the fixtures

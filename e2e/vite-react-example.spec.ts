@@ -4,11 +4,11 @@
 // backend serving that build. Then token-broker/react in real Chromium, under
 // StrictMode, and under server-side rendering in Node.
 import { expect, test, type Page } from '@playwright/test';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installInto } from './support/packed';
+import { installInto, startExampleServer } from './support/packed';
 
 let root: string;
 
@@ -22,23 +22,7 @@ test.beforeAll(() => {
   execFileSync('npm', ['run', 'build'], { cwd: join(root, 'web'), stdio: 'ignore' });
 });
 
-async function startBackend(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['server.js'], {
-    cwd: join(root, 'server'),
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', STATIC_DIR: join(root, 'web', 'dist') },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const found = /listening on (http:\/\/\S+)/.exec(out);
-      if (found) resolve(found[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`the backend exited with ${code}: ${out}`)));
-  });
-  return { url, child };
-}
+const startBackend = () => startExampleServer(join(root, 'server'), { STATIC_DIR: join(root, 'web', 'dist') });
 
 test('copy-sw put the worker, with its configuration fixed in it, into the build', () => {
   const worker = readFileSync(join(root, 'web', 'dist', 'sw.js'), 'utf8');
@@ -64,7 +48,7 @@ test('the React app under StrictMode: sign in through the UI, then a sign-out in
     await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
     expect(await page.evaluate(() => fetch('/api/me').then((r) => r.status))).toBe(401);
   } finally {
-    backend.child.kill();
+    backend.process.kill();
   }
 });
 

@@ -1,6 +1,6 @@
 // The package as `npm pack` makes it, once per test process: the specs that
 // install it as an adopter would share one tarball.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,4 +29,28 @@ export function installInto(dir: string, dependencies: Record<string, string> = 
   manifest.dependencies = { ...manifest.dependencies, ...dependencies, 'token-broker': `file:${packedTarball()}` };
   writeFileSync(file, JSON.stringify(manifest, null, 2));
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, stdio: 'ignore' });
+}
+
+export interface ExampleServer {
+  url: string;
+  process: ChildProcess;
+}
+
+/** Starts the installed Express example in `dir` on a free loopback port, with `env` added. */
+export async function startExampleServer(dir: string, env: Record<string, string> = {}): Promise<ExampleServer> {
+  const child = spawn(process.execPath, ['server.js'], {
+    cwd: dir,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const found = /listening on (http:\/\/\S+)/.exec(out);
+      if (found) resolve(found[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the example exited with ${code}: ${out}`)));
+  });
+  return { url, process: child };
 }
