@@ -1,5 +1,6 @@
 import { ConfigError, type TokenBrokerConfig } from '../sw/config';
 import { OptionError } from './core/errors';
+import { refreshSecretProblem } from './core/token-broker';
 import { checkWorkerConfig } from './worker-script';
 
 // Server settings, read once from the environment. Every knob is documented in
@@ -148,12 +149,6 @@ function choice<T extends string>(env: Env, name: string, fallback: T, allowed: 
   return raw as T;
 }
 
-/** Null when the secret is usable, else why not. */
-export function refreshSecretProblem(secret: string): string | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(secret)) return 'expected base64url';
-  if (Buffer.from(secret, 'base64url').length < 32) return 'expected at least 32 bytes (43 base64url characters)';
-  return null;
-}
 
 /**
  * Settings that are each valid but wrong together. Several instances behind a

@@ -128,7 +128,8 @@ function cookiePath(paths: { login: string; refresh: string; logout: string }): 
   return common.join('/') || '/';
 }
 
-function secretProblem(secret: string): string | null {
+/** Null when a refresh secret is usable, else why not. */
+export function refreshSecretProblem(secret: string): string | null {
   if (!/^[A-Za-z0-9_-]*$/.test(secret)) return 'expected base64url';
   if (Buffer.from(secret, 'base64url').length < 32) return 'expected at least 32 bytes (43 base64url characters)';
   return null;
@@ -144,7 +145,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   const nonceRequired = mode !== 'off' && (options.dpopNonce ?? true);
   const clockOffsetSeconds = options.clockOffsetSeconds ?? 0;
   if (options.refreshSecret !== undefined && options.refreshSecret !== '') {
-    const problem = secretProblem(options.refreshSecret);
+    const problem = refreshSecretProblem(options.refreshSecret);
     if (problem) throw new OptionError('refreshSecret', problem);
   }
   const secret = options.refreshSecret ? Buffer.from(options.refreshSecret, 'base64url') : randomBytes(32);
