@@ -6,10 +6,11 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { TokenBrokerConfig } from '../sw/config';
 import { codeForStatus } from './core/errors';
+import { errorResponse } from './core/http';
 import { memoryRateLimits } from './core/rate-limits';
 import { createTokenBroker, type BrokerEvent, type TokenBrokerServer } from './core/token-broker';
 import { closeConnectionsWhenClosing } from './drain';
-import { limitJsonDepth, tokenBroker } from './fastify/plugin';
+import { limitJsonDepth, sendBrokerResponse, tokenBroker } from './fastify/plugin';
 import { demoUserDirectory } from './passwords';
 import { apiRoutes } from './routes/api';
 import { probeRoutes } from './routes/probes';
@@ -136,14 +137,9 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error(error);
-    return reply
-      .code(status)
-      .header('cache-control', 'no-store')
-      .send({ error: codeForStatus(status), message: status >= 500 ? 'Internal error' : error.message });
+    return sendBrokerResponse(reply, errorResponse(status, codeForStatus(status), status >= 500 ? 'Internal error' : error.message));
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).header('cache-control', 'no-store').send({ error: 'not_found', message: `No route for ${request.method} ${request.url}` }),
-  );
+  app.setNotFoundHandler((request, reply) => sendBrokerResponse(reply, errorResponse(404, 'not_found', `No route for ${request.method} ${request.url}`)));
 
   limitJsonDepth(app);
   await app.register(tokenBroker, { broker });
