@@ -4,6 +4,7 @@
 // has no broker and no session); the effect cleans up after itself, so React's
 // StrictMode double effects leave one live subscription.
 import { createContext, createElement, useContext, useEffect, useState, type ReactNode } from 'react';
+import { followSession } from '../client/follow-session';
 import { registerTokenBroker, type Claims, type RegisterOptions, type Session, type TokenBroker, type TokenBrokerError } from '../client/index';
 
 export interface SessionState<C extends Claims = Claims> {
@@ -26,27 +27,16 @@ export interface TokenBrokerProviderProps {
 
 export function TokenBrokerProvider({ options, children }: TokenBrokerProviderProps): ReactNode {
   const [state, setState] = useState<SessionState>(INITIAL);
-  useEffect(() => {
-    let live = true;
-    let unsubscribe = () => {};
-    registerTokenBroker(options)
-      .then(async (broker) => {
-        if (!live) return;
-        unsubscribe = broker.onSessionChange(({ session }) => {
-          if (live) setState((s) => ({ ...s, session }));
-        });
-        const session = await broker.status();
-        if (live) setState({ broker, session, error: null });
-      })
-      .catch((error: TokenBrokerError) => {
-        if (live) setState({ broker: null, session: null, error });
-      });
-    return () => {
-      live = false;
-      unsubscribe();
-    };
+  useEffect(
+    () =>
+      followSession(registerTokenBroker(options), {
+        ready: (broker, session) => setState({ broker, session, error: null }),
+        change: (session) => setState((s) => ({ ...s, session })),
+        failed: (error) => setState({ broker: null, session: null, error }),
+      }),
     // No dependencies: the options are read once, since registering again on every render would be wrong.
-  }, []);
+    [],
+  );
   return createElement(SessionContext.Provider, { value: state }, children);
 }
 

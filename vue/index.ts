@@ -5,6 +5,7 @@
 // session from then on. Nothing runs during setup on the server, so it is
 // safe under server-side rendering: there the refs stay null.
 import { inject, onMounted, onUnmounted, shallowRef, type App, type InjectionKey, type ShallowRef } from 'vue';
+import { followSession } from '../client/follow-session';
 import { registerTokenBroker, type Claims, type RegisterOptions, type Session, type TokenBroker, type TokenBrokerError } from '../client/index';
 
 export interface SessionRefs<C extends Claims = Claims> {
@@ -30,29 +31,18 @@ export const tokenBroker = {
 export function useSession<C extends Claims = Claims>(): SessionRefs<C> {
   const options = inject(OPTIONS, {});
   const refs: SessionRefs<C> = { broker: shallowRef(null), session: shallowRef(null), error: shallowRef(null) };
-  let live = true;
-  let unsubscribe = () => {};
+  let stop = () => {};
   onMounted(() => {
     started ??= registerTokenBroker(options);
-    (started as Promise<TokenBroker<C>>).then(
-      async (broker) => {
-        if (!live) return;
-        unsubscribe = broker.onSessionChange(({ session }) => {
-          if (live) refs.session.value = session;
-        });
-        const session = await broker.status();
-        if (!live) return;
+    stop = followSession(started as Promise<TokenBroker<C>>, {
+      ready: (broker, session) => {
         refs.broker.value = broker;
         refs.session.value = session;
       },
-      (error: TokenBrokerError) => {
-        if (live) refs.error.value = error;
-      },
-    );
+      change: (session) => (refs.session.value = session),
+      failed: (error) => (refs.error.value = error),
+    });
   });
-  onUnmounted(() => {
-    live = false;
-    unsubscribe();
-  });
+  onUnmounted(() => stop());
   return refs;
 }
