@@ -41,6 +41,32 @@ test.describe('page script that registers its own broker worker', () => {
     expect(server.stats.logoutRevoked).toBe(1);
   });
 
+  test('with onForeignWorker: reject, a page a foreign worker still controls gets foreign_worker instead of a reload, and the registration is gone', async ({
+    context,
+    page,
+    server,
+  }) => {
+    await openApp(page, server);
+    await page.evaluate(() => navigator.serviceWorker.register('/sw.js', { scope: '/index.html' }).then(() => undefined));
+    // A page of the app's that starts the client itself, with the option.
+    await context.route('**/index.html', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>app</title>' }));
+    await context.route('**/client.js', (route) => route.fulfill({ path: 'dist/client/index.js', contentType: 'text/javascript' }));
+    const tab = await context.newPage();
+    await tab.goto(`${server.url}/index.html`);
+    await expect.poll(() => controllerOf(tab)).toBe(`${server.url}/sw.js`);
+    const loads = await tab.evaluate(() => performance.getEntriesByType('navigation').length);
+    const error = await tab.evaluate(async () => {
+      const client = (await import('/client.js' as string)) as { registerTokenBroker: (o: object) => Promise<unknown> };
+      return client.registerTokenBroker({ scriptURL: '/sw-dpop.js', onForeignWorker: 'reject' }).then(
+        () => null,
+        (e: { code: string }) => e.code,
+      );
+    });
+    expect(error).toBe('foreign_worker');
+    expect(await tab.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(loads);
+    expect(await scopes(tab)).toEqual([`${server.url}/`]);
+  });
+
   test('a worker that claims the page after the client started: login is refused with foreign_worker, nothing is sent', async ({ page, server }) => {
     await openApp(page, server, '/index.html');
     await page.evaluate(async () => {
