@@ -14,6 +14,12 @@ export interface AccessClaims {
   cnf?: { jkt?: string };
   /** The refresh family (the sign-in session) the token was issued for: renewal asks whether it is still live. */
   sid?: string;
+  /**
+   * Of a DPoP-bound token: seconds the client's clock ran ahead of the server's when the
+   * token was issued (negative: behind), by the iat of its token request's proof.
+   * Absent when the clocks agreed. The API judges the iat of the token's proofs by it.
+   */
+  dpop_skew?: number;
   /** The account's own claims (`Account.claims`). */
   [claim: string]: unknown;
 }
@@ -25,7 +31,7 @@ export interface Account {
 }
 
 /** Claims the token broker sets itself; an account's claims of these names are dropped. */
-const REGISTERED = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'cnf', 'sid']);
+const REGISTERED = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'cnf', 'sid', 'dpop_skew']);
 
 function ownClaims(account: Account): Record<string, unknown> {
   return Object.fromEntries(Object.entries(account.claims ?? {}).filter(([name]) => !REGISTERED.has(name)));
@@ -34,6 +40,8 @@ function ownClaims(account: Account): Record<string, unknown> {
 export interface IssueOptions {
   /** Bind the token to this DPoP key (cnf.jkt); null or absent issues a bearer token. */
   jkt?: string | null;
+  /** With `jkt`: the client's clock skew, seconds (see `AccessClaims.dpop_skew`). */
+  clockSkew?: number;
   /** The refresh family the token belongs to. */
   sid: string;
   /** Epoch ms (real time) after which the token must not be valid: its family's absolute end. */
@@ -58,11 +66,11 @@ export class AccessTokens {
     return Math.floor(Date.now() / 1000) + this.clockOffsetSeconds;
   }
 
-  async issue(account: Account, { jkt = null, sid, notAfter }: IssueOptions): Promise<string> {
+  async issue(account: Account, { jkt = null, clockSkew = 0, sid, notAfter }: IssueOptions): Promise<string> {
     const now = this.nowSeconds();
     const { kid, privateKey } = this.keys.current;
     const end = notAfter === undefined ? Infinity : Math.floor(notAfter / 1000) + this.clockOffsetSeconds;
-    return new SignJWT({ ...ownClaims(account), sid, ...(jkt && { cnf: { jkt } }) })
+    return new SignJWT({ ...ownClaims(account), sid, ...(jkt && { cnf: { jkt } }), ...(jkt && clockSkew && { dpop_skew: clockSkew }) })
       .setProtectedHeader({ alg: ALGORITHM, kid, typ: 'at+jwt' })
       .setSubject(account.sub)
       .setIssuer(this.issuer)

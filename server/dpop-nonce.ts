@@ -17,8 +17,17 @@ export class DpopNonces {
     return new DpopNonces(secret, slotMs);
   }
 
+  /** The nonces of the last slots asked for: every response names the current one. */
+  private readonly recent = new Map<number, string>();
+
   private forSlot(slot: number): string {
-    return createHmac('sha256', this.secret).update(String(slot)).digest('base64url');
+    let nonce = this.recent.get(slot);
+    if (nonce === undefined) {
+      nonce = createHmac('sha256', this.secret).update(String(slot)).digest('base64url');
+      this.recent.set(slot, nonce);
+      if (this.recent.size > 4) this.recent.delete(this.recent.keys().next().value!);
+    }
+    return nonce;
   }
 
   current(now = Date.now()): string {

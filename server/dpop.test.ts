@@ -48,6 +48,13 @@ function api(s: BrokerServer, token: string, proof?: string, scheme = 'DPoP', ex
   return s.app.inject({ url: '/api/me', headers: { authorization: `${scheme} ${token}`, ...(proof && { dpop: proof }) }, ...extra });
 }
 
+/** An API refusal with the DPoP challenge that names the error. */
+async function refused(res: Awaited<ReturnType<typeof api>>, error: string) {
+  expect(res.statusCode).toBe(401);
+  expect(res.json()).toMatchObject({ error });
+  expect(res.headers['www-authenticate']).toBe(`DPoP error="${error}", algs="ES256"`);
+}
+
 function refresh(s: BrokerServer, cookie: string, proof?: string) {
   return s.app.inject({ method: 'POST', url: '/auth/refresh', headers: { ...SAME_ORIGIN, cookie, ...(proof && { dpop: proof }) } });
 }
@@ -80,12 +87,6 @@ test.describe('an API request with a bound token is refused', () => {
     key = await newDpopKey();
     ({ token } = await boundLogin(s, key));
   });
-  const refused = async (res: Awaited<ReturnType<typeof api>>, error: string) => {
-    expect(res.statusCode).toBe(401);
-    expect(res.json()).toMatchObject({ error });
-    expect(res.headers['www-authenticate']).toBe(`DPoP error="${error}", algs="ES256"`);
-  };
-
   test('as a bearer token', async () => {
     await refused(await api(s, token, undefined, 'Bearer'), 'invalid_token');
   });
@@ -146,17 +147,78 @@ test.describe('an API request with a bound token is refused', () => {
   });
 });
 
-test('with CLOCK_OFFSET_SECONDS the iat window follows the server clock, which its Date header tells the client', async () => {
-  const s = await server({ clockOffsetSeconds: 3600 });
-  const key = await newDpopKey();
-  const first = await login(s, await proofFor(key, 'POST', '/auth/login'));
-  expect(first.statusCode).toBe(400);
-  expect(first.json()).toMatchObject({ error: 'use_dpop_nonce' });
-  const nonce = first.headers['dpop-nonce'] as string;
-  const serverNow = Date.parse(first.headers.date as string) / 1000;
-  expect(Math.abs(serverNow - (Date.now() / 1000 + 3600))).toBeLessThan(5);
-  expect((await login(s, await proofFor(key, 'POST', '/auth/login', { nonce }))).statusCode).toBe(400);
-  expect((await login(s, await proofFor(key, 'POST', '/auth/login', { nonce, iat: Math.floor(serverNow) }))).statusCode).toBe(200);
+test.describe('a client whose clock is off', () => {
+  const clientNow = (offset: number) => Math.floor(Date.now() / 1000) + offset;
+
+  for (const offset of [-3 * 3600, 3 * 3600]) {
+    test(`by ${offset / 3600} h signs in with the nonce, and its API proofs are judged by its own clock`, async () => {
+      const s = await server({ dpopNonce: true });
+      const key = await newDpopKey();
+      const first = await login(s, await proofFor(key, 'POST', '/auth/login', { iat: clientNow(offset) }));
+      expect(first.statusCode).toBe(400);
+      expect(first.json()).toMatchObject({ error: 'use_dpop_nonce' });
+      const nonce = first.headers['dpop-nonce'] as string;
+      const res = await login(s, await proofFor(key, 'POST', '/auth/login', { iat: clientNow(offset), nonce }));
+      expect(res.statusCode).toBe(200);
+      const token = res.json().access_token as string;
+      expect(Math.abs((decodeJwt(token).dpop_skew as number) - offset)).toBeLessThanOrEqual(2);
+
+      const apiProof = (iat: number) => proofFor(key, 'GET', '/api/me', { accessToken: token, iat, nonce });
+      expect((await api(s, token, await apiProof(clientNow(offset)))).statusCode).toBe(200);
+      // Stamped by the server's clock, or in advance by the client's: outside the window.
+      await refused(await api(s, token, await apiProof(clientNow(0))), 'use_dpop_nonce');
+      await refused(await api(s, token, await apiProof(clientNow(offset + 300))), 'use_dpop_nonce');
+
+      // A refresh learns the clock again.
+      const cookie = res.cookies.find((c) => c.name === '__Secure-broker_rt')!;
+      const refreshed = await refresh(s, `${cookie.name}=${cookie.value}`, await proofFor(key, 'POST', '/auth/refresh', { iat: clientNow(offset), nonce }));
+      expect(refreshed.statusCode).toBe(200);
+      expect(Math.abs((decodeJwt(refreshed.json().access_token).dpop_skew as number) - offset)).toBeLessThanOrEqual(2);
+    });
+  }
+
+  test('by the server clock error CLOCK_OFFSET_SECONDS: the same, seen from the server', async () => {
+    const s = await server({ clockOffsetSeconds: 3600 });
+    const key = await newDpopKey();
+    const first = await login(s, await proofFor(key, 'POST', '/auth/login'));
+    expect(first.json()).toMatchObject({ error: 'use_dpop_nonce' });
+    const nonce = first.headers['dpop-nonce'] as string;
+    const res = await login(s, await proofFor(key, 'POST', '/auth/login', { nonce }));
+    expect(res.statusCode).toBe(200);
+    const token = res.json().access_token as string;
+    expect(Math.abs((decodeJwt(token).dpop_skew as number) + 3600)).toBeLessThanOrEqual(2);
+    expect((await api(s, token, await proofFor(key, 'GET', '/api/me', { accessToken: token }))).statusCode).toBe(200);
+  });
+
+  test('by more than a day cannot sign in, nonce or not; nor without a nonce by more than the window', async () => {
+    const s = await server();
+    const key = await newDpopKey();
+    const first = await login(s, await proofFor(key, 'POST', '/auth/login', { iat: clientNow(-120) }));
+    expect(first.json()).toMatchObject({ error: 'use_dpop_nonce' });
+    const nonce = first.headers['dpop-nonce'] as string;
+    for (const offset of [-86_500, 86_500]) {
+      const res = await login(s, await proofFor(key, 'POST', '/auth/login', { iat: clientNow(offset), nonce }));
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: 'use_dpop_nonce' });
+    }
+    expect((await login(s, await proofFor(key, 'POST', '/auth/login', { iat: clientNow(-120), nonce }))).statusCode).toBe(200);
+  });
+
+  test('a bearer-only family refreshed with a proof and a skewed clock: the bound token records the skew', async () => {
+    const s = await server();
+    const res = await login(s);
+    expect(res.statusCode).toBe(200);
+    const key = await newDpopKey();
+    const cookie = res.cookies.find((c) => c.name === '__Secure-broker_rt')!;
+    const first = await refresh(s, `${cookie.name}=${cookie.value}`, await proofFor(key, 'POST', '/auth/refresh', { iat: clientNow(600) }));
+    expect(first.json()).toMatchObject({ error: 'use_dpop_nonce' });
+    const nonce = first.headers['dpop-nonce'] as string;
+    const ok = await refresh(s, `${cookie.name}=${cookie.value}`, await proofFor(key, 'POST', '/auth/refresh', { iat: clientNow(600), nonce }));
+    expect(ok.statusCode).toBe(200);
+    const token = ok.json().access_token as string;
+    expect(Math.abs((decodeJwt(token).dpop_skew as number) - 600)).toBeLessThanOrEqual(2);
+    expect((await api(s, token, await proofFor(key, 'GET', '/api/me', { accessToken: token, iat: clientNow(600) }))).statusCode).toBe(200);
+  });
 });
 
 test.describe('refresh of a bound login', () => {

@@ -3,15 +3,27 @@
 // (iat), a one-time id (jti), and on API requests the access token (ath).
 // Nothing here knows Fastify: the routes pass in what the request was.
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose';
+import { errors, jwtVerify } from 'jose';
 import type { DpopNonces } from './dpop-nonce';
+import { ProofKeyCache, type ProofKey } from './dpop-keys';
 import type { JtiStore } from './store/jti';
 
 /** ES256 only: what the worker signs with, and no algorithm confusion to worry about. */
 export const DPOP_ALGORITHMS = ['ES256'];
 
 export type ProofError = 'invalid_dpop_proof' | 'use_dpop_nonce';
-export type ProofResult = { ok: true; jkt: string } | { ok: false; error: ProofError; message: string };
+/** What a valid proof binds a token to. */
+export interface ProofBinding {
+  /** The thumbprint of the proof's key. */
+  jkt: string;
+  /**
+   * On token requests: how many seconds the client's clock runs ahead of the
+   * server's (negative: behind), as the proof's iat shows; 0 within the iat window.
+   */
+  clockSkew: number;
+}
+
+export type ProofResult = ({ ok: true } & ProofBinding) | { ok: false; error: ProofError; message: string };
 
 export interface ProofExpectation {
   method: string;
@@ -19,7 +31,12 @@ export interface ProofExpectation {
   url: string;
   /** On API requests: the access token the proof must name in `ath`. */
   accessToken?: string;
+  /** On API requests: the client's clock skew that the token was issued with (its `dpop_skew` claim). */
+  clockSkew?: number;
 }
+
+/** The most a client's clock may be off and still sign in: a day either way. */
+export const MAX_CLOCK_SKEW_SECONDS = 86_400;
 
 export interface DpopVerifierOptions {
   nonces: DpopNonces;
@@ -58,6 +75,7 @@ function invalid(message: string): ProofResult {
 
 export class DpopVerifier {
   private readonly windowMs: number;
+  private readonly keys = new ProofKeyCache();
 
   constructor(
     private readonly jti: JtiStore,
@@ -79,11 +97,19 @@ export class DpopVerifier {
     if (typeof proof !== 'string' || proof === '') return invalid('A DPoP proof is required');
     if (proof.length > MAX_PROOF_LENGTH) return invalid('The DPoP proof is too large');
     let payload: Record<string, unknown>;
-    let jwk: JWK;
+    let jkt: string;
     try {
-      const verified = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGORITHMS });
+      let resolved: Promise<ProofKey> | undefined;
+      const verified = await jwtVerify(
+        proof,
+        (header, token) => {
+          resolved = this.keys.resolve(header, token);
+          return resolved.then((k) => k.key);
+        },
+        { typ: 'dpop+jwt', algorithms: DPOP_ALGORITHMS },
+      );
       payload = verified.payload;
-      jwk = verified.protectedHeader.jwk!;
+      jkt = (await resolved!).jkt;
     } catch (err) {
       if (err instanceof errors.JOSEError || err instanceof TypeError) return invalid(`The DPoP proof is invalid: ${err.message}`);
       throw err;
@@ -107,17 +133,29 @@ export class DpopVerifier {
     } else if (this.options.requireNonce) {
       return { ok: false, error: 'use_dpop_nonce', message: 'The DPoP proof must carry the server nonce' };
     }
-    // Checked with a nonce too: script that can sign with the key must not stamp proofs for later.
-    // A client whose clock is off corrects it from the Date header of this challenge and signs again.
-    if (Math.abs(iat * 1000 - now) > this.windowMs) {
-      return { ok: false, error: 'use_dpop_nonce', message: 'The DPoP proof iat is outside the accepted window: sign by the clock of the Date header' };
+    // Seconds the client's clock runs ahead of this server's, by this proof.
+    const ahead = iat - now / 1000;
+    let clockSkew = 0;
+    if (expected.accessToken === undefined) {
+      // A token request: the client's clock may be hours off. With a fresh nonce the proof is
+      // known to be recent whatever its iat says, so the offset it shows is the client's clock;
+      // the token records it, and the API judges every later proof by it (below).
+      if (Math.abs(ahead) * 1000 > this.windowMs) {
+        if (nonce === undefined || Math.abs(ahead) > MAX_CLOCK_SKEW_SECONDS) {
+          return { ok: false, error: 'use_dpop_nonce', message: 'The DPoP proof iat is outside the accepted window: send it again with the server nonce' };
+        }
+        clockSkew = Math.round(ahead);
+      }
+    } else if (Math.abs(ahead - (expected.clockSkew ?? 0)) * 1000 > this.windowMs) {
+      // Checked with a nonce too: script that can sign with the key must not stamp proofs for
+      // later. The window is the client's clock as the token recorded it at issue.
+      return { ok: false, error: 'use_dpop_nonce', message: "The DPoP proof iat is outside the accepted window of the client's clock" };
     }
 
-    const jkt = await calculateJwkThumbprint(jwk, 'sha256');
     // Last, so a proof refused for another reason does not use up its jti.
     if (!(await this.jti.claim(`${jkt}.${jti}`, now + 2 * Math.max(this.windowMs, 120_000), now))) {
       return invalid('The DPoP proof was already used (jti)');
     }
-    return { ok: true, jkt };
+    return { ok: true, jkt, clockSkew };
   }
 }

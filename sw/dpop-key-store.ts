@@ -4,7 +4,6 @@
 // IndexedDB and stays non-extractable there: page script of the origin can
 // read the object and sign with it while it runs, but can never export it.
 
-import { exportJWK } from 'jose';
 import type { DpopKey } from './dpop-proof';
 
 /** The slice of idb-keyval the store needs; a Map does it in tests. */
@@ -22,15 +21,9 @@ interface StoredPair {
 }
 
 /** A new ECDSA P-256 pair whose private half can sign but never be exported. */
-export async function generateDpopKey(): Promise<DpopKey> {
-  const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
-  return withJwk(pair);
-}
-
-async function withJwk(pair: StoredPair): Promise<DpopKey> {
-  const { kty, crv, x, y } = await exportJWK(pair.publicKey);
-  // Only the public members: nothing else belongs in a proof header.
-  return { privateKey: pair.privateKey, publicKey: pair.publicKey, publicJwk: { kty, crv, x, y } };
+export function generateDpopKey(): Promise<DpopKey> {
+  // The public half of a generated pair is always extractable: the proof header carries it.
+  return crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
 }
 
 function isStoredPair(v: unknown): v is StoredPair {
@@ -51,7 +44,7 @@ export class DpopKeyStore {
   /** The stored key, or null when there is none (or it is not a key pair). */
   async load(): Promise<DpopKey | null> {
     const stored = await this.#kv.get(DPOP_KEY);
-    return isStoredPair(stored) ? withJwk(stored) : null;
+    return isStoredPair(stored) ? { privateKey: stored.privateKey, publicKey: stored.publicKey } : null;
   }
 
   save(key: DpopKey): Promise<void> {

@@ -7,8 +7,7 @@ import { del, get, set, type UseStore } from 'idb-keyval';
 import { DpopKeyStore, generateDpopKey } from './dpop-key-store';
 import { isNonceChallenge, NonceBook } from './dpop-nonce';
 import { postToEndpoint, type EndpointResult } from './endpoint-client';
-import { AthCache, signProof, type DpopKey } from './dpop-proof';
-import { ServerClock } from './server-clock';
+import { signProof, type DpopKey } from './dpop-proof';
 
 /**
  * What the broker asks of a DPoP signer. An interface, not the class: the
@@ -31,15 +30,13 @@ export type DpopSupport = (db: UseStore) => DpopSigner;
 
 /**
  * DPoP support for `installTokenBroker(self, config, { dpop: dpopSupport })`.
- * It lives apart from the worker module because signing brings in most of
- * jose: a bearer-only worker does not pay for it (about 5 KB gzip).
+ * It lives apart from the worker module so that a bearer-only worker does not
+ * carry the signing.
  */
 export const dpopSupport: DpopSupport = (db) => new IndexedDbDpopSigner(db);
 
 class IndexedDbDpopSigner implements DpopSigner {
   readonly #nonces = new NonceBook();
-  readonly #clock = new ServerClock();
-  readonly #ath = new AthCache();
   readonly #keys: DpopKeyStore;
   #key: Promise<DpopKey | null> | null = null;
 
@@ -126,14 +123,10 @@ class IndexedDbDpopSigner implements DpopSigner {
     send: (proof: string) => Promise<T>,
     answer: (result: T) => { status: number; headers: Headers; body?: unknown } | null,
   ): Promise<T> {
-    const ath = accessToken === undefined ? undefined : await this.#ath.get(accessToken);
     const once = async () => {
-      const result = await send(await signProof(key, { method, url, ath, nonce: this.#nonces.get(url) }, this.#clock.now()));
+      const result = await send(await signProof(key, { method, url, accessToken, nonce: this.#nonces.get(url) }));
       const a = answer(result);
-      if (a) {
-        this.#nonces.observe(url, a.headers);
-        this.#clock.observe(a.headers.get('date'));
-      }
+      if (a) this.#nonces.observe(url, a.headers);
       return result;
     };
     const first = await once();

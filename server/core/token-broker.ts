@@ -7,7 +7,7 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import { AccessTokens, type AccessClaims, type Account } from '../access-tokens';
-import { DpopVerifier } from '../dpop';
+import { DpopVerifier, type ProofBinding } from '../dpop';
 import { DpopNonces } from '../dpop-nonce';
 import { KeyRing } from '../keys';
 import { RefreshTokens } from '../refresh-tokens';
@@ -198,18 +198,19 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     return null;
   }
 
-  /** The thumbprint of a token request's DPoP key, null without one (when allowed), or the refusal. */
-  async function proofKey(request: BrokerHttpRequest): Promise<string | null | BrokerHttpResponse> {
+  /** A token request's DPoP key (its thumbprint and the client's clock skew), null without one (when allowed), or the refusal. */
+  async function proofKey(request: BrokerHttpRequest): Promise<ProofBinding | null | BrokerHttpResponse> {
     if (mode === 'off') return null;
     const proof = request.headers.dpop;
     if (proof === undefined && mode === 'optional') return null;
     const result = await verifier.verify(proof, { method: request.method, url: request.origin + request.url });
-    return result.ok ? result.jkt : dpopBadRequest(result.error, result.message, nonce);
+    return result.ok ? { jkt: result.jkt, clockSkew: result.clockSkew } : dpopBadRequest(result.error, result.message, nonce);
   }
 
-  async function grant(account: Account, family: { token: string; familyId: string }, jkt: string | null): Promise<BrokerHttpResponse> {
+  async function grant(account: Account, family: { token: string; familyId: string }, key: ProofBinding | null): Promise<BrokerHttpResponse> {
+    const jkt = key?.jkt ?? null;
     const body = {
-      access_token: await accessTokens.issue(account, { jkt, sid: family.familyId }),
+      access_token: await accessTokens.issue(account, { jkt, clockSkew: key?.clockSkew, sid: family.familyId }),
       token_type: jkt ? 'DPoP' : 'Bearer',
       expires_in: ttl,
     };
@@ -226,12 +227,12 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     const ipWait = await consume(limits.loginIp, request.ip);
     if (ipWait !== null) return tooMany(ipWait, 'Too many requests from this address');
     // Before the password hash: a bad proof costs the server nothing.
-    const jkt = await proofKey(request);
-    if (jkt !== null && typeof jkt === 'object') return jkt;
-    const key = accountKey(credentials);
-    if (key === null) return errorResponse(400, 'bad_request', 'The credentials name no account (username, email or login)');
+    const key = await proofKey(request);
+    if (key !== null && 'status' in key) return key;
+    const accountId = accountKey(credentials);
+    if (accountId === null) return errorResponse(400, 'bad_request', 'The credentials name no account (username, email or login)');
     // Reserved before the check: however many arrive at once, no more than the limit are checked.
-    const accountWait = await consume(limits.loginAccount, key);
+    const accountWait = await consume(limits.loginAccount, accountId);
     if (accountWait !== null) return tooMany(accountWait, 'Too many login attempts for this account');
     emit('password_check');
     const account = await options.verifyCredentials(credentials);
@@ -240,8 +241,8 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       return errorResponse(401, 'invalid_credentials', 'Unknown account or wrong credentials');
     }
     emit('login', { sub: account.sub });
-    const family = await refreshTokens.issue(account.sub, Date.now(), jkt, account.claims ?? {});
-    return grant(account, family, jkt);
+    const family = await refreshTokens.issue(account.sub, Date.now(), key?.jkt ?? null, account.claims ?? {});
+    return grant(account, family, key);
   }
 
   async function refresh(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
@@ -251,9 +252,9 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     if (ipWait !== null) return tooMany(ipWait, 'Too many requests from this address');
     const presented = parseCookies(header(request, 'cookie') ?? '')[cookieName];
     // A bad proof leaves the cookie alone: it may be a script without the key, not its owner.
-    const jkt = await proofKey(request);
-    if (jkt !== null && typeof jkt === 'object') return jkt;
-    const outcome = presented ? await refreshTokens.rotate(presented, Date.now(), jkt) : ({ ok: false, reason: 'unknown' } as const);
+    const key = await proofKey(request);
+    if (key !== null && 'status' in key) return key;
+    const outcome = presented ? await refreshTokens.rotate(presented, Date.now(), key?.jkt ?? null) : ({ ok: false, reason: 'unknown' } as const);
     if (!outcome.ok && outcome.reason === 'wrong_key') {
       emit('refresh_rejected', { reason: outcome.reason });
       return errorResponse(400, 'invalid_dpop_proof', 'This refresh token is bound to a DPoP key: present a proof signed with it');
@@ -264,7 +265,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     }
     emit('refresh', { sub: outcome.userId });
     // An unbound (bearer) login refreshed with a proof gets a token bound to that key; the family stays unbound.
-    return grant({ sub: outcome.userId, claims: outcome.claims }, outcome, outcome.jkt ?? jkt);
+    return grant({ sub: outcome.userId, claims: outcome.claims }, outcome, outcome.jkt ? { jkt: outcome.jkt, clockSkew: key?.clockSkew ?? 0 } : key);
   }
 
   async function logout(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
@@ -282,9 +283,9 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     if (claims.exp - Date.now() / 1000 - clockOffsetSeconds >= ttl / 2) return {};
     const notAfter = await refreshTokens.liveUntil(claims.sid);
     if (notAfter === null) return {};
-    const { sub, sid, cnf, ...rest } = claims;
+    const { sub, sid, cnf, dpop_skew: clockSkew, ...rest } = claims;
     // Bound to the same key as the token it renews: renewal must not turn a DPoP token into a bearer one.
-    return { [renewHeader]: await accessTokens.issue({ sub, claims: rest }, { jkt: cnf?.jkt ?? null, sid, notAfter }) };
+    return { [renewHeader]: await accessTokens.issue({ sub, claims: rest }, { jkt: cnf?.jkt ?? null, clockSkew, sid, notAfter }) };
   }
 
   async function authenticate(request: BrokerHttpRequest): Promise<AccessResult> {
@@ -305,7 +306,12 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     }
     if (scheme === 'DPoP') {
       if (bound === undefined) return refuse(dpopUnauthorized('invalid_token', 'This access token is not DPoP-bound', nonce));
-      const result = await verifier.verify(request.headers.dpop, { method: request.method, url: request.origin + request.url, accessToken: match![2]! });
+      const result = await verifier.verify(request.headers.dpop, {
+        method: request.method,
+        url: request.origin + request.url,
+        accessToken: match![2]!,
+        clockSkew: typeof claims.dpop_skew === 'number' ? claims.dpop_skew : 0,
+      });
       if (!result.ok) return refuse(dpopUnauthorized(result.error, result.message, nonce));
       if (result.jkt !== bound) return refuse(dpopUnauthorized('invalid_dpop_proof', 'The DPoP proof is signed with another key than the token is bound to', nonce));
     }
