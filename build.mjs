@@ -3,9 +3,14 @@
 // bundle into public/, and the reference server into dist/server/.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { minify } from 'terser';
 import { buildExamples } from './examples/build-examples.mjs';
 
 const browser = { bundle: true, target: 'es2022', legalComments: 'none', logLevel: 'warning', metafile: true };
+// sw/dev.ts: the production standalone scripts carry codes and facts, the .dev.js ones and the
+// module entry points full messages (the app's bundler decides their size).
+const production = { define: { TOKEN_BROKER_DEV: 'false' } };
+const development = { define: { TOKEN_BROKER_DEV: 'true' } };
 // What the package ships: source maps with positions but not the sources themselves,
 // which would be most of the package; the sources are in the repository.
 const shipped = { sourcemap: true, sourcesContent: false };
@@ -16,11 +21,13 @@ rmSync('dist', { recursive: true, force: true });
 
 const results = await Promise.all([
   // One classic script: works with navigator.serviceWorker.register() and importScripts().
-  build({ ...browser, entryPoints: ['sw/standalone.ts'], outfile: 'public/sw.js', format: 'iife', minify: true, ...shipped }),
-  build({ ...browser, entryPoints: ['sw/standalone-dpop.ts'], outfile: 'public/sw-dpop.js', format: 'iife', minify: true, ...shipped }),
-  build({ ...browser, entryPoints: ['sw/dpop-entry.ts'], outfile: 'dist/sw/dpop.js', format: 'esm', minify: true, ...shipped }),
-  build({ ...browser, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm', minify: true, ...shipped }),
+  build({ ...browser, entryPoints: ['sw/standalone.ts'], outfile: 'public/sw.js', format: 'iife', minify: true, ...shipped, ...production }),
+  build({ ...browser, entryPoints: ['sw/standalone-dpop.ts'], outfile: 'public/sw-dpop.js', format: 'iife', minify: true, ...shipped, ...production }),
+  build({ ...browser, entryPoints: ['sw/dpop-entry.ts'], outfile: 'dist/sw/dpop.js', format: 'esm', minify: true, ...shipped, ...development }),
+  build({ ...browser, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm', minify: true, ...shipped, ...development }),
   build({ ...browser, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm', minify: true, ...shipped }),
+  build({ ...browser, entryPoints: ['sw/standalone.ts'], outfile: 'public/sw.dev.js', format: 'iife', minify: true, ...shipped, ...development }),
+  build({ ...browser, entryPoints: ['sw/standalone-dpop.ts'], outfile: 'public/sw-dpop.dev.js', format: 'iife', minify: true, ...shipped, ...development }),
   // The framework glue: the framework and the client stay imports, so the app has one copy of each.
   ...['react', 'vue'].map((glue) =>
     build({
@@ -83,8 +90,28 @@ function writeThirdPartyLicenses(metafiles) {
   mkdirSync('dist', { recursive: true });
   writeFileSync('dist/THIRD_PARTY_LICENSES.md', `# Third-party code bundled into token-broker's browser files\n\n${sections.join('\n')}`);
 }
-// The shipped browser bundles are the first seven builds.
-writeThirdPartyLicenses(results.slice(0, 7).map((r) => r.metafile));
+// The shipped browser bundles are the first nine builds.
+writeThirdPartyLicenses(results.slice(0, 9).map((r) => r.metafile));
+
+/**
+ * A second pass over the files with a size budget: terser finds about 5 %
+ * more than esbuild's minifier. The source map is carried through.
+ */
+async function squeeze(file) {
+  const code = readFileSync(file, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\n?$/, '');
+  const out = await minify(code, {
+    module: file.endsWith('.js') && file.startsWith('dist/'),
+    ecma: 2022,
+    compress: { passes: 3, unsafe_arrows: true, pure_getters: true },
+    mangle: { toplevel: true },
+    sourceMap: { content: readFileSync(`${file}.map`, 'utf8'), url: file.split('/').pop() + '.map' },
+  });
+  const map = JSON.parse(out.map);
+  delete map.sourcesContent;
+  writeFileSync(file, `${out.code}\n`);
+  writeFileSync(`${file}.map`, JSON.stringify(map));
+}
+await Promise.all(['public/sw.js', 'public/sw-dpop.js', 'dist/client/index.js'].map(squeeze));
 
 // After the worker scripts: the examples ship copies of them.
 await buildExamples();

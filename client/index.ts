@@ -113,7 +113,7 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
     const controller = navigator.serviceWorker.controller;
     if (controller && controller.scriptURL !== this.#scriptURL) {
       return Promise.reject(
-        new TokenBrokerError('foreign_worker', `Refusing to sign in: this page is controlled by ${controller.scriptURL}, not the token broker ${this.#scriptURL}. Reload the page.`),
+        new TokenBrokerError('foreign_worker', `Not signing in: ${controller.scriptURL} controls this page, not ${this.#scriptURL}. Reload the page.`),
       );
     }
     return this.#send({ type: MessageType.login, credentials });
@@ -167,7 +167,7 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
     const controller = navigator.serviceWorker.controller;
     // Never a foreign controller: it would receive the credentials.
     const sw = controller?.scriptURL === this.#scriptURL ? controller : this.#registration.active;
-    if (!sw) throw new TokenBrokerError('not_controlled', `No active token broker worker to send ${type} to: it was unregistered (by page script or the browser). Call registerTokenBroker() again.`);
+    if (!sw) throw new TokenBrokerError('not_controlled', `No active broker worker for ${type}: it was unregistered. Call registerTokenBroker() again.`);
     return sw;
   }
 
@@ -175,10 +175,10 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
     const reply = (await withTimeout(
       messageSW(this.#worker(message.type), message) as Promise<BrokerReply>,
       this.#timeoutMs,
-      () => new TokenBrokerError('timeout', `The token broker worker did not answer ${message.type} within ${this.#timeoutMs} ms. Is the registered script the token broker (sw.js, sw-dpop.js, or your worker calling installTokenBroker)?`),
+      () => new TokenBrokerError('timeout', `No answer to ${message.type} within ${this.#timeoutMs} ms: is the registered script the token broker?`),
     )) as BrokerReply | undefined;
     if (!reply || typeof reply !== 'object' || !('ok' in reply)) {
-      throw new TokenBrokerError('internal', `Unexpected reply to ${message.type}: the worker at this scope is not the token broker. Register sw.js, or call installTokenBroker(self, config) in your own worker.`);
+      throw new TokenBrokerError('internal', `Unexpected reply to ${message.type}: the worker at this scope is not the token broker.`);
     }
     if (!reply.ok) throw new TokenBrokerError(reply.error.code, reply.error.message);
     return reply.session as Session<C>;
@@ -221,7 +221,7 @@ function reloadAwayFrom(controller: ServiceWorker, scriptURL: string): Promise<n
 function foreignWorker(controller: ServiceWorker, scriptURL: string): TokenBrokerError {
   return new TokenBrokerError(
     'foreign_worker',
-    `This page is controlled by ${controller.scriptURL}, not the token broker ${scriptURL}; it was unregistered, and the next page load will be the broker's. Reload the page.`,
+    `${controller.scriptURL} controls this page, not ${scriptURL}; it was unregistered. Reload the page.`,
   );
 }
 
@@ -246,7 +246,7 @@ async function controlledBy(registration: ServiceWorkerRegistration, scriptURL: 
     const other = container.controller;
     return other
       ? foreignWorker(other, scriptURL)
-      : new TokenBrokerError('not_controlled', `The worker is registered but does not control this page: a hard reload bypasses workers, or the scope ${registration.scope} does not cover ${location.href}. Reload normally.`);
+      : new TokenBrokerError('not_controlled', `The worker does not control this page: after a hard reload, reload normally; or its scope ${registration.scope} does not cover it.`);
   });
 }
 
@@ -258,18 +258,18 @@ async function controlledBy(registration: ServiceWorkerRegistration, scriptURL: 
 export async function registerTokenBroker<C extends Claims = Claims>(options: RegisterOptions = {}): Promise<TokenBroker<C>> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (typeof navigator === 'undefined' || typeof location === 'undefined') {
-    throw new TokenBrokerError('unsupported', 'registerTokenBroker() runs in the browser only: under server-side rendering, call it from client code (an effect, onMounted).');
+    throw new TokenBrokerError('unsupported', 'registerTokenBroker() runs in the browser only: under server-side rendering, call it from an effect or onMounted.');
   }
   if (!('serviceWorker' in navigator)) {
     throw new TokenBrokerError(
       'unsupported',
-      'This browser has no service worker support (or it is disabled, e.g. in a private window or a non-secure context): the token broker cannot run.',
+      'No service workers here (unsupported, disabled, or not a secure context).',
     );
   }
   if ('config' in options) {
     throw new TokenBrokerError(
       'bad_config',
-      "registerTokenBroker() takes no config: the worker's configuration is fixed where its script is served (self.tokenBrokerConfig) or in installTokenBroker(), so that page script cannot choose it.",
+      'registerTokenBroker() takes no config: set it where the script is served (self.tokenBrokerConfig) or in installTokenBroker().',
     );
   }
   const url = options.scriptURL ?? '/sw.js';
@@ -279,7 +279,7 @@ export async function registerTokenBroker<C extends Claims = Claims>(options: Re
   if (!location.href.startsWith(scope)) {
     throw new TokenBrokerError(
       'bad_scope',
-      `The worker ${scriptURL} would have the scope ${scope}, which does not cover this page (${location.pathname}), so it could never control it. Serve the script from your site's root (a bundler's asset URL such as /node_modules/... or /assets/... will not do: copy the file into your static files), or give a scope the server allows with a Service-Worker-Allowed header.`,
+      `${scriptURL} gets the scope ${scope}, which does not cover this page: copy the file to your site's root (not a bundler's asset URL), or allow a scope with Service-Worker-Allowed.`,
     );
   }
   const wb = new Workbox(url, { scope: options.scope, type: options.type });
@@ -291,11 +291,11 @@ export async function registerTokenBroker<C extends Claims = Claims>(options: Re
         return reg;
       }),
       timeoutMs,
-      () => new TokenBrokerError('timeout', `Registering ${url} did not finish within ${timeoutMs} ms: service workers may be blocked here (browser setting, extension, enterprise policy), or the script is very slow to load.`),
+      () => new TokenBrokerError('timeout', `Registering ${url} took over ${timeoutMs} ms: are service workers blocked here?`),
     );
   } catch (err) {
     if (err instanceof TokenBrokerError) throw err;
-    throw new TokenBrokerError('registration_failed', `Could not register the worker ${url}: ${(err as Error).message}. Check that the URL serves the script (200, a JavaScript content type) from this origin, at or above the page's path, and that service workers are not blocked here (browser setting, extension, enterprise policy).`);
+    throw new TokenBrokerError('registration_failed', `Could not register ${url}: ${(err as Error).message}. Check that the URL serves the script (200, JavaScript) from this origin, at or above the page's path, and that service workers are not blocked here.`);
   }
   const removed = await removeForeignRegistrations(registration);
   const controller = navigator.serviceWorker.controller;

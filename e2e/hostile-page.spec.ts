@@ -88,7 +88,7 @@ test.describe('page script that registers its own broker worker', () => {
   test('a standalone script registered with a query fails closed: it refuses every message and intercepts nothing', async ({ context, page, server }) => {
     const reply = await messageWorkerUnderSecond(context, page, server, '/sw-dpop.js?dpop=false', { type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } });
     expect(reply).toMatchObject({ ok: false, error: { code: 'bad_config' } });
-    expect(JSON.stringify(reply)).toContain('no query');
+    expect(JSON.stringify(reply)).toContain('bad_config script URL query');
     expect(server.stats.login).toBe(0);
   });
 

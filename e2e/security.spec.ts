@@ -30,6 +30,20 @@ async function recordRequests(context: BrowserContext): Promise<SeenRequest[]> {
 }
 
 test.describe('token endpoints are closed to pages', () => {
+  test('the development build explains its errors in full', async ({ context, page, server }) => {
+    const unknown = (await messageWorkerUnderSecond(context, page, server, '/sw-dpop.dev.js', { type: 'broker:nope' })) as { error: { code: string; message: string } };
+    expect(unknown.error).toEqual({ code: 'bad_request', message: 'unknown message type "broker:nope"' });
+    const refusal = (await apiFetch(page, '/auth/refresh', { method: 'POST' })).body as { error: { code: string; message: string } };
+    expect(refusal.error.code).toBe('endpoint_reserved');
+    expect(refusal.error.message).toContain(`${server.url}/sw-dpop.dev.js (scope ${server.url}/second/)`);
+    expect(refusal.error.message).toContain('left over from another app');
+  });
+
+  test('the production build answers the same message with the code and the fact', async ({ context, page, server }) => {
+    const unknown = (await messageWorkerUnderSecond(context, page, server, '/sw-dpop.js', { type: 'broker:nope' })) as { error: { code: string; message: string } };
+    expect(unknown.error).toEqual({ code: 'bad_request', message: '"broker:nope"' });
+  });
+
   test('a page script calling login, refresh or logout gets a 403 from the worker, never forwarded; navigations are the server\'s', async ({ context, page, server }) => {
     const seen = await recordRequests(context);
     await openApp(page, server);
@@ -41,10 +55,10 @@ test.describe('token endpoints are closed to pages', () => {
       expect(res.status, path).toBe(403);
       expect(res.body, path).toMatchObject({ error: { code: 'endpoint_reserved' } });
     }
-    // A worker left over from another app on this origin is diagnosable from the message alone.
+    // A worker left over from another app on this origin is diagnosable from the message alone:
+    // the production build names the worker and its scope (the development build explains, below).
     const refusal = (await apiFetch(page, '/auth/refresh', { method: 'POST' })).body as { error: { message: string } };
-    expect(refusal.error.message).toContain(`${server.url}/sw-dpop.js (scope ${server.url}/)`);
-    expect(refusal.error.message).toContain('left over from another app');
+    expect(refusal.error.message).toBe(`/auth/refresh: reserved by ${server.url}/sw-dpop.js (scope ${server.url}/)`);
     // A navigation is never reserved (an SPA may route /auth/login): a form post goes to the
     // server, whose CSRF check refuses it, since a form cannot send the worker's header.
     const nav = await context.newPage();
@@ -368,7 +382,12 @@ test.describe('a server that serves dpop: true with the bearer-only script', () 
 
 test('the bearer-only script refuses dpop: true with a bad_config error naming dpop', async ({ context, page, server }) => {
   const reply = await messageWorkerUnderSecond(context, page, server, '/sw.js', { type: 'broker:status' });
+  expect(reply).toEqual({ ok: false, error: { code: 'bad_config', message: 'bad_config dpop' } });
+});
+
+test('the development build says what to do about it', async ({ context, page, server }) => {
+  const reply = await messageWorkerUnderSecond(context, page, server, '/sw.dev.js', { type: 'broker:status' });
   expect(reply).toMatchObject({ ok: false, error: { code: 'bad_config' } });
-  expect(JSON.stringify(reply)).toContain('sw-dpop.js');
+  expect(JSON.stringify(reply)).toContain('register sw-dpop.js');
 });
 });

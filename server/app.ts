@@ -59,7 +59,7 @@ export interface ServerParts {
   /** Where the logs go instead of stdout. */
   logStream?: { write(line: string): void };
   /** More configured worker scripts, by path: tests and benchmarks that need two configurations on one origin. */
-  workerScripts?: Record<string, { build: 'sw.js' | 'sw-dpop.js' | 'sw-remove.js'; config: TokenBrokerConfig }>;
+  workerScripts?: Record<string, { build: 'sw.js' | 'sw-dpop.js' | 'sw.dev.js' | 'sw-dpop.dev.js' | 'sw-remove.js'; config: TokenBrokerConfig }>;
 }
 
 /**
@@ -70,6 +70,9 @@ function workerScriptRoutes(app: FastifyInstance, settings: Settings, extra: Non
   const scripts: Record<string, { build: string; config: TokenBrokerConfig }> = {
     '/sw.js': { build: 'sw.js', config: settings.workerConfig },
     '/sw-dpop.js': { build: 'sw-dpop.js', config: settings.workerConfig },
+    // The development builds, with full messages: register these while developing.
+    '/sw.dev.js': { build: 'sw.dev.js', config: settings.workerConfig },
+    '/sw-dpop.dev.js': { build: 'sw-dpop.dev.js', config: settings.workerConfig },
     ...extra,
   };
   for (const [path, { build, config }] of Object.entries(scripts)) {

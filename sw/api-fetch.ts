@@ -2,6 +2,7 @@
 // once and replay the request, body included.
 
 import type { Broker, TokenDecision } from './broker';
+import { DEV } from './dev';
 import type { WorkerErrorBody } from './protocol';
 import type { TokenRecord } from './token-response';
 
@@ -13,7 +14,9 @@ export function endpointRefusal(path: string, worker: string, scope: string): Re
   return jsonError(403, {
     error: {
       code: 'endpoint_reserved',
-      message: `${path} is reserved for the token broker worker ${worker} (scope ${scope}); use the client's login(), logout() or refresh(). If this app does not use token-broker, that worker is left over from another app on this origin: unregister it (DevTools, Application, Service workers).`,
+      message: DEV
+        ? `${path} is reserved for the token broker worker ${worker} (scope ${scope}); use the client's login(), logout() or refresh(). If this app does not use token-broker, that worker is left over from another app on this origin: unregister it (DevTools, Application, Service workers).`
+        : `${path}: reserved by ${worker} (scope ${scope})`,
     },
   });
 }
@@ -36,7 +39,9 @@ function refuseRedirect(request: Request, response: Response): Response {
   return jsonError(502, {
     error: {
       code: 'redirect_refused',
-      message: `The API answered ${new URL(request.url).pathname} with a redirect; the token broker does not follow redirects of requests that carry the token. Call the final URL.`,
+      message: DEV
+        ? `The API answered ${new URL(request.url).pathname} with a redirect; the token broker does not follow redirects of requests that carry the token. Call the final URL.`
+        : new URL(request.url).pathname,
     },
   });
 }
@@ -53,7 +58,7 @@ async function send(broker: Broker, request: Request, body: ArrayBuffer | null, 
     case 'network':
       return Response.error();
     case 'unavailable':
-      return jsonError(503, { error: { code: 'unavailable', message: 'The token service is unavailable; the request was not sent. Try again later.' } });
+      return jsonError(503, { error: { code: 'unavailable', message: DEV ? 'The token service is unavailable; the request was not sent. Try again later.' : 'unavailable' } });
     case 'none':
       return fetch(withToken(request, body, null, null));
     case 'token':

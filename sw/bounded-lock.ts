@@ -6,6 +6,8 @@
 // for, while a wedged login, refresh or logout would be a denial of service.
 // Pure: the LockManager is passed in; unit-tested in Node.
 
+import { DEV } from './dev';
+
 export interface LockRequester {
   request<R>(name: string, options: { signal: AbortSignal }, fn: () => Promise<R>): Promise<R>;
 }
@@ -20,7 +22,7 @@ export async function withBoundedLock<R>(locks: LockRequester | undefined, name:
     });
   } catch (err) {
     if (started) throw err;
-    console.warn(`[token-broker] the lock ${name} was held for more than ${waitMs} ms (by page script?); going ahead without it`);
+    if (DEV) console.warn(`[token-broker] the lock ${name} was held for more than ${waitMs} ms (by page script?); going ahead without it`);
     return fn();
   }
 }

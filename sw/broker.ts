@@ -7,8 +7,9 @@ import type { DpopKey } from './dpop-proof';
 import { postToEndpoint, type EndpointResult } from './endpoint-client';
 import { isExpired, needsRefresh } from './expiry';
 import { broadcastSession } from './broadcast';
+import { DEV } from './dev';
 import { withBoundedLock, type LockRequester } from './bounded-lock';
-import { SIGNED_OUT, type BrokerError, type BrokerReply, type BrokerRequest, type Credentials, type ErrorCode, type SessionChangeReason } from './protocol';
+import { SIGNED_OUT, type BrokerReply, type BrokerRequest, type Credentials, type ErrorCode, type SessionChangeReason } from './protocol';
 import { RefreshCoordinator, type AttemptResult, type RefreshOutcome } from './refresh-coordinator';
 import { DEFAULT_RETRY_POLICY } from './retry-policy';
 import { sessionOf } from './session';
@@ -31,16 +32,20 @@ function isFresh(token: TokenRecord): boolean {
   return !needsRefresh(token.refreshAt, Date.now());
 }
 
-function fail(code: ErrorCode, message: string): BrokerReply {
-  return { ok: false, error: { code, message } };
+/** An error reply; the production scripts give the code (and the status, where there is one) for its message. */
+function fail(code: ErrorCode, message: string | false, status?: number): BrokerReply {
+  return { ok: false, error: { code, message: DEV ? (message as string) : status ? `${code} ${status}` : code } };
 }
 
-function errorForStatus(status: number, what: string): BrokerError {
-  if (status === 401) return { code: 'invalid_credentials', message: `${what}: the credentials were refused` };
-  if (status === 400) return { code: 'bad_request', message: `${what}: the server refused the request as malformed` };
-  if (status === 403) return { code: 'forbidden', message: `${what}: the server forbade the request (check its CSRF/origin rules)` };
-  if (status === 429) return { code: 'rate_limited', message: `${what}: too many attempts, try again later` };
-  return { code: 'server', message: `${what}: the server answered ${status}` };
+function failForStatus(status: number): BrokerReply {
+  const code: ErrorCode = status === 401 ? 'invalid_credentials' : status === 400 ? 'bad_request' : status === 403 ? 'forbidden' : status === 429 ? 'rate_limited' : 'server';
+  const why = {
+    invalid_credentials: 'the credentials were refused',
+    bad_request: 'the server refused the request as malformed',
+    forbidden: 'the server forbade the request (check its CSRF/origin rules)',
+    rate_limited: 'too many attempts, try again later',
+  } as Partial<Record<ErrorCode, string>>;
+  return fail(code, DEV && `Login failed: ${why[code] ?? `the server answered ${status}`}`, status);
 }
 
 export class Broker {
@@ -152,10 +157,10 @@ export class Broker {
       // config.dpop without DPoP support is refused at install, so dpop is there when asked for.
       const key = dpop && this.config.dpop ? await dpop.create() : null;
       const result = await this.#post(endpoints.login, credentials, key);
-      if (result.kind === 'network') return fail('network', `Could not reach ${endpoints.login}: check the connection`);
-      if (!result.response.ok) return { ok: false, error: errorForStatus(result.response.status, 'Login failed') };
+      if (result.kind === 'network') return fail('network', DEV && `Could not reach ${endpoints.login}: check the connection`);
+      if (!result.response.ok) return failForStatus(result.response.status);
       const record = parseTokenResponse(result.body, this.config, Date.now());
-      if (!record) return fail('server', `The login response had none of the fields ${this.config.fields.accessToken.join(', ')}`);
+      if (!record) return fail('server', DEV && `The login response had none of the fields ${this.config.fields.accessToken.join(', ')}`);
       // The key first: a token bound to a key the worker lost would be useless.
       if (key) await dpop!.adopt(key);
       else await dpop?.drop();
@@ -189,8 +194,8 @@ export class Broker {
         const current = this.store.current;
         if (current) return { ok: true, session: sessionOf(current) };
         return decision.kind === 'network'
-          ? fail('network', 'Could not reach the refresh endpoint to restore the session')
-          : fail('unavailable', 'The refresh endpoint is unavailable; try again later');
+          ? fail('network', DEV && 'Could not reach the refresh endpoint to restore the session')
+          : fail('unavailable', DEV && 'The refresh endpoint is unavailable; try again later');
       }
     }
   }
@@ -198,17 +203,17 @@ export class Broker {
   async #forceRefresh(): Promise<BrokerReply> {
     await this.store.ready();
     const current = this.store.current;
-    if (!current && this.store.signedOut) return fail('not_authenticated', 'Not signed in');
+    if (!current && this.store.signedOut) return fail('not_authenticated', DEV && 'Not signed in');
     const outcome = await this.#coordinator.refresh(current);
     switch (outcome.kind) {
       case 'ok':
         return { ok: true, session: sessionOf(outcome.token) };
       case 'rejected':
-        return fail('not_authenticated', 'The session has ended; sign in again');
+        return fail('not_authenticated', DEV && 'The session has ended; sign in again');
       case 'network':
-        return fail('network', 'Could not reach the refresh endpoint');
+        return fail('network', DEV && 'Could not reach the refresh endpoint');
       case 'unavailable':
-        return fail('unavailable', `The refresh endpoint is unavailable (status ${outcome.status})`);
+        return fail('unavailable', DEV && `The refresh endpoint is unavailable (status ${outcome.status})`, outcome.status);
     }
   }
 
@@ -254,7 +259,7 @@ export class Broker {
     try {
       await broadcastSession(this.#scope, reason, sessionOf(this.store.current));
     } catch (err) {
-      console.warn('[token-broker] broadcast failed', err);
+      if (DEV) console.warn('[token-broker] broadcast failed', err);
     }
   }
 }

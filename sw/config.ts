@@ -1,6 +1,10 @@
 // Worker configuration: defaults and validation. Pure: no worker globals,
 // unit-tested in Node. Nothing page script can reach ever supplies it: it is an
 // argument of installTokenBroker, or fixed where the standalone script is served.
+// The production scripts report a bad value by its key alone; the server and the
+// CLI check the same configuration with full messages before they serve or copy it.
+
+import { DEV } from './dev';
 
 export type Persist = 'indexeddb' | 'memory';
 
@@ -63,9 +67,9 @@ export class ConfigError extends Error {
   readonly code = 'bad_config';
   constructor(
     readonly key: string,
-    detail: string,
+    detail: string | false,
   ) {
-    super(`token broker config: ${key} ${detail}`);
+    super(DEV ? `token broker config: ${key} ${detail}` : `bad_config ${key}`);
   }
 }
 
@@ -80,8 +84,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 type Rule = (value: unknown, key: string, origin: string) => unknown;
 type Rules = { [key: string]: Rule | Rules };
 
-function must(ok: unknown, key: string, what: string): void {
-  if (!ok) throw new ConfigError(key, `must be ${what}`);
+function must(ok: unknown, key: string, what: string | false): void {
+  if (!ok) throw new ConfigError(key, DEV && `must be ${what}`);
 }
 
 /**
@@ -89,54 +93,54 @@ function must(ok: unknown, key: string, what: string): void {
  * `%2e%2e` and backslashes cannot smuggle a different path past the check.
  */
 const path: Rule = (value, key, origin) => {
-  must(typeof value === 'string' && /^\/(?!\/)/.test(value), key, `a same-origin path starting with "/" (got ${JSON.stringify(value)})`);
+  must(typeof value === 'string' && /^\/(?!\/)/.test(value), key, DEV && `a same-origin path starting with "/" (got ${JSON.stringify(value)})`);
   let url: URL | null = null;
   try {
     url = new URL(value as string, origin);
   } catch {
     // reported below
   }
-  must(url && url.origin === origin && !url.search && !url.hash, key, `a same-origin path without query or fragment (got ${JSON.stringify(value)})`);
+  must(url && url.origin === origin && !url.search && !url.hash, key, DEV && `a same-origin path without query or fragment (got ${JSON.stringify(value)})`);
   return url!.pathname;
 };
 
 const list =
   (item: Rule, min: number): Rule =>
   (value, key, origin) => {
-    must(Array.isArray(value) && value.length >= min, key, min ? 'a non-empty array' : 'an array');
+    must(Array.isArray(value) && value.length >= min, key, DEV && (min ? 'a non-empty array' : 'an array'));
     return (value as unknown[]).map((v, i) => item(v, `${key}[${i}]`, origin));
   };
 
 const text: Rule = (value, key) => {
-  must(typeof value === 'string' && value !== '', key, 'a non-empty string');
+  must(typeof value === 'string' && value !== '', key, DEV && 'a non-empty string');
   return value;
 };
 
 const flag: Rule = (value, key) => {
-  must(typeof value === 'boolean', key, 'true or false');
+  must(typeof value === 'boolean', key, DEV && 'true or false');
   return value;
 };
 
 const RULES: Rules = {
   apiPrefixes: /* @__PURE__ */ list((value, key, origin) => {
     const p = path(value, key, origin);
-    must(p !== '/', key, 'narrower than "/", which would send the token with every request');
+    must(p !== '/', key, DEV && 'narrower than "/", which would send the token with every request');
     return p;
   }, 1),
   endpoints: { login: path, refresh: path, logout: path },
   refreshBeforeExpiry: (value, key) => {
-    must(typeof value === 'number' && value >= 0 && value < Infinity, key, 'a number of seconds >= 0');
+    must(typeof value === 'number' && value >= 0 && value < Infinity, key, DEV && 'a number of seconds >= 0');
     return value;
   },
   persist: (value, key) => {
-    must(value === 'indexeddb' || value === 'memory', key, '"indexeddb" or "memory"');
+    must(value === 'indexeddb' || value === 'memory', key, DEV && '"indexeddb" or "memory"');
     return value;
   },
   exposeClaims: /* @__PURE__ */ list(text, 0),
   fields: { accessToken: /* @__PURE__ */ list(text, 1), expiresIn: text },
   renewHeader: (value, key) => {
     if (value === null) return null;
-    must(typeof value === 'string' && HEADER_NAME.test(value), key, 'a valid HTTP header name');
+    must(typeof value === 'string' && HEADER_NAME.test(value), key, DEV && 'a valid HTTP header name');
     return (value as string).toLowerCase();
   },
   takeControl: flag,
@@ -148,11 +152,11 @@ function apply(rules: Rules, input: Record<string, unknown>, out: Record<string,
   for (const [k, value] of Object.entries(input)) {
     const key = prefix + k;
     const rule = Object.hasOwn(rules, k) ? rules[k] : undefined;
-    if (!rule) throw new ConfigError(key, 'is not a known option');
+    if (!rule) throw new ConfigError(key, DEV && 'is not a known option');
     if (value === undefined) continue;
     if (typeof rule === 'function') out[k] = rule(value, key, origin);
     else {
-      must(isPlainObject(value), key, 'an object');
+      must(isPlainObject(value), key, DEV && 'an object');
       apply(rule, value as Record<string, unknown>, (out[k] = { ...(out[k] as object) }), `${key}.`, origin);
     }
   }
@@ -161,13 +165,13 @@ function apply(rules: Rules, input: Record<string, unknown>, out: Record<string,
 /** Validates a config against the worker's origin and fills in defaults. */
 export function resolveConfig(input: unknown, origin: string): ResolvedConfig {
   input ??= {};
-  must(isPlainObject(input), 'config', 'an object');
+  must(isPlainObject(input), 'config', DEV && 'an object');
   const out = { ...DEFAULT_CONFIG } as unknown as Record<string, unknown>;
   apply(RULES, input as Record<string, unknown>, out, '', origin);
   const config = out as unknown as ResolvedConfig;
   for (const e of Object.values(config.endpoints)) {
     if (config.apiPrefixes.some((p) => pathMatchesPrefix(e, p))) {
-      throw new ConfigError('endpoints', `${e} lies under an API prefix; token endpoints must not receive the access token`);
+      throw new ConfigError('endpoints', DEV && `${e} lies under an API prefix; token endpoints must not receive the access token`);
     }
   }
   return config;

@@ -4,6 +4,7 @@
 // none of it. Glue between the pure dpop-* modules, IndexedDB and fetch.
 
 import { del, get, set, type UseStore } from 'idb-keyval';
+import { DEV } from './dev';
 import { DpopKeyStore, generateDpopKey } from './dpop-key-store';
 import { isNonceChallenge, NonceBook } from './dpop-nonce';
 import { postToEndpoint, type EndpointResult } from './endpoint-client';
@@ -47,7 +48,7 @@ class IndexedDbDpopSigner implements DpopSigner {
   /** The key in use; read from IndexedDB once per worker start. */
   current(): Promise<DpopKey | null> {
     this.#key ??= this.#keys.load().catch((err: unknown) => {
-      console.warn('[token-broker] could not read the DPoP key', err);
+      if (DEV) console.warn('[token-broker] could not read the DPoP key', err);
       return null;
     });
     return this.#key;
@@ -84,7 +85,7 @@ class IndexedDbDpopSigner implements DpopSigner {
     try {
       await this.#keys.delete();
     } catch (err) {
-      console.warn('[token-broker] could not delete the DPoP key', err);
+      if (DEV) console.warn('[token-broker] could not delete the DPoP key', err);
     }
   }
 

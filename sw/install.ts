@@ -5,6 +5,7 @@
 import { handleApiRequest, endpointRefusal } from './api-fetch';
 import { Broker } from './broker';
 import { ConfigError, resolveConfig, type ResolvedConfig, type TokenBrokerConfig } from './config';
+import { DEV } from './dev';
 import type { DpopSupport } from './dpop';
 import { handleMessage } from './message-handler';
 import { classifyRequest } from './request-rules';
@@ -22,7 +23,7 @@ export interface InstallOptions {
 export function installTokenBroker(scope: ServiceWorkerGlobalScope, config?: TokenBrokerConfig, options: InstallOptions = {}): InstalledBroker {
   const resolved = resolveConfig(config, scope.location.origin);
   if (resolved.dpop && !options.dpop) {
-    throw new ConfigError('dpop', 'needs DPoP support: register sw-dpop.js, or pass { dpop: dpopSupport } from token-broker/sw/dpop');
+    throw new ConfigError('dpop', DEV && 'needs DPoP support: register sw-dpop.js, or pass { dpop: dpopSupport } from token-broker/sw/dpop');
   }
   const broker = new Broker(scope, resolved, options.dpop);
   const origin = scope.location.origin;

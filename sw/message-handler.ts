@@ -3,6 +3,7 @@
 // it never throws out of the handler.
 
 import type { Broker } from './broker';
+import { DEV } from './dev';
 import { isInScope } from './broadcast';
 import type { BrokerReply } from './protocol';
 import { validateMessage } from './validate-message';
@@ -11,7 +12,7 @@ function reply(port: MessagePort, message: BrokerReply): void {
   try {
     port.postMessage(message);
   } catch (err) {
-    console.warn('[token-broker] could not reply', err);
+    if (DEV) console.warn('[token-broker] could not reply', err);
   }
 }
 
@@ -28,14 +29,14 @@ export function handleMessage(scope: ServiceWorkerGlobalScope, broker: Broker, e
   if (!port) return;
   if (result.kind === 'invalid') return reply(port, { ok: false, error: result.error });
   if (!isWindowInScope(event.source, scope.registration.scope)) {
-    return reply(port, { ok: false, error: { code: 'forbidden', message: 'Only windows within the worker scope may use the broker' } });
+    return reply(port, { ok: false, error: { code: 'forbidden', message: DEV ? 'Only windows within the worker scope may use the broker' : 'forbidden' } });
   }
   event.waitUntil(
     broker
       .handle(result.request)
       .catch((err: unknown): BrokerReply => {
         console.error('[token-broker]', err);
-        return { ok: false, error: { code: 'internal', message: 'The broker failed to handle the request' } };
+        return { ok: false, error: { code: 'internal', message: DEV ? 'The broker failed to handle the request' : 'internal' } };
       })
       .then((r) => reply(port, r)),
   );

@@ -6,6 +6,7 @@
 // Pure: unit-tested in Node.
 
 import { ConfigError, type TokenBrokerConfig } from './config';
+import { DEV } from './dev';
 
 /** The global the served file sets; the name is part of the package's API. */
 export const CONFIG_GLOBAL = 'tokenBrokerConfig';
@@ -20,11 +21,12 @@ export function standaloneConfig(scriptUrl: string, given: unknown, defaults: To
   const url = new URL(scriptUrl);
   if (url.search) {
     throw new ConfigError(
-      'script URL',
-      `must have no query (got ${JSON.stringify(url.search.slice(0, 80))}): the worker's configuration is fixed where its script is served (self.${CONFIG_GLOBAL}), never taken from its URL`,
+      'script URL query',
+      DEV &&
+        `must have no query (got ${JSON.stringify(url.search.slice(0, 80))}): the worker's configuration is fixed where its script is served (self.${CONFIG_GLOBAL}), never taken from its URL`,
     );
   }
   if (given === undefined) return { ...defaults };
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError(CONFIG_GLOBAL, 'must be an object');
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError(CONFIG_GLOBAL, DEV && 'must be an object');
   return { ...defaults, ...(given as TokenBrokerConfig) };
 }

@@ -16,8 +16,8 @@ export function startStandalone(self: ServiceWorkerGlobalScope, options: Install
     // Throwing here would fail registration with an opaque "script evaluation
     // failed". Instead the worker stays up and answers every broker message with
     // the reason, and intercepts nothing.
-    const message = err instanceof ConfigError ? err.message : `token broker failed to start: ${String(err)}`;
-    console.error(`[token-broker] ${message}`);
+    const message = err instanceof ConfigError ? err.message : String(err);
+    console.error('[token-broker]', message);
     self.addEventListener('install', () => void self.skipWaiting());
     self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
     self.addEventListener('message', (event) => {

@@ -5,6 +5,7 @@
 
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 import type { Persist } from './config';
+import { DEV } from './dev';
 import type { TokenRecord } from './token-response';
 
 interface PersistedRecord {
@@ -89,7 +90,7 @@ export class TokenStore {
     try {
       await p;
     } catch (err) {
-      console.warn('[token-broker] could not persist the session record', err);
+      if (DEV) console.warn('[token-broker] could not persist the session record', err);
     }
   }
 }

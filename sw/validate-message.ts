@@ -2,6 +2,7 @@
 // another library sharing the worker) posts is untrusted: the result is either
 // a well-formed request, a clear error, or "not ours" to be ignored.
 
+import { DEV } from './dev';
 import { MESSAGE_PREFIX, MessageType, type BrokerError, type BrokerRequest } from './protocol';
 
 /** Credentials are forwarded to the login endpoint as JSON; bound their size. */
@@ -22,8 +23,9 @@ const REQUEST_TYPES = new Set<string>([
   MessageType.ping,
 ]);
 
-function bad(message: string): ValidationResult {
-  return { kind: 'invalid', error: { code: 'bad_request', message } };
+/** In production the message names the message type or field at fault, without the prose. */
+function bad(message: string | false, fact: string): ValidationResult {
+  return { kind: 'invalid', error: { code: 'bad_request', message: DEV ? (message as string) : fact } };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -47,16 +49,17 @@ export function validateMessage(data: unknown): ValidationResult {
     return { kind: 'foreign' };
   }
   const { type } = data;
-  if (!REQUEST_TYPES.has(type)) return bad(`unknown message type ${JSON.stringify(type.slice(0, 64))}`);
+  const shown = JSON.stringify(type.slice(0, 64));
+  if (!REQUEST_TYPES.has(type)) return bad(DEV && `unknown message type ${shown}`, shown);
   const extra = Object.keys(data).filter((k) => k !== 'type' && !(type === MessageType.login && k === 'credentials'));
-  if (extra.length > 0) return bad(`${type} does not take ${extra.slice(0, 5).join(', ')}`);
+  if (extra.length > 0) return bad(DEV && `${type} does not take ${extra.slice(0, 5).join(', ')}`, extra[0]!.slice(0, 64));
 
   if (type === MessageType.login) {
     const { credentials } = data;
-    if (!isPlainObject(credentials)) return bad('broker:login needs a credentials object');
+    if (!isPlainObject(credentials)) return bad(DEV && 'broker:login needs a credentials object', 'credentials');
     const size = jsonSize(credentials);
-    if (size === null) return bad('credentials must be JSON-serialisable');
-    if (size > MAX_CREDENTIALS_BYTES) return bad(`credentials are larger than ${MAX_CREDENTIALS_BYTES} bytes`);
+    if (size === null) return bad(DEV && 'credentials must be JSON-serialisable', 'credentials');
+    if (size > MAX_CREDENTIALS_BYTES) return bad(DEV && `credentials are larger than ${MAX_CREDENTIALS_BYTES} bytes`, 'credentials');
     return { kind: 'request', request: { type, credentials } };
   }
   return { kind: 'request', request: { type } as BrokerRequest };
