@@ -31,8 +31,11 @@ export interface ProofExpectation {
   url: string;
   /** On API requests: the access token the proof must name in `ath`. */
   accessToken?: string;
-  /** On API requests: the client's clock skew that the token was issued with (its `dpop_skew` claim). */
-  clockSkew?: number;
+  /**
+   * On API requests: the client's clock skew that the token was issued with (its
+   * `dpop_skew` claim); a promise when the token is being verified at the same time.
+   */
+  clockSkew?: number | PromiseLike<number>;
 }
 
 /** The most a client's clock may be off and still sign in: a day either way. */
@@ -146,7 +149,7 @@ export class DpopVerifier {
         }
         clockSkew = Math.round(ahead);
       }
-    } else if (Math.abs(ahead - (expected.clockSkew ?? 0)) * 1000 > this.windowMs) {
+    } else if (Math.abs(ahead - ((await expected.clockSkew) ?? 0)) * 1000 > this.windowMs) {
       // Checked with a nonce too: script that can sign with the key must not stamp proofs for
       // later. The window is the client's clock as the token recorded it at issue.
       return { ok: false, error: 'use_dpop_nonce', message: "The DPoP proof iat is outside the accepted window of the client's clock" };

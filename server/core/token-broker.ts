@@ -295,7 +295,21 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     };
     const match = AUTHORIZATION.exec(header(request, 'authorization') ?? '');
     const scheme = match?.[1];
-    const claims = match ? await accessTokens.verify(match[2]!) : null;
+    const verifyingToken = match ? accessTokens.verify(match[2]!) : Promise.resolve(null);
+    // The proof is verified while the token is: two signatures at once, not one after the other.
+    // Its iat is judged by the token's dpop_skew, which the verifier awaits last.
+    const verifyingProof =
+      scheme === 'DPoP' && mode !== 'off'
+        ? verifier.verify(request.headers.dpop, {
+            method: request.method,
+            url: request.origin + request.url,
+            accessToken: match![2]!,
+            clockSkew: verifyingToken.then((c) => (typeof c?.dpop_skew === 'number' ? c.dpop_skew : 0)),
+          })
+        : null;
+    // A refusal for the token leaves the proof's verification to finish unwatched.
+    verifyingProof?.catch(() => undefined);
+    const claims = await verifyingToken;
     if (!claims || (scheme === 'DPoP' && mode === 'off')) {
       return refuse(errorResponse(401, 'invalid_token', 'A valid access token is required', { 'www-authenticate': missingToken }));
     }
@@ -306,12 +320,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     }
     if (scheme === 'DPoP') {
       if (bound === undefined) return refuse(dpopUnauthorized('invalid_token', 'This access token is not DPoP-bound', nonce));
-      const result = await verifier.verify(request.headers.dpop, {
-        method: request.method,
-        url: request.origin + request.url,
-        accessToken: match![2]!,
-        clockSkew: typeof claims.dpop_skew === 'number' ? claims.dpop_skew : 0,
-      });
+      const result = await verifyingProof!;
       if (!result.ok) return refuse(dpopUnauthorized(result.error, result.message, nonce));
       if (result.jkt !== bound) return refuse(dpopUnauthorized('invalid_dpop_proof', 'The DPoP proof is signed with another key than the token is bound to', nonce));
     }
