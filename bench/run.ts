@@ -18,7 +18,7 @@ const outFile = outIndex > 0 ? process.argv[outIndex + 1]! : 'bench/report.json'
 
 const N = quick
   ? { rounds: 2, sequential: 200, concurrent: 100, static: 100, cold: 3, coalescing: [[100, 3]], steadySeconds: 7 }
-  : { rounds: 5, sequential: 1000, concurrent: 500, static: 500, cold: 7, coalescing: [[100, 1], [500, 5]], steadySeconds: 16 };
+  : { rounds: 5, sequential: 1000, concurrent: 500, static: 500, cold: 15, coalescing: [[100, 1], [500, 5]], steadySeconds: 16 };
 
 const CREDENTIALS = { username: 'alice', password: 'wonderland' };
 /** The bearer worker (sw.js) against a server that takes bearer tokens: this benchmark measures the broker, not DPoP (bench:dpop does). */
@@ -30,7 +30,7 @@ const ASSET = '/asset.txt';
 // noFetchHandler: a controlled page whose worker has no fetch handler (Chromium then skips the worker).
 // routerFloor: a worker with a fetch handler and one rule sending every request to the network,
 // the least any worker with a fetch handler can cost a static request through the Static Routing API.
-type Variant = 'direct' | 'noWorkerAgain' | 'noFetchHandler' | 'routerFloor' | 'passthrough' | 'broker' | 'brokerNoRouting';
+type Variant = 'direct' | 'noWorkerAgain' | 'noFetchHandler' | 'routerFloor' | 'passthrough' | 'broker' | 'brokerNoRouting' | 'brokerDpop';
 
 interface Client {
   page: Page;
@@ -78,18 +78,18 @@ async function openClient(browser: Browser, server: StartedServer, variant: Vari
   if (variant === 'passthrough') await page.evaluate(registerWorker, '/passthrough-sw.js');
   if (variant === 'noFetchHandler') await page.evaluate(registerWorker, '/no-fetch-sw.js');
   if (variant === 'routerFloor') await page.evaluate(registerWorker, '/router-floor-sw.js');
-  if (variant === 'broker' || variant === 'brokerNoRouting') {
-    await page.evaluate(registerWorker, variant === 'broker' ? '/sw.js' : '/sw-no-routing.js');
+  if (variant === 'broker' || variant === 'brokerNoRouting' || variant === 'brokerDpop') {
+    await page.evaluate(registerWorker, { broker: '/sw.js', brokerNoRouting: '/sw-no-routing.js', brokerDpop: '/sw-dpop.js' }[variant]);
     await page.evaluate(brokerLogin, CREDENTIALS);
   }
-  const authorization = variant === 'broker' || variant === 'brokerNoRouting' ? null : bearer;
+  const authorization = variant === 'broker' || variant === 'brokerNoRouting' || variant === 'brokerDpop' ? null : bearer;
   return { page, context, authorization };
 }
 
 /** Runs `fn` for every variant in every round, rotating the order so no variant always goes first. */
-async function interleaved<V extends string>(variants: readonly V[], fn: (v: V) => Promise<number>): Promise<Record<V, number[]>> {
+async function interleaved<V extends string>(variants: readonly V[], fn: (v: V) => Promise<number>, rounds = N.rounds): Promise<Record<V, number[]>> {
   const out = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<V, number[]>;
-  for (let r = 0; r < N.rounds; r++) {
+  for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < variants.length; i++) {
       const v = variants[(i + r) % variants.length]!;
       out[v].push(await fn(v));
@@ -105,15 +105,32 @@ async function stopWorkers(client: Client): Promise<void> {
   await cdp.detach();
 }
 
-async function coldStart(client: Client): Promise<{ coldMs: number; warmMs: number }> {
-  const cold: number[] = [];
-  const warm: number[] = [];
-  for (let i = 0; i < N.cold; i++) {
-    await stopWorkers(client);
-    cold.push(await client.page.evaluate(sequential, { url: API, count: 1, authorization: null }));
-    for (let j = 0; j < 3; j++) warm.push(await client.page.evaluate(sequential, { url: API, count: 1, authorization: null }));
-  }
-  return { coldMs: round(median(cold)), warmMs: round(median(warm)) };
+/**
+ * The first API request after the browser stopped the worker (what idleness
+ * does every few seconds of quiet), for the pass-through worker (the floor:
+ * starting any worker), the bearer broker (sw.js) and the DPoP broker
+ * (sw-dpop.js, against a server in the reference setup: DPoP required, nonces
+ * on), interleaved; and the warm request after it, for scale.
+ */
+async function coldStarts(clients: Record<'passthrough' | 'broker' | 'brokerDpop', Client>) {
+  const variants = ['passthrough', 'broker', 'brokerDpop'] as const;
+  const warm = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<(typeof variants)[number], number[]>;
+  const request = (v: (typeof variants)[number]) => clients[v].page.evaluate(sequential, { url: API, count: 1, authorization: clients[v].authorization });
+  const cold = await interleaved(variants, async (v) => {
+    await stopWorkers(clients[v]);
+    const ms = await request(v);
+    for (let j = 0; j < 2; j++) warm[v].push(await request(v));
+    return ms;
+  }, N.cold);
+  const coldMs = Object.fromEntries(variants.map((v) => [v, round(median(cold[v]))])) as Record<(typeof variants)[number], number>;
+  const warmMs = Object.fromEntries(variants.map((v) => [v, round(median(warm[v]))])) as Record<(typeof variants)[number], number>;
+  return {
+    samples: N.cold,
+    coldMs,
+    warmMs,
+    brokerOverPassthrough: ratio(coldMs.broker, coldMs.passthrough),
+    brokerDpopOverPassthrough: ratio(coldMs.brokerDpop, coldMs.passthrough),
+  };
 }
 
 async function coalescing(browser: Browser, site: string, requests: number, tabs: number) {
@@ -211,7 +228,16 @@ async function main(): Promise<void> {
     const stat = await interleaved(staticVariants, (v) =>
       clients[v].page.evaluate(sequential, { url: ASSET, count: N.static, authorization: null }),
     );
-    const cold = await coldStart(clients.broker);
+    // The DPoP broker as the reference setup runs it: its own server, DPoP required, nonces on.
+    const dpopServer = await startServer({ publicDir: site, accessTokenTtl: 3600, authRateLimit: 1e9 });
+    let cold;
+    try {
+      const brokerDpop = await openClient(browser, dpopServer, 'brokerDpop', bearer);
+      await brokerDpop.page.evaluate(sequential, { url: API, count: 20, authorization: null });
+      cold = await coldStarts({ passthrough: clients.passthrough, broker: clients.broker, brokerDpop });
+    } finally {
+      await dpopServer.close();
+    }
     const perRequest = (ms: number[], n: number) => round(median(ms) / n);
     const throughput = (ms: number[], n: number) => Math.round(n / (median(ms) / 1000));
     const apiLatency = Object.fromEntries(apiVariants.map((v) => [v, perRequest(seq[v], N.sequential)])) as Record<(typeof apiVariants)[number], number>;
@@ -239,7 +265,7 @@ async function main(): Promise<void> {
         brokerOverRouterFloor: ratio(staticLatency.broker, staticLatency.routerFloor),
         ...staticNoise(stat),
       },
-      coldStart: { ...cold, coldOverWarm: ratio(cold.coldMs, cold.warmMs) },
+      coldStart: cold,
       coalescing: coalesce,
       steadyState: steady,
       sizes,
@@ -275,7 +301,7 @@ function print(r: {
   apiSequential: { msPerRequest: Record<string, number>; brokerOverDirect: number; brokerOverPassthrough: number };
   apiConcurrent: { requestsPerSecond: Record<string, number>; brokerOverDirect: number; brokerOverPassthrough: number };
   staticSequential: { msPerRequest: Record<string, number>; brokerOverNoWorker: number; brokerWithoutRoutingOverNoWorker: number; noFetchHandlerOverNoWorker: number; routerFloorOverNoWorker: number; brokerOverRouterFloor: number; noWorkerAOverA: number; noiseBand: number; brokerWithinNoiseOfNoWorker: boolean; brokerWithinNoiseOfRouterFloor: boolean };
-  coldStart: { coldMs: number; warmMs: number; coldOverWarm: number };
+  coldStart: { coldMs: Record<string, number>; warmMs: Record<string, number>; brokerOverPassthrough: number; brokerDpopOverPassthrough: number };
   coalescing: { requests: number; tabs: number; refreshes: number }[];
   steadyState: { seconds: number; refreshes: number; expectedRefreshes: number; unauthorized: number };
   sizes: Record<string, { gzipBytes: number; maxGzipBytes: number | null; withinBudget: boolean }>;
@@ -287,7 +313,11 @@ function print(r: {
     ['Static latency (ms/request)', `no worker ${st.msPerRequest.direct} | worker without fetch handler ${st.msPerRequest.noFetchHandler} | router floor ${st.msPerRequest.routerFloor} | broker ${st.msPerRequest.broker} | broker, no routing ${st.msPerRequest.brokerNoRouting}`, `broker/no worker ${st.brokerOverNoWorker}, broker/router floor ${st.brokerOverRouterFloor}`],
     ['Static, other ratios', `no fetch handler/no worker ${st.noFetchHandlerOverNoWorker}, router floor/no worker ${st.routerFloorOverNoWorker}, broker without routing/no worker ${st.brokerWithoutRoutingOverNoWorker}`, ''],
     ['Static noise (no worker A/A)', `median ${st.noWorkerAOverA}, per-round band ±${st.noiseBand}`, `broker ${st.brokerWithinNoiseOfNoWorker ? 'within' : 'outside'} noise of no worker, ${st.brokerWithinNoiseOfRouterFloor ? 'within' : 'outside'} noise of the router floor`],
-    ['Cold start (ms, first request after stop)', `cold ${r.coldStart.coldMs} | warm ${r.coldStart.warmMs}`, `cold/warm ${r.coldStart.coldOverWarm}`],
+    [
+      'Cold start (ms, first API request after the browser stopped the worker)',
+      `pass-through ${r.coldStart.coldMs.passthrough} | sw.js ${r.coldStart.coldMs.broker} | sw-dpop.js ${r.coldStart.coldMs.brokerDpop} (warm: ${r.coldStart.warmMs.passthrough} | ${r.coldStart.warmMs.broker} | ${r.coldStart.warmMs.brokerDpop})`,
+      `sw.js/pass-through ${r.coldStart.brokerOverPassthrough}, sw-dpop.js/pass-through ${r.coldStart.brokerDpopOverPassthrough}`,
+    ],
     ...r.coalescing.map((c): [string, string, string] => [`Coalescing: ${c.requests} requests over ${c.tabs} tab(s)`, `${c.refreshes} refresh(es)`, c.refreshes === 1 ? 'ok' : 'FAIL']),
     ['Steady state', `${r.steadyState.seconds} s: ${r.steadyState.refreshes} refreshes (expected ${r.steadyState.expectedRefreshes}), ${r.steadyState.unauthorized} 401s`, r.steadyState.unauthorized === 0 ? 'ok' : 'FAIL'],
     ...Object.entries(r.sizes).map(([name, s]): [string, string, string] =>

@@ -224,6 +224,19 @@ test.describe('with DPOP_NONCE on (the reference setup)', () => {
     for (const r of wire.slice(1)) expect(typeof decodeJwt(r.dpop!).nonce, r.url).toBe('string');
     expect(wire.filter((r) => r.url.endsWith('/api/me')).every((r) => r.status === 200)).toBe(true);
   });
+
+  test('a worker the browser stopped starts again with the nonce it had: no challenge on its first request', async ({ context, page, server }) => {
+    const wire = await recordWire(context);
+    await openApp(page, server);
+    await login(page);
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    const before = wire.length;
+    await stopWorkers(context, page);
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    const after = wire.slice(before);
+    expect(after.map((r) => [new URL(r.url).pathname, r.status])).toEqual([['/api/me', 200]]);
+    expect(typeof decodeJwt(after[0]!.dpop!).nonce).toBe('string');
+  });
 });
 
 test.describe('a worker served with dpop: false, against a server where DPoP is optional', () => {

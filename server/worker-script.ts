@@ -12,8 +12,13 @@ export function checkWorkerConfig(config: TokenBrokerConfig): void {
   resolveConfig(config, 'https://origin.invalid');
 }
 
-/** The script to serve: the built file with the configuration above it. */
+/**
+ * The script to serve: the built file with the configuration above it. The
+ * configuration is checked first, with full messages (a ConfigError naming the
+ * key): the production scripts report a bad one by its key alone.
+ */
 export function configuredWorkerScript(built: string, config: TokenBrokerConfig): string {
+  checkWorkerConfig(config);
   return `self.${CONFIG_GLOBAL}??=${JSON.stringify(config)};\n${built}`;
 }
 

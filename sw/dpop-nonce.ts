@@ -11,6 +11,19 @@ export class NonceBook {
     return this.#nonces.get(new URL(url).origin) ?? null;
   }
 
+  /** The nonces as IndexedDB keeps them between worker starts. */
+  saved(): [origin: string, nonce: string][] {
+    return [...this.#nonces];
+  }
+
+  /** Takes back what `saved` returned; anything else (page script can write there) is ignored. */
+  restore(saved: unknown): void {
+    if (!Array.isArray(saved)) return;
+    for (const entry of saved) {
+      if (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'string' && !this.#nonces.has(entry[0])) this.#nonces.set(entry[0], entry[1]);
+    }
+  }
+
   /** Takes DPoP-Nonce from any response, success or not; resolves whether it changed. */
   observe(url: string, headers: Headers): boolean {
     const nonce = headers.get(NONCE_HEADER);

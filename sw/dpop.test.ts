@@ -99,3 +99,21 @@ test('the key store keeps the pair as CryptoKeys (structured clone, as IndexedDB
   map.set(DPOP_KEY, { privateKey: 'not a key' });
   expect(await store.load()).toBeNull();
 });
+
+test('the nonce book survives a worker restart through what it saves, and ignores anything else stored there', () => {
+  const book = new NonceBook();
+  book.observe('https://a.example/api/x', new Headers({ 'dpop-nonce': 'n1' }));
+  const restarted = new NonceBook();
+  restarted.restore(structuredClone(book.saved()));
+  expect(restarted.get('https://a.example/api/me')).toBe('n1');
+  // A nonce seen since the start wins over the saved one.
+  const fresher = new NonceBook();
+  fresher.observe('https://a.example/', new Headers({ 'dpop-nonce': 'n2' }));
+  fresher.restore(book.saved());
+  expect(fresher.get('https://a.example/')).toBe('n2');
+  for (const junk of [null, 'x', [1, 2], [['https://a.example']], { a: 1 }]) {
+    const b = new NonceBook();
+    b.restore(junk);
+    expect(b.get('https://a.example/')).toBeNull();
+  }
+});

@@ -36,13 +36,26 @@ export type DpopSupport = (db: UseStore) => DpopSigner;
  */
 export const dpopSupport: DpopSupport = (db) => new IndexedDbDpopSigner(db);
 
+/** Where the latest server nonces are kept, so a restarted worker does not begin with a nonce challenge. */
+const NONCE_KEY = 'dpop-nonce';
+
 class IndexedDbDpopSigner implements DpopSigner {
   readonly #nonces = new NonceBook();
   readonly #keys: DpopKeyStore;
+  readonly #db: UseStore;
   #key: Promise<DpopKey | null> | null = null;
+  readonly #noncesRead: Promise<void>;
 
   constructor(db: UseStore) {
+    this.#db = db;
     this.#keys = new DpopKeyStore({ get: (k) => get(k, db), set: (k, v) => set(k, v, db), del: (k) => del(k, db) });
+    // Read at worker start, beside the session record: the first request after the browser
+    // stopped the worker needs the key, and the nonce saves it a challenge round trip.
+    this.#noncesRead = get(NONCE_KEY, db).then(
+      (saved) => this.#nonces.restore(saved),
+      () => undefined,
+    );
+    void this.current();
   }
 
   /** The key in use; read from IndexedDB once per worker start. */
@@ -124,10 +137,12 @@ class IndexedDbDpopSigner implements DpopSigner {
     send: (proof: string) => Promise<T>,
     answer: (result: T) => { status: number; headers: Headers; body?: unknown } | null,
   ): Promise<T> {
+    await this.#noncesRead;
     const once = async () => {
       const result = await send(await signProof(key, { method, url, accessToken, nonce: this.#nonces.get(url) }));
       const a = answer(result);
-      if (a) this.#nonces.observe(url, a.headers);
+      // A nonce is no secret (every response carries it); a wrong one costs a challenge.
+      if (a && this.#nonces.observe(url, a.headers)) void set(NONCE_KEY, this.#nonces.saved(), this.#db).catch(() => undefined);
       return result;
     };
     const first = await once();
