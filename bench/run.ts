@@ -208,16 +208,18 @@ async function main(): Promise<void> {
     { ...BEARER, publicDir: site, accessTokenTtl: 3600, authRateLimit: 1e9 },
     { workerScripts: { '/sw-no-routing.js': { build: 'sw.js', config: { staticRouting: false } } } },
   );
+  // The DPoP broker as the reference setup runs it: its own server, DPoP required, nonces on.
+  const dpopServer = await startServer({ publicDir: site, accessTokenTtl: 3600, authRateLimit: 1e9 });
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
   try {
     const bearer = await bearerFromServer(server);
-    const variants = ['direct', 'noWorkerAgain', 'noFetchHandler', 'routerFloor', 'passthrough', 'broker', 'brokerNoRouting'] as const;
+    const variants = ['direct', 'noWorkerAgain', 'noFetchHandler', 'routerFloor', 'passthrough', 'broker', 'brokerNoRouting', 'brokerDpop'] as const;
     const clients = {} as Record<Variant, Client>;
-    for (const v of variants) clients[v] = await openClient(browser, server, v, bearer);
+    for (const v of variants) clients[v] = await openClient(browser, v === 'brokerDpop' ? dpopServer : server, v, bearer);
     // Warm every path once so the first round does not pay for connection set-up.
     for (const v of variants) await clients[v].page.evaluate(sequential, { url: API, count: 20, authorization: clients[v].authorization });
 
-    const apiVariants = ['direct', 'passthrough', 'broker'] as const;
+    const apiVariants = ['direct', 'passthrough', 'broker', 'brokerDpop'] as const;
     const seq = await interleaved(apiVariants, (v) =>
       clients[v].page.evaluate(sequential, { url: API, count: N.sequential, authorization: clients[v].authorization }),
     );
@@ -228,16 +230,7 @@ async function main(): Promise<void> {
     const stat = await interleaved(staticVariants, (v) =>
       clients[v].page.evaluate(sequential, { url: ASSET, count: N.static, authorization: null }),
     );
-    // The DPoP broker as the reference setup runs it: its own server, DPoP required, nonces on.
-    const dpopServer = await startServer({ publicDir: site, accessTokenTtl: 3600, authRateLimit: 1e9 });
-    let cold;
-    try {
-      const brokerDpop = await openClient(browser, dpopServer, 'brokerDpop', bearer);
-      await brokerDpop.page.evaluate(sequential, { url: API, count: 20, authorization: null });
-      cold = await coldStarts({ passthrough: clients.passthrough, broker: clients.broker, brokerDpop });
-    } finally {
-      await dpopServer.close();
-    }
+    const cold = await coldStarts(clients);
     const perRequest = (ms: number[], n: number) => round(median(ms) / n);
     const throughput = (ms: number[], n: number) => Math.round(n / (median(ms) / 1000));
     const apiLatency = Object.fromEntries(apiVariants.map((v) => [v, perRequest(seq[v], N.sequential)])) as Record<(typeof apiVariants)[number], number>;
@@ -253,7 +246,13 @@ async function main(): Promise<void> {
       quick,
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, browser: browser.version() },
       rounds: N.rounds,
-      apiSequential: { requests: N.sequential, msPerRequest: apiLatency, brokerOverDirect: ratio(apiLatency.broker, apiLatency.direct), brokerOverPassthrough: ratio(apiLatency.broker, apiLatency.passthrough) },
+      apiSequential: {
+        requests: N.sequential,
+        msPerRequest: apiLatency,
+        brokerOverDirect: ratio(apiLatency.broker, apiLatency.direct),
+        brokerOverPassthrough: ratio(apiLatency.broker, apiLatency.passthrough),
+        dpopOverBearer: ratio(apiLatency.brokerDpop, apiLatency.broker),
+      },
       apiConcurrent: { requests: N.concurrent, requestsPerSecond: apiThroughput, brokerOverDirect: ratio(apiThroughput.broker, apiThroughput.direct), brokerOverPassthrough: ratio(apiThroughput.broker, apiThroughput.passthrough) },
       staticSequential: {
         requests: N.static,
@@ -275,6 +274,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await server.close();
+    await dpopServer.close();
   }
 }
 
@@ -298,7 +298,7 @@ function staticNoise(stat: Record<'direct' | 'noWorkerAgain' | 'routerFloor' | '
 
 function print(r: {
   machine: object;
-  apiSequential: { msPerRequest: Record<string, number>; brokerOverDirect: number; brokerOverPassthrough: number };
+  apiSequential: { msPerRequest: Record<string, number>; brokerOverDirect: number; brokerOverPassthrough: number; dpopOverBearer: number };
   apiConcurrent: { requestsPerSecond: Record<string, number>; brokerOverDirect: number; brokerOverPassthrough: number };
   staticSequential: { msPerRequest: Record<string, number>; brokerOverNoWorker: number; brokerWithoutRoutingOverNoWorker: number; noFetchHandlerOverNoWorker: number; routerFloorOverNoWorker: number; brokerOverRouterFloor: number; noWorkerAOverA: number; noiseBand: number; brokerWithinNoiseOfNoWorker: boolean; brokerWithinNoiseOfRouterFloor: boolean };
   coldStart: { coldMs: Record<string, number>; warmMs: Record<string, number>; brokerOverPassthrough: number; brokerDpopOverPassthrough: number };
@@ -308,7 +308,11 @@ function print(r: {
 }): void {
   const st = r.staticSequential;
   const rows: [string, string, string][] = [
-    ['API latency, sequential (ms/request)', `direct ${r.apiSequential.msPerRequest.direct} | pass-through ${r.apiSequential.msPerRequest.passthrough} | broker ${r.apiSequential.msPerRequest.broker}`, `broker/direct ${r.apiSequential.brokerOverDirect}, broker/pass-through ${r.apiSequential.brokerOverPassthrough}`],
+    [
+      'API latency, sequential (ms/request)',
+      `direct ${r.apiSequential.msPerRequest.direct} | pass-through ${r.apiSequential.msPerRequest.passthrough} | broker ${r.apiSequential.msPerRequest.broker} | broker with DPoP ${r.apiSequential.msPerRequest.brokerDpop}`,
+      `broker/direct ${r.apiSequential.brokerOverDirect}, broker/pass-through ${r.apiSequential.brokerOverPassthrough}, DPoP/bearer ${r.apiSequential.dpopOverBearer}`,
+    ],
     ['API throughput, concurrent (req/s)', `direct ${r.apiConcurrent.requestsPerSecond.direct} | pass-through ${r.apiConcurrent.requestsPerSecond.passthrough} | broker ${r.apiConcurrent.requestsPerSecond.broker}`, `broker/direct ${r.apiConcurrent.brokerOverDirect}, broker/pass-through ${r.apiConcurrent.brokerOverPassthrough}`],
     ['Static latency (ms/request)', `no worker ${st.msPerRequest.direct} | worker without fetch handler ${st.msPerRequest.noFetchHandler} | router floor ${st.msPerRequest.routerFloor} | broker ${st.msPerRequest.broker} | broker, no routing ${st.msPerRequest.brokerNoRouting}`, `broker/no worker ${st.brokerOverNoWorker}, broker/router floor ${st.brokerOverRouterFloor}`],
     ['Static, other ratios', `no fetch handler/no worker ${st.noFetchHandlerOverNoWorker}, router floor/no worker ${st.routerFloorOverNoWorker}, broker without routing/no worker ${st.brokerWithoutRoutingOverNoWorker}`, ''],

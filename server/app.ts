@@ -20,7 +20,7 @@ import { memoryJtiStore, type JtiStore } from './store/jti';
 import { openStore } from './store/open-store';
 import type { RefreshStore } from './store/types';
 import { startSweeper } from './sweeper';
-import { configuredSourceMap, configuredWorkerScript } from './worker-script';
+import { configuredSourceMap, withConfigLine } from './worker-script';
 
 export interface BrokerServer {
   app: FastifyInstance;
@@ -81,7 +81,7 @@ function workerScriptRoutes(app: FastifyInstance, settings: Settings, extra: Non
     // Read on every request, as a static file would be: a deployment replaces the file in place.
     // The worker script must be revalidated on every load so updates reach users.
     app.get(path, async (_request, reply) =>
-      reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(configuredWorkerScript(await readFile(file, 'utf8'), config)),
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(withConfigLine(await readFile(file, 'utf8'), config)),
     );
     app.get(`${path}.map`, async (_request, reply) => reply.type('application/json').send(configuredSourceMap(await readFile(`${file}.map`, 'utf8'))));
   }

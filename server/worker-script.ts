@@ -19,6 +19,15 @@ export function checkWorkerConfig(config: TokenBrokerConfig): void {
  */
 export function configuredWorkerScript(built: string, config: TokenBrokerConfig): string {
   checkWorkerConfig(config);
+  return withConfigLine(built, config);
+}
+
+/**
+ * The same without the check: the reference server checks its own
+ * configuration at start, and its tests serve bad ones on purpose, to see
+ * the worker refuse them too.
+ */
+export function withConfigLine(built: string, config: TokenBrokerConfig): string {
   return `self.${CONFIG_GLOBAL}??=${JSON.stringify(config)};\n${built}`;
 }
 
