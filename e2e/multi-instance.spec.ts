@@ -9,7 +9,8 @@ import { startRedisServer, type TestRedis } from '../server/test-support/redis-s
 import { startRoundRobinProxy, type RoundRobinProxy } from './support/round-robin-proxy';
 import { apiFetch, expect, login, openApp, status, test, type RunningServer } from './support/fixtures';
 
-const COOKIE = '__Secure-broker_rt';
+// The default cookie over http to a loopback host.
+const COOKIE = 'broker_rt';
 const WORKER_HEADERS = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
 const GRACE_SECONDS = 1;
 

@@ -3,6 +3,7 @@
 import { expect, test } from '@playwright/test';
 import type { InjectOptions } from 'fastify';
 import { buildServer, type BrokerServer } from './app';
+import { DEFAULT_SETTINGS } from './settings';
 import { BEARER_TEST_SETTINGS } from './test-support/settings';
 
 const SAME_ORIGIN = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
@@ -121,7 +122,7 @@ test('the demo is served with a strict CSP and the worker script is revalidated'
   expect(missing.json()).toMatchObject({ error: 'not_found' });
 });
 
-test('cookie attributes: __Secure- and Secure by default; a plain name without Secure when COOKIE_SECURE=false', async () => {
+test('cookie attributes: __Secure- and Secure with COOKIE_SECURE=true; a plain name without Secure when COOKIE_SECURE=false', async () => {
   const plain = await buildServer({ ...server.settings, cookieSecure: false });
   try {
     const res = await plain.app.inject({ method: 'POST', url: '/auth/login', headers: SAME_ORIGIN, payload: { username: 'alice', password: 'wonderland' } });
@@ -132,6 +133,30 @@ test('cookie attributes: __Secure- and Secure by default; a plain name without S
     await plain.app.close();
   }
   expect(refreshCookie(await login())?.secure).toBe(true);
+});
+
+test('the default cookie works in every engine: no Secure over http to a loopback host (Safari refuses it there), Secure with the prefix anywhere else', async () => {
+  const auto = await buildServer({ ...server.settings, cookieSecure: 'auto' });
+  try {
+    const loginAt = (host: string) =>
+      auto.app.inject({ method: 'POST', url: '/auth/login', headers: { ...SAME_ORIGIN, host }, payload: { username: 'alice', password: 'wonderland' } });
+    for (const host of ['localhost:8080', '127.0.0.1:8080', 'app.localhost', '[::1]:8080']) {
+      const res = await loginAt(host);
+      expect(res.cookies.map((c) => [c.name, !!c.secure]), host).toEqual([['broker_rt', false]]);
+      // The refresh reads the cookie by the same name.
+      const cookie = res.cookies[0]!;
+      const refreshed = await auto.app.inject({ method: 'POST', url: '/auth/refresh', headers: { ...SAME_ORIGIN, host }, cookies: { broker_rt: cookie.value } });
+      expect(refreshed.statusCode, host).toBe(200);
+    }
+    // A production host seen over http (a TLS proxy in front) still gets Secure.
+    for (const host of ['app.example', '10.0.0.5', 'localhost.example']) {
+      const res = await loginAt(host);
+      expect(res.cookies.map((c) => [c.name, !!c.secure]), host).toEqual([['__Secure-broker_rt', true]]);
+    }
+    expect(DEFAULT_SETTINGS.cookieSecure).toBe('auto');
+  } finally {
+    await auto.app.close();
+  }
 });
 
 test('malformed input is a 4xx JSON error, never a 500', async () => {

@@ -36,7 +36,8 @@ export interface Settings {
   /** Seconds between sweeps of expired and revoked families; 0 turns sweeping off. */
   sweepIntervalSeconds: number;
   /** Mark the refresh cookie Secure (required by the __Secure- prefix). Chromium accepts it on http://localhost. */
-  cookieSecure: boolean;
+  /** `Secure` and the `__Secure-` name on the refresh cookie: 'auto' leaves them off only over http to a loopback host. */
+  cookieSecure: boolean | 'auto';
   /** Response header for sliding renewal of access tokens; empty disables it. */
   renewHeader: string;
   /** Directory of static files served at /. */
@@ -91,7 +92,7 @@ export const DEFAULT_SETTINGS: Settings = {
   refreshSecret: '',
   signingKey: '',
   sweepIntervalSeconds: 600,
-  cookieSecure: true,
+  cookieSecure: 'auto',
   renewHeader: '',
   publicDir: 'public',
   authRateLimit: 600,
@@ -190,7 +191,7 @@ export function parseSettings(env: Env = process.env): Settings {
     refreshSecret: env.REFRESH_SECRET ?? d.refreshSecret,
     signingKey: env.SIGNING_KEY ?? d.signingKey,
     sweepIntervalSeconds: integer(env, 'SWEEP_INTERVAL_SECONDS', d.sweepIntervalSeconds, 0),
-    cookieSecure: boolean(env, 'COOKIE_SECURE', d.cookieSecure),
+    cookieSecure: env.COOKIE_SECURE === 'auto' ? 'auto' : env.COOKIE_SECURE ? boolean(env, 'COOKIE_SECURE', true) : d.cookieSecure,
     renewHeader: (env.RENEW_HEADER ?? d.renewHeader).toLowerCase(),
     publicDir: env.PUBLIC_DIR || d.publicDir,
     authRateLimit: integer(env, 'AUTH_RATE_LIMIT', d.authRateLimit, 1),

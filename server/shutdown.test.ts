@@ -7,7 +7,8 @@ import { openSqliteStore } from './store/sqlite';
 import type { RefreshStore } from './store/types';
 
 const SAME_ORIGIN = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
-const COOKIE = '__Secure-broker_rt';
+// The default cookie over http to 127.0.0.1.
+const COOKIE = 'broker_rt';
 
 test('a refresh in flight when close() is called completes, and the store closes after it', async () => {
   const base = openSqliteStore(':memory:');

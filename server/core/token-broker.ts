@@ -13,6 +13,7 @@ import { KeyRing } from '../keys';
 import { RefreshTokens } from '../refresh-tokens';
 import { memoryJtiStore, type JtiStore } from '../store/jti';
 import type { RefreshStore } from '../store/types';
+import { refreshCookieName, secureCookieFor, type CookieSecurity } from './cookie-security';
 import { cookieCount } from './cookie-tossing';
 import { csrfViolation } from './csrf';
 import { dpopBadRequest, dpopUnauthorized, missingTokenChallenge, type DpopMode } from './dpop-challenges';
@@ -58,8 +59,12 @@ export interface TokenBrokerServerOptions {
   refreshAbsoluteTtl?: number;
   /** Seconds in which the immediate predecessor of a refresh token gets the same successor. */
   rotationGraceSeconds?: number;
-  /** `Secure` and the `__Secure-` name on the refresh cookie (default true; Safari refuses it on http://localhost). */
-  cookieSecure?: boolean;
+  /**
+   * `Secure` and the `__Secure-` name on the refresh cookie. The default,
+   * `'auto'`, sets both except over plain http to a loopback host (local
+   * development, where Safari refuses `Secure` cookies); `true` or `false` for every request.
+   */
+  cookieSecure?: CookieSecurity;
   dpop?: DpopMode;
   /** Demand the server's nonce in every proof (default true when DPoP is on). */
   dpopNonce?: boolean;
@@ -83,7 +88,10 @@ export type AccessResult =
 
 export interface TokenBrokerServer {
   readonly paths: Readonly<{ login: string; refresh: string; logout: string }>;
+  /** The refresh cookie's name over https (`__Secure-broker_rt`); see `cookieNameFor`. */
   readonly cookieName: string;
+  /** The refresh cookie's name for a request: without the prefix over http to a loopback host (with `cookieSecure: 'auto'`). */
+  cookieNameFor(request: Pick<BrokerHttpRequest, 'origin'>): string;
   login(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
   refresh(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
   logout(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
@@ -174,16 +182,26 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   };
   const accountKey = options.accountKey ?? defaultAccountKey;
   const emit = options.onEvent ?? (() => undefined);
-  const secure = options.cookieSecure ?? true;
-  const cookieName = secure ? '__Secure-broker_rt' : 'broker_rt';
-  const cookieAttributes = { httpOnly: true, sameSite: 'strict' as const, secure, path: cookiePath(paths) };
+  const cookieSecurity = options.cookieSecure ?? 'auto';
+  const cookieName = refreshCookieName(cookieSecurity !== false);
+  const cookieFor = (request: Pick<BrokerHttpRequest, 'origin'>) => {
+    const secure = secureCookieFor(cookieSecurity, request.origin);
+    return { name: refreshCookieName(secure), attributes: { httpOnly: true, sameSite: 'strict' as const, secure, path: cookiePath(paths) } };
+  };
   const renewHeader = options.renewHeader ? options.renewHeader.toLowerCase() : null;
   const missingToken = missingTokenChallenge(mode);
 
   const announce = (): Record<string, string> => (nonceRequired ? { 'dpop-nonce': nonce() } : {});
   const withAnnounce = (response: BrokerHttpResponse): BrokerHttpResponse => ({ ...response, headers: { ...announce(), ...response.headers } });
-  const setCookie = (value: string) => serializeCookie(cookieName, value, { ...cookieAttributes, maxAge: options.refreshIdleTtl ?? 14 * 86400 });
-  const clearCookie = () => serializeCookie(cookieName, '', { ...cookieAttributes, expires: new Date(0) });
+  const setCookie = (request: BrokerHttpRequest, value: string) => {
+    const { name, attributes } = cookieFor(request);
+    return serializeCookie(name, value, { ...attributes, maxAge: options.refreshIdleTtl ?? 14 * 86400 });
+  };
+  const clearCookie = (request: BrokerHttpRequest) => {
+    const { name, attributes } = cookieFor(request);
+    return serializeCookie(name, '', { ...attributes, expires: new Date(0) });
+  };
+  const presentedCookie = (request: BrokerHttpRequest) => parseCookies(header(request, 'cookie') ?? '')[cookieFor(request).name];
   const tooMany = (seconds: number, what: string) => errorResponse(429, 'rate_limited', `${what}; retry in ${seconds} s`, { 'retry-after': String(seconds) });
 
   /** The checks every token endpoint makes before it reads anything: its exact path, CSRF, cookie tossing. */
@@ -192,8 +210,9 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     if (rawPath(request) !== path) return errorResponse(404, 'not_found', `No route for ${request.method} ${rawPath(request)}`);
     const violation = csrfViolation(request);
     if (violation) return errorResponse(403, 'csrf', `Refused: ${violation}`);
-    if (cookieCount(header(request, 'cookie'), cookieName) > 1) {
-      return errorResponse(400, 'duplicate_cookie', `More than one ${cookieName} cookie: one was set by another site (cookie tossing); nothing was changed`);
+    const { name } = cookieFor(request);
+    if (cookieCount(header(request, 'cookie'), name) > 1) {
+      return errorResponse(400, 'duplicate_cookie', `More than one ${name} cookie: one was set by another site (cookie tossing); nothing was changed`);
     }
     return null;
   }
@@ -207,14 +226,14 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     return result.ok ? { jkt: result.jkt, clockSkew: result.clockSkew } : dpopBadRequest(result.error, result.message, nonce);
   }
 
-  async function grant(account: Account, family: { token: string; familyId: string }, key: ProofBinding | null): Promise<BrokerHttpResponse> {
+  async function grant(request: BrokerHttpRequest, account: Account, family: { token: string; familyId: string }, key: ProofBinding | null): Promise<BrokerHttpResponse> {
     const jkt = key?.jkt ?? null;
     const body = {
       access_token: await accessTokens.issue(account, { jkt, clockSkew: key?.clockSkew, sid: family.familyId }),
       token_type: jkt ? 'DPoP' : 'Bearer',
       expires_in: ttl,
     };
-    return jsonResponse(200, body, {}, [setCookie(family.token)]);
+    return jsonResponse(200, body, {}, [setCookie(request, family.token)]);
   }
 
   async function login(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
@@ -242,7 +261,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     }
     emit('login', { sub: account.sub });
     const family = await refreshTokens.issue(account.sub, Date.now(), key?.jkt ?? null, account.claims ?? {});
-    return grant(account, family, key);
+    return grant(request, account, family, key);
   }
 
   async function refresh(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
@@ -250,7 +269,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     if (early) return early;
     const ipWait = await consume(limits.refreshIp, request.ip);
     if (ipWait !== null) return tooMany(ipWait, 'Too many requests from this address');
-    const presented = parseCookies(header(request, 'cookie') ?? '')[cookieName];
+    const presented = presentedCookie(request);
     // A bad proof leaves the cookie alone: it may be a script without the key, not its owner.
     const key = await proofKey(request);
     if (key !== null && 'status' in key) return key;
@@ -261,19 +280,19 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     }
     if (!outcome.ok) {
       emit('refresh_rejected', { reason: outcome.reason });
-      return { ...errorResponse(401, 'invalid_grant', `The refresh token is ${outcome.reason}; sign in again`), cookies: [clearCookie()] };
+      return { ...errorResponse(401, 'invalid_grant', `The refresh token is ${outcome.reason}; sign in again`), cookies: [clearCookie(request)] };
     }
     emit('refresh', { sub: outcome.userId });
     // An unbound (bearer) login refreshed with a proof gets a token bound to that key; the family stays unbound.
-    return grant({ sub: outcome.userId, claims: outcome.claims }, outcome, outcome.jkt ? { jkt: outcome.jkt, clockSkew: key?.clockSkew ?? 0 } : key);
+    return grant(request, { sub: outcome.userId, claims: outcome.claims }, outcome, outcome.jkt ? { jkt: outcome.jkt, clockSkew: key?.clockSkew ?? 0 } : key);
   }
 
   async function logout(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
     const early = refuseEarly(request, paths.logout);
     if (early) return early;
-    const presented = parseCookies(header(request, 'cookie') ?? '')[cookieName];
+    const presented = presentedCookie(request);
     if (presented && (await refreshTokens.revoke(presented)) !== null) emit('logout_revoked');
-    return jsonResponse(200, { ok: true }, {}, [clearCookie()]);
+    return jsonResponse(200, { ok: true }, {}, [clearCookie(request)]);
   }
 
   async function renewal(claims: AccessClaims): Promise<Record<string, string>> {
@@ -331,6 +350,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   return {
     paths,
     cookieName,
+    cookieNameFor: (request) => cookieFor(request).name,
     keys,
     accessTokens,
     refreshTokens,

@@ -9,4 +9,7 @@ export const BEARER_TEST_SETTINGS: Settings = {
   publicDir: 'public',
   dpop: 'optional',
   dpopNonce: false,
+  // Fastify's inject addresses http://localhost, which the default ('auto') treats as local
+  // development; these tests check the production cookie. app.test.ts checks 'auto'.
+  cookieSecure: true,
 };
