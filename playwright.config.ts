@@ -18,9 +18,17 @@ export default defineConfig({
       testMatch: ['sw/**/*.test.ts', 'client/**/*.test.ts', 'server/**/*.test.ts', 'cli/**/*.test.ts', 'e2e/**/*.test.ts'],
     },
     {
+      // WebKit through WebDriver (e2e/webkit/webkit.ts), not through Playwright's browsers.
+      name: 'webkit',
+      testDir: './e2e/webkit',
+      testMatch: '**/*.spec.ts',
+      timeout: 60_000,
+    },
+    {
       name: 'e2e',
       testDir: './e2e',
       testMatch: '**/*.spec.ts',
+      testIgnore: 'webkit/**',
       use: {
         browserName: 'chromium',
         launchOptions: { executablePath, args: chromiumArgs },
