@@ -126,3 +126,21 @@ test('nothing page script can read holds a token: not the session, its events, r
   expect(readable).not.toContain('broker_rt');
   expect(server.stats.login).toBe(1);
 });
+
+// WebKit stops a worker that no page uses after a while (here between 8 and 10 s
+// after the last page left, measured): leaving the origin for 15 s lets it. In memory mode the restarted worker has no token and needs one
+// refresh, which shows it did restart; by default it reads IndexedDB and needs none.
+for (const persist of ['indexeddb', 'memory'] as const) {
+  test(`a worker the browser stopped while no page used it starts again (persist ${persist}): ${persist === 'memory' ? 'one refresh' : 'no refresh'}`, async () => {
+    const server = await serve({ workerConfig: { persist } });
+    await openApp(server);
+    await login();
+    expect((await api('/api/me')).status).toBe(200);
+    const before = server.stats.refresh;
+    await webkit.driver.get('about:blank');
+    await sleep(15_000);
+    await openApp(server);
+    expect((await api('/api/me')).status).toBe(200);
+    expect(server.stats.refresh - before).toBe(persist === 'memory' ? 1 : 0);
+  });
+}
