@@ -18,17 +18,24 @@ export default defineConfig({
       testMatch: ['sw/**/*.test.ts', 'client/**/*.test.ts', 'server/**/*.test.ts', 'cli/**/*.test.ts', 'e2e/**/*.test.ts'],
     },
     {
-      // WebKit through WebDriver (e2e/webkit/webkit.ts), not through Playwright's browsers.
+      // WebKit through WebDriver (e2e/engines/webkit.ts), not through Playwright's browsers.
       name: 'webkit',
-      testDir: './e2e/webkit',
-      testMatch: '**/*.spec.ts',
+      testDir: './e2e/engines',
+      testMatch: 'webkit.spec.ts',
+      timeout: 60_000,
+    },
+    {
+      // Firefox through WebDriver BiDi with Puppeteer (e2e/engines/firefox.ts).
+      name: 'firefox',
+      testDir: './e2e/engines',
+      testMatch: 'firefox.spec.ts',
       timeout: 60_000,
     },
     {
       name: 'e2e',
       testDir: './e2e',
       testMatch: '**/*.spec.ts',
-      testIgnore: 'webkit/**',
+      testIgnore: 'engines/**',
       use: {
         browserName: 'chromium',
         launchOptions: { executablePath, args: chromiumArgs },

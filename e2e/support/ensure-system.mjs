@@ -1,7 +1,7 @@
 // Makes sure `npm test` has what its tests drive: a Chromium (CHROMIUM_PATH,
 // Debian's /usr/bin/chromium, or Playwright's own download), redis-server (the
-// multi-instance tests start their own), and WebKitGTK's WebDriver with Xvfb
-// (the WebKit tests). As root with apt, missing Debian packages are installed;
+// multi-instance tests start their own), WebKitGTK's WebDriver with Xvfb (the
+// WebKit tests) and Firefox ESR (the Firefox tests). As root with apt, missing Debian packages are installed;
 // elsewhere Chromium comes from Playwright's installer, and anything else
 // missing is named, with what to install, before a test runs.
 import { execFileSync } from 'node:child_process';
@@ -26,6 +26,7 @@ const packages = {
   'webkit2gtk-driver': !have('WebKitWebDriver') || !MINIBROWSER.some((p) => existsSync(p)),
   xvfb: !have('xvfb-run'),
   xauth: !have('xauth'),
+  'firefox-esr': !have('firefox-esr') && !have('firefox'),
 };
 const missing = Object.keys(packages).filter((name) => packages[name]);
 const apt = typeof process.getuid === 'function' && process.getuid() === 0 && have('apt-get');
@@ -45,7 +46,7 @@ if (apt && (missing.length > 0 || needChromium)) {
   if (missing.length > 0) {
     console.error(
       `npm test needs ${missing.join(', ')}: on Debian or Ubuntu, apt-get install ${missing.join(' ')} ` +
-        '(redis-server for the multi-instance tests, webkit2gtk-driver, xvfb and xauth for the WebKit tests). ' +
+        '(redis-server for the multi-instance tests, webkit2gtk-driver, xvfb and xauth for the WebKit tests, firefox-esr for the Firefox tests). ' +
         'Run as root with apt and npm test installs them itself.',
     );
     process.exit(1);

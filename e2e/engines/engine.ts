@@ -1,0 +1,32 @@
+// What the cross-engine scenarios need of a browser, whatever drives it:
+// WebKit through WebDriver (webkit.ts), Firefox through WebDriver BiDi with
+// Puppeteer (firefox.ts). Chromium runs the full suite through Playwright.
+
+/** A tab, as the driver names it. */
+export type Tab = unknown;
+
+export interface Engine {
+  readonly name: string;
+  /** Navigates the current tab. */
+  goto(url: string): Promise<void>;
+  /**
+   * Runs `body`, the body of an async function whose arguments are `args`, in
+   * the current tab, and resolves what it returns (JSON-serialisable).
+   */
+  run<T>(body: string, ...args: unknown[]): Promise<T>;
+  currentTab(): Promise<Tab>;
+  /** Opens a tab and makes it the current one. */
+  newTab(): Promise<Tab>;
+  switchTo(tab: Tab): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Polls `body` in the current tab until it returns something truthy. */
+export async function waitFor(engine: Engine, body: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await engine.run<unknown>(body).catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${engine.name}: timed out waiting for ${body}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
