@@ -2,7 +2,7 @@
 // the reference setup (sw-dpop.js, DPoP required, nonces on) with the
 // server's default cookie, each test with its own browser and server.
 import { expect, test } from '@playwright/test';
-import { startServer } from '../../server/app';
+import { startServer, type ServerParts } from '../../server/app';
 import { DEFAULT_SETTINGS } from '../../server/settings';
 import { waitFor, type Engine } from './engine';
 
@@ -28,9 +28,9 @@ export function scenarios({ start, idleStopMs }: EngineUnderTest): void {
     await Promise.all(servers.splice(0).map((s) => s.close()));
   });
 
-  async function serve(overrides: Overrides = {}): Promise<Server> {
+  async function serve(overrides: Overrides = {}, parts: ServerParts = {}): Promise<Server> {
     const workerConfig = { ...DEFAULT_SETTINGS.workerConfig, ...overrides.workerConfig };
-    const server = await startServer({ databasePath: ':memory:', publicDir: 'public', ...overrides, workerConfig });
+    const server = await startServer({ databasePath: ':memory:', publicDir: 'public', ...overrides, workerConfig }, parts);
     servers.push(server);
     return server;
   }
@@ -133,6 +133,29 @@ export function scenarios({ start, idleStopMs }: EngineUnderTest): void {
     expect(readable).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/);
     expect(readable).not.toContain('broker_rt');
     expect(server.stats.login).toBe(1);
+  });
+
+  test('a page\'s own call to a token endpoint is refused by the worker, and an API redirect is not followed with the token', async () => {
+    // The server's request log shows what reached it.
+    const requests: string[] = [];
+    const server = await serve({ logLevel: 'info' }, { logStream: { write: (line) => void requests.push(line) } });
+    await openApp(server);
+    await login();
+    const before = server.stats.refresh;
+    const reserved = await browser.run<{ status: number; body: { error: { code: string } } }>(
+      `const r = await fetch('/auth/refresh', { method: 'POST', headers: { 'x-token-broker': '1' }, body: '{}' }); return { status: r.status, body: await r.json() };`,
+    );
+    expect(reserved).toMatchObject({ status: 403, body: { error: { code: 'endpoint_reserved' } } });
+    expect(server.stats.refresh).toBe(before);
+    for (const path of ['/api/redirect?to=/apix/ping', '/api/redirect?to=/public/ping']) {
+      const res = await api(path);
+      expect(res.status, path).toBe(502);
+      expect(JSON.parse(res.body), path).toMatchObject({ error: { code: 'redirect_refused' } });
+    }
+    const urls = requests.map((line) => (JSON.parse(line) as { req?: { url?: string } }).req?.url).filter(Boolean);
+    expect(urls).toContain('/api/redirect?to=/apix/ping');
+    // The redirect targets were never requested: no token, no proof went there.
+    expect(urls.filter((u) => /^\/(apix|public)\/ping/.test(u!))).toEqual([]);
   });
 
   // A browser stops a worker that no page uses after a while: leaving the origin long
