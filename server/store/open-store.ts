@@ -20,11 +20,9 @@ export async function openStore(settings: Settings, onError?: (err: Error) => vo
     const store = await openRedisStore({ url: settings.redisUrl, prefix: settings.redisPrefix, onError });
     return { store, jti: redisJtiStore(store.redis, settings.redisPrefix), rateLimits: redisRateLimits(store.redis, settings.redisPrefix) };
   }
+  // The store first: it makes the database's directory, which a fresh checkout does not have.
+  const store = openSqliteStore(settings.databasePath);
   // A connection of its own for the counts (WAL lets it share the file); ':memory:' is then per process.
   const counts = new Database(settings.databasePath);
-  return {
-    store: openSqliteStore(settings.databasePath),
-    jti: openSqliteJtiStore(settings.databasePath),
-    rateLimits: sqliteRateLimits(counts),
-  };
+  return { store, jti: openSqliteJtiStore(settings.databasePath), rateLimits: sqliteRateLimits(counts) };
 }

@@ -4,8 +4,10 @@ import { expect, test } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_SETTINGS } from '../settings';
 import { startSweeper } from '../sweeper';
 import { POLICY, storeConformance } from './conformance';
+import { openStore } from './open-store';
 import { openSqliteStore } from './sqlite';
 
 for (const c of storeConformance(async () => {
@@ -51,4 +53,16 @@ test('the sweeper sweeps on its interval until stopped', async () => {
   expect(swept.length).toBe(count);
   expect(swept[0]).toBe(1);
   await store.close();
+});
+
+test('the reference settings open on a fresh checkout: the database directory does not exist yet', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'broker-fresh-'));
+  try {
+    const opened = await openStore({ ...DEFAULT_SETTINGS, databasePath: join(dir, 'data', 'broker.sqlite') });
+    expect(await opened.jti.claim('k', Date.now() + 1000, Date.now())).toBe(true);
+    await opened.store.close();
+    await opened.jti.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
