@@ -21,6 +21,8 @@ test('copies the production script with its configuration on the first line, and
   const script = readFileSync(join(dir, 'sw.js'), 'utf8');
   expect(script.split('\n')[0]).toBe('self.tokenBrokerConfig??={"exposeClaims":["sub","name"]};');
   expect(script).not.toContain(FULL_MESSAGE);
+  // The production build logs no warnings (its errors still reach the console).
+  expect(script).not.toContain('console.warn');
   expect(script.trimEnd().endsWith('//# sourceMappingURL=sw.js.map')).toBe(true);
   expect(JSON.parse(readFileSync(join(dir, 'sw.js.map'), 'utf8')).mappings.startsWith(';')).toBe(true);
 });
@@ -30,6 +32,7 @@ test('--dev copies the development build under the same name, pointing at its ma
   expect(status).toBe(0);
   const script = readFileSync(join(dir, 'sw-dpop.js'), 'utf8');
   expect(script).toContain(FULL_MESSAGE);
+  expect(script).toContain('console.warn');
   expect(script.trimEnd().endsWith('//# sourceMappingURL=sw-dpop.js.map')).toBe(true);
   expect(readFileSync(join(dir, 'sw-dpop.js.map'), 'utf8')).toContain('"mappings":";');
 });
