@@ -18,6 +18,7 @@ import {
   stopWorkers,
   test,
 } from './support/fixtures';
+import { watchServiceWorkers } from './support/worker-watch';
 
 type ClientModule = typeof ClientModuleNs;
 
@@ -219,6 +220,23 @@ test.describe('when the refresh endpoint fails', () => {
     await context.unroute('**/auth/refresh');
     expect((await apiFetch(page, '/api/me')).status).toBe(200);
     expect(server.stats.refresh).toBe(1);
+  });
+
+  test('offline, an API call with a valid token fails as a network error and the worker logs no uncaught error', async ({ browser, context, page, server }) => {
+    // Found by the soak: the worker's respondWith rejected, which Chromium reports as an uncaught rejection in the worker.
+    const watch = await watchServiceWorkers(browser);
+    try {
+      await openApp(page, server);
+      await login(page);
+      await context.setOffline(true);
+      const failure = await page.evaluate(() => fetch('/api/me').then((r) => `status ${r.status}`, (e: Error) => e.name));
+      expect(failure).toBe('TypeError');
+      await context.setOffline(false);
+      expect((await apiFetch(page, '/api/me')).status).toBe(200);
+      expect(watch.errors).toEqual([]);
+    } finally {
+      await watch.close();
+    }
   });
 
   for (const [code, retryAfter] of [

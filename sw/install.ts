@@ -35,7 +35,9 @@ export function installTokenBroker(scope: ServiceWorkerGlobalScope, config?: Tok
       event.respondWith(endpointRefusal(new URL(request.url).pathname, scope.location.href, scope.registration.scope));
     } else if (kind === 'api' && !request.headers.has('authorization')) {
       // A request that already carries Authorization was set up by the page itself: left alone.
-      event.respondWith(handleApiRequest(broker, request));
+      // A network failure (offline, server down) reaches the page as the network error its own
+      // fetch would give; a rejected respondWith would also surface as an uncaught error in the worker.
+      event.respondWith(handleApiRequest(broker, request).catch(() => Response.error()));
     }
   });
 
