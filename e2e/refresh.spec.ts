@@ -222,6 +222,25 @@ test.describe('when the refresh endpoint fails', () => {
     expect(server.stats.refresh).toBe(1);
   });
 
+  test('a 401 on a token the worker still trusts, while the refresh endpoint answers 503, gives the page 503 unavailable, not the 401', async ({
+    context,
+    page,
+    server,
+  }) => {
+    // Found by the soak: the server's clock counts a token's life from a whole second, so it may refuse a token the
+    // worker still holds valid; when the refresh then could not be made, the page got the 401 of a live session.
+    await openApp(page, server);
+    await login(page);
+    await context.route('**/api/me', (route) => route.fulfill({ status: 401, json: { error: 'invalid_token' } }), { times: 1 });
+    await context.route('**/auth/refresh', (route) => route.fulfill({ status: 503, headers: { 'retry-after': '0' }, json: { error: 'busy' } }));
+    const res = await apiFetch(page, '/api/me');
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ error: { code: 'unavailable' } });
+    expect((await status(page)).authenticated).toBe(true);
+    await context.unroute('**/auth/refresh');
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+  });
+
   test('offline, an API call with a valid token fails as a network error and the worker logs no uncaught error', async ({ browser, context, page, server }) => {
     // Found by the soak: the worker's respondWith rejected, which Chromium reports as an uncaught rejection in the worker.
     const watch = await watchServiceWorkers(browser);

@@ -86,6 +86,8 @@ export async function handleApiRequest(broker: Broker, request: Request): Promis
   const response = await send(broker, request, body, decision);
   if (response.status !== 401 || decision.kind !== 'token') return response;
   const retry = await broker.tokenAfterUnauthorized(decision.token);
+  // The server's 401 reaches the page only when the session has ended; a refresh that
+  // could not be made now answers as it would before a send (503 unavailable, or a network error).
   // No loop: whatever the retry gets, a second 401 included, goes to the page.
-  return retry.kind === 'token' ? send(broker, request, body, retry) : response;
+  return retry.kind === 'none' ? response : send(broker, request, body, retry);
 }
