@@ -8,8 +8,11 @@ export const BUDGETS: Record<'worker' | 'workerDpop' | 'client', { file: string;
    * for 5 KB; docs/benchmarks.md shows why this feature set does not fit in it.
    */
   worker: { file: 'public/sw.js', maxGzipBytes: 6.5 * 1024 },
-  /** The standalone worker with DPoP support. */
-  workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: 8 * 1024 },
+  /**
+   * The standalone worker with DPoP support. 8 KB until the soak found POSTs sent
+   * twice when a worker is stopped mid-request; their guard costs 0.18 KB.
+   */
+  workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: 8.25 * 1024 },
   /** The client module, workbox-window included. */
   client: { file: 'dist/client/index.js', maxGzipBytes: 4 * 1024 },
 };

@@ -300,6 +300,51 @@ test.describe('when the refresh endpoint fails', () => {
   }
 });
 
+test.describe('a worker stopped while it sends', () => {
+  test('a POST in flight reaches the API once: the request the browser hands to the next worker is answered outcome_unknown', async ({
+    context,
+    page,
+    server,
+  }) => {
+    // Found by the soak: Chromium dispatches the fetch event again to the restarted worker, which sent it a second time.
+    await openApp(page, server);
+    await login(page);
+    const arrived: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await context.route('**/api/echo', async (route) => {
+      arrived.push(route.request().postData() ?? '');
+      if (arrived.length === 1) await held;
+      await route.continue().catch(() => undefined);
+    });
+    const answer = page.evaluate(() =>
+      fetch('/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"order":42}' }).then(
+        async (r) => ({ status: r.status, body: await r.json() }),
+        (e: Error) => ({ status: 0, body: e.name }),
+      ),
+    );
+    await expect.poll(() => arrived.length).toBe(1);
+    await stopWorkers(context, page);
+    const got = await answer;
+    release();
+    expect(arrived).toEqual(['{"order":42}']);
+    expect(got).toMatchObject({ status: 502, body: { error: { code: 'outcome_unknown' } } });
+    // Nothing is left marked: the same POST sent again on purpose goes through.
+    await context.unroute('**/api/echo');
+    expect((await apiFetch(page, '/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"order":42}' })).status).toBe(200);
+  });
+
+  test('two identical POSTs in flight at once from one page both go through', async ({ page, server }) => {
+    await openApp(page, server);
+    await login(page);
+    const statuses = await page.evaluate(() =>
+      Promise.all([1, 2].map(() => fetch('/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"same":true}' }).then((r) => r.status))),
+    );
+    expect(statuses).toEqual([200, 200]);
+    expect(server.stats.apiOk).toBe(2);
+  });
+});
+
 test.describe('session restore, persist memory', () => {
   test.use({ serverOptions: { workerConfig: { persist: 'memory' } } });
 

@@ -4,6 +4,7 @@
 import type { Broker, TokenDecision } from './broker';
 import { DEV } from './dev';
 import type { WorkerErrorBody } from './protocol';
+import { beginSend, endSend, isOnceOnly, sentKey } from './sent-requests';
 import type { TokenRecord } from './token-response';
 
 function jsonError(status: number, body: WorkerErrorBody): Response {
@@ -77,10 +78,29 @@ async function strip(broker: Broker, response: Response, used: TokenRecord): Pro
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
-export async function handleApiRequest(broker: Broker, request: Request): Promise<Response> {
+export async function handleApiRequest(broker: Broker, request: Request, clientId: string): Promise<Response> {
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   // Buffered before the first send so a retry after a 401 can carry it again.
   const body = hasBody ? await request.clone().arrayBuffer() : null;
+  const once = body && isOnceOnly(request.method) ? await sentKey(request, clientId, body) : null;
+  if (once && !(await beginSend(broker.store.db, once))) {
+    return jsonError(502, {
+      error: {
+        code: 'outcome_unknown',
+        message: DEV
+          ? `The token broker worker was stopped while it sent this ${request.method}, and the browser handed the request to the next one. It may have reached the API: it was not sent again. Check before you repeat it.`
+          : 'outcome_unknown',
+      },
+    });
+  }
+  try {
+    return await sendOnce(broker, request, body);
+  } finally {
+    if (once) endSend(broker.store.db, once);
+  }
+}
+
+async function sendOnce(broker: Broker, request: Request, body: ArrayBuffer | null): Promise<Response> {
   const fast = broker.freshToken();
   const decision: TokenDecision = fast ? { kind: 'token', token: fast } : await broker.tokenForRequest();
   const response = await send(broker, request, body, decision);

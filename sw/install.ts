@@ -37,7 +37,7 @@ export function installTokenBroker(scope: ServiceWorkerGlobalScope, config?: Tok
       // A request that already carries Authorization was set up by the page itself: left alone.
       // A network failure (offline, server down) reaches the page as the network error its own
       // fetch would give; a rejected respondWith would also surface as an uncaught error in the worker.
-      event.respondWith(handleApiRequest(broker, request).catch(() => Response.error()));
+      event.respondWith(handleApiRequest(broker, request, event.clientId).catch(() => Response.error()));
     }
   });
 

@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'endpoint_reserved'
   /** An API response to a request that carried the token redirected: not followed. */
   | 'redirect_refused'
+  /** A POST or PATCH the browser handed to a restarted worker after the stopped one had sent it: not sent again. */
+  | 'outcome_unknown'
   | 'unavailable'
   | 'bad_config'
   | 'internal';
