@@ -56,12 +56,15 @@ const results = await Promise.all([
   build({ entryPoints: ['cli/token-broker.ts'], outfile: 'dist/bin/token-broker.js', ...node, banner: { js: '#!/usr/bin/env node' } }),
   build({
     // The server, the in-process startServer() that bench/dpop.mjs uses, the browser
-    // benchmark, and the throwaway redis-server that bench/server.mjs starts as the tests do.
+    // benchmark, the soak and its server process, and the throwaway redis-server that
+    // bench/server.mjs starts as the tests do.
     entryPoints: {
       'server/index': 'server/index.ts',
       'server/app': 'server/app.ts',
       'test-support/redis-server': 'server/test-support/redis-server.ts',
       'bench/run': 'bench/run.ts',
+      'soak/run': 'soak/run.ts',
+      'soak/server-child': 'soak/server-child.ts',
     },
     outdir: 'dist',
     ...node,
