@@ -90,6 +90,7 @@ export async function inject(world: World, fault: Fault): Promise<void> {
       await Promise.all([tab.page.waitForEvent('load'), cdp.send('Page.reload', { ignoreCache: true })]);
       await cdp.detach();
       await tab.ready();
+      invariants.tabLoaded(tab.id, tab.updateWaitingAtLoad);
       world.tabs.push(tab);
       return;
     }

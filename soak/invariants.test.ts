@@ -91,6 +91,12 @@ test('a POST sent again is allowed only after a 401', () => {
   inv.apiSent(3000, 'fam1', '0-6');
   inv.apiSent(3001, 'fam1', '0-6');
   expect(names(inv)).toEqual(['post-sent-twice', 'post-sent-twice']);
+  // Without a token the API can only refuse it: counted apart.
+  inv.apiSent(4000, 'fam1', '0-9');
+  inv.apiAnswered(4010, 200, '0-9');
+  inv.apiSent(4020, null, '0-9');
+  expect(inv.violations).toHaveLength(2);
+  expect(inv.unauthenticatedResends).toBe(1);
 });
 
 test('a POST the page saw succeed must have reached the API with the same body', () => {
@@ -162,4 +168,35 @@ test('memory growth needs both the ratio and the slack', () => {
   const small = Array.from({ length: 12 }, (_, i) => ({ at: i, bytes: 1e6 + i * 2e5 }));
   expect(memoryGrowth(small, 5e6)?.grew).toBe(false);
   expect(memoryGrowth(flat.slice(0, 5), 5e6)).toBeNull();
+});
+
+test('401s of a tab loaded while an update waited are counted as the known issue until it loads again', () => {
+  const inv = judge();
+  inv.tabLoaded(3, true);
+  inv.pageResult(result({ tab: 3, status: 401, start: 2000, end: 2100 }));
+  expect(inv.violations).toEqual([]);
+  inv.tabLoaded(3, false);
+  inv.pageResult(result({ tab: 3, status: 401, start: 3000, end: 3100 }));
+  expect(names(inv)).toEqual(['page-saw-401']);
+  expect(inv.pageUnauthorized).toEqual({ 'known issue: tab loaded while an update waited': 1, 'while signed in': 1 });
+});
+
+test('a reuse the browser never heard of, then "revoked" when it does, is the rules; a lost refusal ends nothing by itself', () => {
+  const inv = judge();
+  inv.refreshStarted(5000);
+  inv.refreshEnded(refresh(5000, { answerLost: true }));
+  inv.refreshStarted(16_000);
+  inv.refreshEnded(refresh(16_000, { status: 401, code: 'invalid_grant', reason: 'reused', answerLost: true }));
+  inv.refreshStarted(17_000);
+  inv.refreshEnded(refresh(17_000, { status: 400, code: 'invalid_dpop_proof', answerLost: true }));
+  expect(inv.signedIn).toBe(true);
+  inv.refreshStarted(20_000);
+  inv.refreshEnded(refresh(20_000, { status: 401, code: 'invalid_grant', reason: 'revoked' }));
+  expect(inv.violations).toEqual([]);
+  expect(inv.sessionEnds.map((e) => e.why)).toEqual(['reuse after a lost answer']);
+
+  const unexplained = judge();
+  unexplained.refreshStarted(20_000);
+  unexplained.refreshEnded(refresh(20_000, { status: 401, code: 'invalid_grant', reason: 'revoked' }));
+  expect(names(unexplained)).toEqual(['session-lost']);
 });

@@ -46,6 +46,8 @@ export interface SoakReport {
   /** Tabs that saw a new worker version take control. */
   takeovers: number;
   sessions: { started: number; endedBy: Record<string, number>; lost: number };
+  /** POSTs sent again without a token after an answer other than 401: refused by the API, so no second effect. */
+  unauthenticatedResends: number;
   recoveryMs: Record<string, { count: number; median: number; max: number }>;
   memory: { serverHeapMb: [number, number] | null; workerHeapMb: [number, number] | null };
   violations: Violation[];
@@ -53,7 +55,9 @@ export interface SoakReport {
 
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return 0;
+  return sorted.length % 2 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
 }
 
 export function recoverySummary(invariants: Invariants): SoakReport['recoveryMs'] {
@@ -91,6 +95,7 @@ export function markdown(report: SoakReport): string {
     row(['tabs that saw a new worker version take control', report.takeovers]),
     row(['sessions: ended by', list(report.sessions.endedBy)]),
     row(['sessions lost', report.sessions.lost]),
+    row(['POSTs sent again without a token (the API refused them)', report.unauthenticatedResends]),
     row(['server heap (first third → last third, medians after GC)', mb(report.memory.serverHeapMb)]),
     row(['worker heap (same)', mb(report.memory.workerHeapMb)]),
     row(['violations', report.violations.length]),

@@ -141,7 +141,11 @@ const world: World = {
     busy.add(tab.id);
     await collect(tab).catch(() => undefined);
   },
-  openTab: () => Tab.open(context, `${proxy.url}/`, nextTabId++),
+  async openTab() {
+    const tab = await Tab.open(context, `${proxy.url}/`, nextTabId++);
+    invariants.tabLoaded(tab.id, tab.updateWaitingAtLoad);
+    return tab;
+  },
   async signIn(tab) {
     await tab.page.evaluate((c) => window.tokenBroker.login(c), CREDENTIALS);
     invariants.signInDone(Date.now());
@@ -251,6 +255,7 @@ const report: SoakReport = {
   logins: tally.logins,
   takeovers: tally.takeovers,
   sessions: sessionSummary(invariants, tally.logins),
+  unauthenticatedResends: invariants.unauthenticatedResends,
   recoveryMs: recoverySummary(invariants),
   memory,
   violations: invariants.violations,

@@ -1,0 +1,44 @@
+// A new worker version waits while the old one is busy (continuous API traffic
+// keeps it from going idle; Chromium's limit is 5 minutes). When it takes
+// over, and for a tab that loads meanwhile, API calls must still carry the token.
+// The soak sometimes sees such a tab send its calls without the token (docs/soak.md,
+// "Known, not fixed"); this sequence has not reproduced it, so it guards the rest.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apiFetch, expect, login, openApp, stopWorkers, test } from './support/fixtures';
+
+const site = mkdtempSync(join(tmpdir(), 'broker-site-'));
+cpSync('public', site, { recursive: true });
+test.use({ serverOptions: { publicDir: site } });
+
+test('a new version that waited behind busy tabs takes over with the session', async ({ context, page, server }) => {
+  cpSync('public/sw-dpop.js', join(site, 'sw-dpop.js'));
+  await openApp(page, server);
+  await login(page);
+  const others = [await context.newPage(), await context.newPage()];
+  for (const p of others) await openApp(p, server);
+  for (const p of [page, ...others]) {
+    await p.evaluate(() => {
+      for (let i = 0; i < 2; i++) {
+        void (async () => {
+          for (;;) {
+            await fetch('/api/me').catch(() => undefined);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        })();
+      }
+    });
+  }
+  writeFileSync(join(site, 'sw-dpop.js'), `${readFileSync('public/sw-dpop.js', 'utf8')}\n// build 2\n`);
+  await page.evaluate(() => void navigator.serviceWorker.getRegistration().then((r) => r!.update()));
+  await expect.poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(true);
+  await page.waitForTimeout(1000);
+  const third = await context.newPage();
+  await openApp(third, server);
+  const duringWait = await apiFetch(third, '/api/me');
+  await stopWorkers(context, page);
+  await expect.poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(false);
+  const afterTakeover = await apiFetch(page, '/api/me');
+  expect({ duringWait: duringWait.status, afterTakeover: afterTakeover.status }).toEqual({ duringWait: 200, afterTakeover: 200 });
+});
