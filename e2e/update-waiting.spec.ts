@@ -31,12 +31,25 @@ test('a new version that waited behind busy tabs takes over with the session', a
     });
   }
   writeFileSync(join(site, 'sw-dpop.js'), `${readFileSync('public/sw-dpop.js', 'utf8')}\n// build 2\n`);
-  await page.evaluate(() => void navigator.serviceWorker.getRegistration().then((r) => r!.update()));
-  await expect.poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(true);
+  await page.evaluate(async () => {
+    const registration = (await navigator.serviceWorker.getRegistration())!;
+    (window as unknown as { __old: unknown }).__old = registration.active;
+    void registration.update();
+  });
+  // Installed: waiting behind the busy worker (usually), or already in charge when the traffic left a gap.
+  await expect
+    .poll(() =>
+      page.evaluate(async () => {
+        const registration = (await navigator.serviceWorker.getRegistration())!;
+        return !!registration.waiting || registration.active !== (window as unknown as { __old: unknown }).__old;
+      }),
+    )
+    .toBe(true);
   await page.waitForTimeout(1000);
   const third = await context.newPage();
   await openApp(third, server);
   const duringWait = await apiFetch(third, '/api/me');
+  // The browser stopping the old worker lets a waiting version take over at once.
   await stopWorkers(context, page);
   await expect.poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(false);
   const afterTakeover = await apiFetch(page, '/api/me');
