@@ -6,7 +6,7 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiFetch, expect, login, openApp, stopWorkers, test } from './support/fixtures';
+import { apiFetch, expect, login, messageWorkerUnderSecond, openApp, stopWorkers, test } from './support/fixtures';
 
 const site = mkdtempSync(join(tmpdir(), 'broker-site-'));
 cpSync('public', site, { recursive: true });
@@ -54,4 +54,18 @@ test('a new version that waited behind busy tabs takes over with the session', a
   await expect.poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(false);
   const afterTakeover = await apiFetch(page, '/api/me');
   expect({ duringWait: duringWait.status, afterTakeover: afterTakeover.status }).toEqual({ duringWait: 200, afterTakeover: 200 });
+});
+
+test('a worker that last saw the session signed out follows a sign-in made through another worker of the origin', async ({ context, page, server }) => {
+  // Found by the soak: a new version that read "signed out" before it took over sent every API call without the token
+  // after the old version had signed in again. Two registrations of the origin stand for the two versions here.
+  cpSync('public/sw-dpop.js', join(site, 'sw-dpop.js'));
+  await openApp(page, server);
+  await login(page);
+  await page.evaluate(() => window.tokenBroker.logout());
+  const other = await context.newPage();
+  // The second worker starts, and reads the record while it says signed out.
+  expect(await messageWorkerUnderSecond(context, other, server, '/sw-dpop.js', { type: 'broker:status' })).toMatchObject({ session: { authenticated: false } });
+  await login(page);
+  expect((await apiFetch(other, '/api/me')).status).toBe(200);
 });

@@ -89,6 +89,8 @@ export class Broker {
   /** A token for an API request, refreshing once first when it is missing or about to expire. */
   async tokenForRequest(): Promise<TokenDecision> {
     await this.store.ready();
+    // Signed out here; the other version, during an update, may have signed in since.
+    if (!this.store.current && this.store.signedOut) await this.store.reload();
     const fresh = this.freshToken();
     if (fresh) return { kind: 'token', token: fresh };
     const current = this.store.current;

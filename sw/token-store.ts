@@ -51,6 +51,17 @@ export class TokenStore {
     return this.#loading;
   }
 
+  /**
+   * Takes the record as it is now: another worker of the origin (the other
+   * version during an update) may have signed in or out since this one read it.
+   */
+  async reload(): Promise<void> {
+    const rec = await this.#readPersisted();
+    this.#signedOutFlag = !!rec?.signedOut;
+    if (this.#signedOutFlag) this.#memory = null;
+    else if (this.#persist === 'indexeddb' && rec?.token) this.#memory = rec.token;
+  }
+
   /** The token as every worker of the origin sees it now (re-read after taking the lock). */
   async readShared(): Promise<TokenRecord | null> {
     if (this.#persist === 'memory') return this.#memory;
