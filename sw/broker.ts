@@ -80,6 +80,11 @@ export class Broker {
     });
   }
 
+  /** Takes the session and its DPoP key as they are now: the other version may have changed both. */
+  async reloadShared(): Promise<void> {
+    await Promise.all([this.store.reload(), this.dpop?.reload()]);
+  }
+
   /** The in-memory token when it needs no refresh: the synchronous hot path. */
   freshToken(): TokenRecord | null {
     const t = this.store.current;
@@ -90,7 +95,7 @@ export class Broker {
   async tokenForRequest(): Promise<TokenDecision> {
     await this.store.ready();
     // Signed out here; the other version, during an update, may have signed in since.
-    if (!this.store.current && this.store.signedOut) await this.store.reload();
+    if (!this.store.current && this.store.signedOut) await this.reloadShared();
     const fresh = this.freshToken();
     if (fresh) return { kind: 'token', token: fresh };
     const current = this.store.current;
