@@ -97,6 +97,11 @@ test('a POST sent again is allowed only after a 401', () => {
   inv.apiSent(4020, null, '0-9');
   expect(inv.violations).toHaveLength(2);
   expect(inv.unauthenticatedResends).toBe(1);
+  // A send that never reached the server (connection refused) does not count.
+  inv.apiSent(5000, 'fam1', '0-12');
+  inv.apiUnsent('0-12');
+  inv.apiSent(5100, 'fam1', '0-12');
+  expect(inv.violations).toHaveLength(2);
 });
 
 test('a POST the page saw succeed must have reached the API with the same body', () => {

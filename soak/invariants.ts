@@ -237,6 +237,11 @@ export class Invariants {
   /** POSTs sent again without a token after an answer other than 401 (seen, not explained: docs/soak.md). */
   unauthenticatedResends = 0;
 
+  /** Proxy: a request it had begun to send never reached the server (connection refused): not a send. */
+  apiUnsent(postId: string | null): void {
+    if (postId) this.#posts.get(postId)?.pop();
+  }
+
   /** Proxy: the API answered a POST (0: no answer). */
   apiAnswered(at: number, status: number, postId: string | null): void {
     if (status === 500) this.violate(at, 'server-error', `the API answered 500${postId ? ` to POST ${postId}` : ''}`);

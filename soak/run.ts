@@ -115,7 +115,7 @@ const proxy = await startFaultProxy({
   },
   apiSent: (at, sid, postId) => invariants.apiSent(at, sid, postId),
   apiAnswered: (at, status, postId) => invariants.apiAnswered(at, status, postId),
-  apiUnsent: () => undefined,
+  apiUnsent: (postId) => invariants.apiUnsent(postId),
 });
 const server = serverProcess(resolve('dist/soak/server-child.js'), settings, (detail) => invariants.violate(Date.now(), 'server-error', detail));
 proxy.upstream = await server.start();
