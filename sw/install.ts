@@ -48,8 +48,9 @@ export function installTokenBroker(scope: ServiceWorkerGlobalScope, config?: Tok
     if (resolved.takeControl) void scope.skipWaiting();
   });
   // A version that waited may have read the session long ago; the one it replaces kept it since.
-  scope.addEventListener('activate', (event) => event.waitUntil(broker.reloadShared()));
-  if (resolved.takeControl) scope.addEventListener('activate', (event) => event.waitUntil(scope.clients.claim()));
+  scope.addEventListener('activate', (event) =>
+    event.waitUntil(Promise.all([broker.reloadShared(), resolved.takeControl && scope.clients.claim()])),
+  );
 
   // Start reading the persisted record now, not on the first request.
   void broker.store.ready();
