@@ -105,6 +105,11 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
     });
     // Messages posted before a listener existed are queued until this call.
     navigator.serviceWorker.startMessages();
+    // While the refresh endpoint is down the worker spaces its attempts out; a user who
+    // comes back (the tab shown again, the network back) gets one at once.
+    const resume = () => void this.#send({ type: MessageType.resume }).catch(() => undefined);
+    addEventListener('online', resume);
+    document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && resume());
   }
 
   login(credentials: Credentials): Promise<Session<C>> {

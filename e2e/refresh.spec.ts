@@ -211,14 +211,17 @@ test.describe('when the refresh endpoint fails', () => {
     await page.waitForTimeout(2_200);
   }
 
-  test('a network error keeps the session; the API call fails as a network error; it recovers', async ({ context, page, server }) => {
+  test('a network error keeps the session; the API call fails as a network error; back online, it recovers at once', async ({ context, page, server }) => {
     await expiredSession(page, server);
-    await context.route('**/auth/refresh', (route) => route.abort('internetdisconnected'));
+    await context.setOffline(true);
     const failure = await page.evaluate(() => fetch('/api/me').then((r) => `status ${r.status}`, (e: Error) => e.name));
     expect(failure).toBe('TypeError');
     expect((await status(page)).authenticated).toBe(true);
-    await context.unroute('**/auth/refresh');
-    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    // The browser's online event ends the worker's cool-down (at least 1.5 s): the first calls after it succeed.
+    await context.setOffline(false);
+    await expect
+      .poll(() => apiFetch(page, '/api/me').then((r) => r.status, (e: Error) => e.name), { timeout: 1_000, intervals: [50] })
+      .toBe(200);
     expect(server.stats.refresh).toBe(1);
   });
 
@@ -278,8 +281,17 @@ test.describe('when the refresh endpoint fails', () => {
       expect(res.body).toMatchObject({ error: { code: 'unavailable' } });
       expect(times).toHaveLength(3);
       if (retryAfter === '1') expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(950);
+      // Then the worker cools down: the next call gets the 503 at once, saying when to come back, and tries nothing.
+      const started = Date.now();
+      const again = await apiFetch(page, '/api/me');
+      expect(again.status).toBe(503);
+      expect(Number(again.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(times).toHaveLength(3);
       await context.unroute('**/auth/refresh');
       expect((await status(page)).authenticated).toBe(true);
+      // An explicit refresh is tried at once, cool-down or not.
+      expect((await page.evaluate(() => window.tokenBroker.refresh())).authenticated).toBe(true);
       expect((await apiFetch(page, '/api/me')).status).toBe(200);
     });
   }

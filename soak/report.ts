@@ -13,6 +13,22 @@ export class Tally {
   logins = 0;
   /** Tabs that saw a new worker version take control. */
   takeovers = 0;
+  /** Each refresh outage (5xx, 429, dropped): how long it lasted and how many refreshes reached the proxy meanwhile. */
+  readonly outages: { kind: string; ms: number; attempts: number }[] = [];
+  #outage: { kind: string; from: number; attempts: number } | null = null;
+
+  outageStarted(kind: string, at: number): void {
+    this.#outage = { kind, from: at, attempts: 0 };
+  }
+
+  outageEnded(at: number): void {
+    if (this.#outage) this.outages.push({ kind: this.#outage.kind, ms: at - this.#outage.from, attempts: this.#outage.attempts });
+    this.#outage = null;
+  }
+
+  refreshAttempted(): void {
+    if (this.#outage) this.#outage.attempts++;
+  }
 
   page(r: PageResult): void {
     this.requests[r.method] = (this.requests[r.method] ?? 0) + 1;
@@ -42,6 +58,8 @@ export interface SoakReport {
   pageUnauthorized: Record<string, number>;
   faults: Partial<Record<FaultKind, number>>;
   refreshes: Record<string, number>;
+  /** Refresh attempts per minute of each refresh outage: the worker's cool-down at work. */
+  outageRefreshesPerMinute: { count: number; median: number; max: number; maxAttemptsInOne: number };
   logins: number;
   /** Tabs that saw a new worker version take control. */
   takeovers: number;
@@ -64,6 +82,11 @@ export function recoverySummary(invariants: Invariants): SoakReport['recoveryMs'
   const byKind = new Map<string, number[]>();
   for (const { kind, ms } of invariants.recoveries) byKind.set(kind, [...(byKind.get(kind) ?? []), ms]);
   return Object.fromEntries([...byKind].map(([kind, ms]) => [kind, { count: ms.length, median: median(ms), max: Math.max(...ms) }]));
+}
+
+export function outageSummary(outages: Tally['outages']): SoakReport['outageRefreshesPerMinute'] {
+  const rates = outages.map((o) => Math.round((o.attempts * 60_000) / Math.max(o.ms, 1_000)));
+  return { count: outages.length, median: median(rates), max: Math.max(0, ...rates), maxAttemptsInOne: Math.max(0, ...outages.map((o) => o.attempts)) };
 }
 
 export function sessionSummary(invariants: Invariants, started: number): SoakReport['sessions'] {
@@ -91,6 +114,10 @@ export function markdown(report: SoakReport): string {
     row(['401s seen by pages, by why', list(report.pageUnauthorized)]),
     row(['faults injected', list(report.faults)]),
     row(['refreshes on the wire, by answer', list(report.refreshes)]),
+    row([
+      'refresh attempts per minute of a refresh outage (median, max; most in one)',
+      `${report.outageRefreshesPerMinute.median}, ${report.outageRefreshesPerMinute.max}; ${report.outageRefreshesPerMinute.maxAttemptsInOne} (${report.outageRefreshesPerMinute.count} outages)`,
+    ]),
     row(['sign-ins', report.logins]),
     row(['tabs that saw a new worker version take control', report.takeovers]),
     row(['sessions: ended by', list(report.sessions.endedBy)]),

@@ -19,7 +19,7 @@ import { FAULT_KINDS, FaultPlan, type FaultKind } from './fault-plan';
 import { inject, type World } from './inject';
 import { Invariants, memoryGrowth, type MemorySample, type Violation } from './invariants';
 import { startFaultProxy } from './proxy';
-import { markdown, recoverySummary, sessionSummary, Tally, type SoakReport } from './report';
+import { markdown, outageSummary, recoverySummary, sessionSummary, Tally, type SoakReport } from './report';
 import { newSeed, seededRandom } from './random';
 import { serverProcess } from './server-process';
 import { Tab } from './tab';
@@ -106,7 +106,10 @@ const proxy = await startFaultProxy({
     invariants.logout(at);
     log('logout answered');
   },
-  refreshStarted: (at) => invariants.refreshStarted(at),
+  refreshStarted: (at) => {
+    invariants.refreshStarted(at);
+    tally.refreshAttempted();
+  },
   refreshEnded: (x) => {
     invariants.refreshEnded(x);
     const outcome = x.answerLost ? `${x.status} (answer dropped)` : x.status === 0 ? 'dropped' : `${x.status}${x.code ? ` ${x.code}` : ''}${x.reason ? ` (${x.reason})` : ''}`;
@@ -214,7 +217,10 @@ try {
     const fault = plan.next();
     tally.fault(fault.kind);
     log(`fault ${JSON.stringify(fault)}`);
+    const outage = fault.kind === 'refresh-5xx' || fault.kind === 'refresh-429' || fault.kind === 'refresh-drop';
+    if (outage) tally.outageStarted(fault.kind, Date.now());
     await inject(world, fault);
+    if (outage) tally.outageEnded(Date.now());
     for (const tab of world.tabs) busy.delete(tab.id);
     log(`fault ${fault.kind} over`);
     invariants.faultEnded(fault.kind, Date.now(), world.tabs.map((t) => t.id));
@@ -252,6 +258,7 @@ const report: SoakReport = {
   pageUnauthorized: invariants.pageUnauthorized,
   faults: tally.faults,
   refreshes: tally.refreshes,
+  outageRefreshesPerMinute: outageSummary(tally.outages),
   logins: tally.logins,
   takeovers: tally.takeovers,
   sessions: sessionSummary(invariants, tally.logins),

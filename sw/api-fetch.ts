@@ -7,8 +7,8 @@ import type { WorkerErrorBody } from './protocol';
 import { beginSend, endSend, isOnceOnly, sentKey } from './sent-requests';
 import type { TokenRecord } from './token-response';
 
-function jsonError(status: number, body: WorkerErrorBody): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+function jsonError(status: number, body: WorkerErrorBody, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers } });
 }
 
 export function endpointRefusal(path: string, worker: string, scope: string): Response {
@@ -58,8 +58,11 @@ async function send(broker: Broker, request: Request, body: ArrayBuffer | null, 
   switch (decision.kind) {
     case 'network':
       return Response.error();
-    case 'unavailable':
-      return jsonError(503, { error: { code: 'unavailable', message: DEV ? 'The token service is unavailable; the request was not sent. Try again later.' : 'unavailable' } });
+    case 'unavailable': {
+      // Seconds until the worker tries the refresh endpoint again: a page can wait that long.
+      const wait: Record<string, string> = decision.retryAt === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil((decision.retryAt - Date.now()) / 1000))) };
+      return jsonError(503, { error: { code: 'unavailable', message: DEV ? 'The token service is unavailable; the request was not sent. Try again later.' : 'unavailable' } }, wait);
+    }
     case 'none':
       return fetch(withToken(request, body, null, null));
     case 'token':

@@ -21,8 +21,9 @@ export type TokenDecision =
   | { kind: 'token'; token: TokenRecord }
   /** Signed out, or the session just ended: the request goes on without a token. */
   | { kind: 'none' }
-  | { kind: 'network' }
-  | { kind: 'unavailable' };
+  /** `retryAt`: local epoch ms when the worker tries to refresh again (its cool-down). */
+  | { kind: 'network'; retryAt?: number }
+  | { kind: 'unavailable'; retryAt?: number };
 
 const LOCK_NAME = 'token-broker:refresh';
 /** Well under the client's 10 s timeout, well over a refresh's usual hold. */
@@ -133,13 +134,21 @@ export class Broker {
         return this.#status();
       case 'broker:refresh':
         return this.#forceRefresh();
+      case 'broker:resume':
+        // The page is back (visible, online): a refresh that is cooling down may be tried at once.
+        this.#coordinator.reset();
+        return this.#ping();
       case 'broker:ping':
-        return this.store.ready().then(() => ({ ok: true, session: sessionOf(this.store.current) }));
+        return this.#ping();
       case 'broker:claim':
         // clients.claim() resolves once every client in scope is controlled; the
         // page then sees controllerchange without reloading.
         return this.#scope.clients.claim().then(() => this.#status());
     }
+  }
+
+  #ping(): Promise<BrokerReply> {
+    return this.store.ready().then(() => ({ ok: true, session: sessionOf(this.store.current) }));
   }
 
   #decide(outcome: RefreshOutcome<TokenRecord>, previous: TokenRecord | null): TokenDecision {
@@ -152,7 +161,7 @@ export class Broker {
       case 'unavailable':
         // A token that is merely close to expiry still works: use it rather than fail.
         if (previous && !isExpired(previous.expiresAt, Date.now())) return { kind: 'token', token: previous };
-        return { kind: outcome.kind };
+        return { kind: outcome.kind, retryAt: outcome.retryAt };
     }
   }
 
@@ -172,6 +181,7 @@ export class Broker {
       if (key) await dpop!.adopt(key);
       else await dpop?.drop();
       await this.store.save(record);
+      this.#coordinator.reset();
       return { ok: true, session: sessionOf(record) };
     });
     if (reply.ok) void this.#broadcast('login');
@@ -211,7 +221,8 @@ export class Broker {
     await this.store.ready();
     const current = this.store.current;
     if (!current && this.store.signedOut) return fail('not_authenticated', DEV && 'Not signed in');
-    const outcome = await this.#coordinator.refresh(current);
+    // Asked for by the page: tried now, whatever the cool-down.
+    const outcome = await this.#coordinator.refresh(current, { force: true });
     switch (outcome.kind) {
       case 'ok':
         return { ok: true, session: sessionOf(outcome.token) };

@@ -15,6 +15,8 @@ export const MessageType = {
   claim: 'broker:claim',
   /** The session as the worker knows it now, without a refresh: the client's check that the worker started. */
   ping: 'broker:ping',
+  /** The page is visible or back online: end the refresh cool-down, then as ping. */
+  resume: 'broker:resume',
   /** Worker -> page broadcast of a session change. */
   session: 'broker:session',
 } as const;
@@ -76,8 +78,11 @@ export interface ClaimRequest {
 export interface PingRequest {
   type: typeof MessageType.ping;
 }
+export interface ResumeRequest {
+  type: typeof MessageType.resume;
+}
 
-export type BrokerRequest = LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest | PingRequest;
+export type BrokerRequest = LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest | PingRequest | ResumeRequest;
 
 export type BrokerReply =
   | { ok: true; session: Session }

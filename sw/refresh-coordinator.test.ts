@@ -9,6 +9,7 @@ interface Tok {
 /** A fake world: a shared store, a scripted endpoint and a real exclusive lock. */
 function world(script: AttemptResult<Tok>[], stored: Tok | null = null) {
   const calls = { attempts: 0, sleeps: [] as number[], commits: [] as RefreshOutcome<Tok>['kind'][] };
+  const clock = { now: 0 };
   let lock: Promise<unknown> = Promise.resolve();
   const shared = { stored };
   const deps: RefreshDeps<Tok> = {
@@ -33,11 +34,11 @@ function world(script: AttemptResult<Tok>[], stored: Tok | null = null) {
     sleep: async (ms) => {
       calls.sleeps.push(ms);
     },
-    now: () => 0,
+    now: () => clock.now,
     random: () => 0.5,
-    policy: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000 },
+    policy: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000, cooldownBaseMs: 2000, cooldownMaxMs: 16_000, retryAfterMaxMs: 60_000 },
   };
-  return { deps, calls, shared };
+  return { deps, calls, shared, clock };
 }
 
 const ok = (id: string): AttemptResult<Tok> => ({ kind: 'ok', token: { id, fresh: true } });
@@ -86,7 +87,8 @@ test('5xx and 429 are retried with backoff, then reported unavailable', async ()
     { kind: 'status', status: 500, retryAfter: null },
   ]);
   const outcome = await new RefreshCoordinator(w.deps).refresh(null);
-  expect(outcome).toEqual({ kind: 'unavailable', status: 500 });
+  // The cool-down after a first failure: 2 s, jittered to 1.5 s by random() = 0.5.
+  expect(outcome).toEqual({ kind: 'unavailable', status: 500, retryAt: 1500 });
   expect(w.calls.attempts).toBe(3);
   expect(w.calls.sleeps).toEqual([75, 1000]);
   expect(w.calls.commits).toEqual(['unavailable']);
@@ -107,14 +109,75 @@ test('400/401/403 end the session without retries; network errors keep it', asyn
     expect(w.shared.stored).toBeNull();
   }
   const w = world([{ kind: 'network' }], { id: 'old', fresh: false });
-  expect(await new RefreshCoordinator(w.deps).refresh(null)).toEqual({ kind: 'network' });
+  expect(await new RefreshCoordinator(w.deps).refresh(null)).toEqual({ kind: 'network', retryAt: 1500 });
   expect(w.shared.stored).toEqual({ id: 'old', fresh: false });
 });
 
-test('after a failure the next call tries again', async () => {
+test('after a failure no refresh is tried until its cool-down ends; callers get the failure at once', async () => {
   const w = world([{ kind: 'network' }, ok('t2')]);
   const c = new RefreshCoordinator(w.deps);
-  expect((await c.refresh(null)).kind).toBe('network');
+  expect(await c.refresh(null)).toEqual({ kind: 'network', retryAt: 1500 });
+  w.clock.now = 1499;
+  const during = await Promise.all(Array.from({ length: 100 }, () => c.refresh(null)));
+  expect(new Set(during.map((o) => JSON.stringify(o)))).toEqual(new Set([JSON.stringify({ kind: 'network', retryAt: 1500 })]));
+  expect(w.calls.attempts).toBe(1);
+  w.clock.now = 1500;
   expect((await c.refresh(null)).kind).toBe('ok');
   expect(w.calls.attempts).toBe(2);
+});
+
+test('the cool-down doubles with each failure in a row, within its ceiling, and a success resets it', async () => {
+  const down = { kind: 'status', status: 503, retryAfter: null } as const;
+  const w = world([down, down, down, down, down, down, down, down, ok('t2'), down]);
+  const c = new RefreshCoordinator(w.deps);
+  const waits: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const o = await c.refresh(null);
+    if (o.kind !== 'unavailable') throw new Error(o.kind);
+    waits.push(o.retryAt! - w.clock.now);
+    w.clock.now = o.retryAt!;
+  }
+  // The first refresh of an outage retries within itself (3 attempts); each later one tries once.
+  expect(w.calls.attempts).toBe(3 + 5);
+  expect(waits).toEqual([1500, 3000, 6000, 12_000, 12_000, 12_000]);
+  const fresh = await c.refresh(null);
+  expect(fresh.kind).toBe('ok');
+  // After the success a new outage starts from the first step, with its in-call retries (a 503, then a network error).
+  expect(await c.refresh(fresh.kind === 'ok' ? fresh.token : null)).toEqual({ kind: 'network', retryAt: w.clock.now + 1500 });
+  expect(w.calls.attempts).toBe(3 + 5 + 1 + 2);
+});
+
+test('Retry-After lengthens the cool-down, within its ceiling', async () => {
+  for (const [retryAfter, wait] of [
+    ['30', 30_000],
+    ['3600', 60_000],
+  ] as const) {
+    const w = world([{ kind: 'status', status: 429, retryAfter }]);
+    const o = await new RefreshCoordinator(w.deps).refresh(null);
+    // Beyond the in-call ceiling (1 s) it gives up at once, and cools down as long as the server asked.
+    expect(w.calls.attempts).toBe(1);
+    expect(o).toEqual({ kind: 'unavailable', status: 429, retryAt: wait });
+  }
+});
+
+test('a forced refresh or a reset tries at once, during a cool-down', async () => {
+  const w = world([{ kind: 'network' }, { kind: 'network' }, { kind: 'network' }, ok('t2')]);
+  const c = new RefreshCoordinator(w.deps);
+  await c.refresh(null);
+  expect((await c.refresh(null, { force: true })).kind).toBe('network');
+  expect(w.calls.attempts).toBe(2);
+  c.reset();
+  expect((await c.refresh(null)).kind).toBe('network');
+  expect(w.calls.attempts).toBe(3);
+  c.reset();
+  expect((await c.refresh(null)).kind).toBe('ok');
+});
+
+test('during a cool-down a token another worker stored meanwhile is used', async () => {
+  const w = world([{ kind: 'network' }]);
+  const c = new RefreshCoordinator(w.deps);
+  await c.refresh(null);
+  w.shared.stored = { id: 'other-version', fresh: true };
+  expect(await c.refresh(null)).toEqual({ kind: 'ok', token: { id: 'other-version', fresh: true }, refreshed: false });
+  expect(w.calls.attempts).toBe(1);
 });

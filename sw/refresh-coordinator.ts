@@ -1,10 +1,12 @@
 // One refresh at a time for the whole origin. Inside one worker a single-flight
 // promise joins every waiter; across workers (an old and a new version during
 // an update) an exclusive lock serialises, and the store is re-read after the
-// lock is taken because another worker may already have refreshed.
+// lock is taken because another worker may already have refreshed. After a
+// refresh that gave up (network, 5xx, 429), none is tried for a cool-down that
+// grows with each failure in a row: callers get the failure at once meanwhile.
 // Pure: every effect is injected, so the logic is unit-tested in Node.
 
-import { isRejectionStatus, isRetryableStatus, nextRetryDelay, parseRetryAfter, type RetryPolicy } from './retry-policy';
+import { cooldownDelay, isRejectionStatus, isRetryableStatus, nextRetryDelay, parseRetryAfter, type RetryPolicy } from './retry-policy';
 
 /** One attempt at the refresh endpoint, as the coordinator needs to see it. */
 export type AttemptResult<T> =
@@ -17,10 +19,12 @@ export type RefreshOutcome<T> =
   | { kind: 'ok'; token: T; refreshed: boolean }
   /** 400/401/403: the refresh token is no good; the session is over. */
   | { kind: 'rejected'; status: number }
-  /** The server could not be reached: keep the session. */
-  | { kind: 'network' }
+  /** The server could not be reached: keep the session. `retryAt`: local epoch ms of the next try. */
+  | { kind: 'network'; retryAt?: number }
   /** 5xx/429 after bounded retries, or another unexpected status: keep the session. */
-  | { kind: 'unavailable'; status: number };
+  | { kind: 'unavailable'; status: number; retryAt?: number };
+
+type Failure<T> = Extract<RefreshOutcome<T>, { kind: 'network' | 'unavailable' }>;
 
 export interface RefreshDeps<T> {
   withLock<R>(fn: () => Promise<R>): Promise<R>;
@@ -40,6 +44,10 @@ export interface RefreshDeps<T> {
 
 export class RefreshCoordinator<T> {
   #inflight: Promise<RefreshOutcome<T>> | null = null;
+  /** Refreshes in a row that gave up; a success or a rejection ends the run. */
+  #failures = 0;
+  /** The last failure, with the end of its cool-down. */
+  #cooling: (Failure<T> & { retryAt: number }) | null = null;
 
   readonly #deps: RefreshDeps<T>;
 
@@ -56,7 +64,9 @@ export class RefreshCoordinator<T> {
    * caller saw as no longer good (null when it had none); a forced refresh
    * passes the current token so that an equal stored token does not count.
    */
-  refresh(stale: T | null): Promise<RefreshOutcome<T>> {
+  refresh(stale: T | null, { force = false }: { force?: boolean } = {}): Promise<RefreshOutcome<T>> {
+    const cooling = this.#cooling;
+    if (!this.#inflight && !force && cooling && this.#deps.now() < cooling.retryAt) return this.#whileCooling(stale, cooling);
     this.#inflight ??= this.#deps
       .withLock(() => this.#underLock(stale))
       .finally(() => {
@@ -65,31 +75,51 @@ export class RefreshCoordinator<T> {
     return this.#inflight;
   }
 
-  async #underLock(stale: T | null): Promise<RefreshOutcome<T>> {
-    const stored = await this.#deps.readStored();
-    if (stored && this.#deps.isFresh(stored) && !(stale && this.#deps.sameToken(stored, stale))) {
-      return { kind: 'ok', token: stored, refreshed: false };
-    }
-    const outcome = await this.#attemptWithRetries();
-    await this.#deps.commit(outcome);
-    return outcome;
+  /** Ends a cool-down: the page asked (a forced refresh, a login, back online or visible). */
+  reset(): void {
+    this.#failures = 0;
+    this.#cooling = null;
   }
 
-  async #attemptWithRetries(): Promise<RefreshOutcome<T>> {
+  /** Another worker (the other version during an update) may have refreshed meanwhile. */
+  async #whileCooling(stale: T | null, cooling: Failure<T>): Promise<RefreshOutcome<T>> {
+    return (await this.#storedIfNewer(stale)) ?? cooling;
+  }
+
+  async #storedIfNewer(stale: T | null): Promise<RefreshOutcome<T> | null> {
+    const stored = await this.#deps.readStored();
+    return stored && this.#deps.isFresh(stored) && !(stale && this.#deps.sameToken(stored, stale)) ? { kind: 'ok', token: stored, refreshed: false } : null;
+  }
+
+  async #underLock(stale: T | null): Promise<RefreshOutcome<T>> {
+    const stored = await this.#storedIfNewer(stale);
+    if (stored) return stored;
+    const [outcome, retryAfterMs] = await this.#attemptWithRetries();
+    if (outcome.kind === 'ok' || outcome.kind === 'rejected') {
+      this.reset();
+    } else {
+      const retryAt = this.#deps.now() + cooldownDelay(this.#deps.policy, ++this.#failures, retryAfterMs, this.#deps.random);
+      this.#cooling = { ...outcome, retryAt };
+    }
+    await this.#deps.commit(outcome);
+    return this.#cooling ?? outcome;
+  }
+
+  /** The outcome, and the last Retry-After (ms) the server asked for. */
+  async #attemptWithRetries(): Promise<[RefreshOutcome<T>, number | null]> {
+    const { policy, now, random } = this.#deps;
+    // Within an outage every refresh makes one attempt: the cool-down spaces them.
+    const attempts = this.#failures > 0 ? 1 : policy.maxAttempts;
     for (let attempt = 1; ; attempt++) {
       const result = await this.#deps.attempt();
-      if (result.kind === 'ok') return { kind: 'ok', token: result.token, refreshed: true };
-      if (result.kind === 'network') return { kind: 'network' };
+      if (result.kind === 'ok') return [{ kind: 'ok', token: result.token, refreshed: true }, null];
+      if (result.kind === 'network') return [{ kind: 'network' }, null];
       const { status } = result;
-      if (isRejectionStatus(status)) return { kind: 'rejected', status };
-      if (!isRetryableStatus(status)) return { kind: 'unavailable', status };
-      const delay = nextRetryDelay(
-        this.#deps.policy,
-        attempt,
-        parseRetryAfter(result.retryAfter, this.#deps.now()),
-        this.#deps.random,
-      );
-      if (delay === null) return { kind: 'unavailable', status };
+      if (isRejectionStatus(status)) return [{ kind: 'rejected', status }, null];
+      const retryAfterMs = parseRetryAfter(result.retryAfter, now());
+      if (!isRetryableStatus(status)) return [{ kind: 'unavailable', status }, retryAfterMs];
+      const delay = nextRetryDelay({ ...policy, maxAttempts: attempts }, attempt, retryAfterMs, random);
+      if (delay === null) return [{ kind: 'unavailable', status }, retryAfterMs];
       await this.#deps.sleep(delay);
     }
   }

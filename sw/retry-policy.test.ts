@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { isRejectionStatus, isRetryableStatus, nextRetryDelay, parseRetryAfter } from './retry-policy';
+import { cooldownDelay, DEFAULT_RETRY_POLICY, isRejectionStatus, isRetryableStatus, nextRetryDelay, parseRetryAfter } from './retry-policy';
 
-const policy = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2000 };
+const policy = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2000, cooldownBaseMs: 3000, cooldownMaxMs: 30_000, retryAfterMaxMs: 300_000 };
 
 test('Retry-After in seconds or as an HTTP date', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');
@@ -30,4 +30,29 @@ test('status classes', () => {
   expect([400, 401, 403, 404].some(isRetryableStatus)).toBe(false);
   expect([400, 401, 403].every(isRejectionStatus)).toBe(true);
   expect(isRejectionStatus(404)).toBe(false);
+});
+
+test('the default schedule tries at most 9 times in the first minute of an outage, however the jitter falls', () => {
+  // The README's promise: the first refresh tries 3 times within about a second, then one try per cool-down.
+  for (const r of [0, 0.5, 1]) {
+    const random = () => r;
+    let t = 0;
+    let attempts = 0;
+    for (let a = 1; a !== 0; ) {
+      attempts++;
+      const d = nextRetryDelay(DEFAULT_RETRY_POLICY, a, null, random);
+      if (d === null) break;
+      t += d;
+      a++;
+    }
+    for (let failures = 1; ; failures++) {
+      t += cooldownDelay(DEFAULT_RETRY_POLICY, failures, null, random);
+      if (t >= 60_000) break;
+      attempts++;
+    }
+    expect(attempts, `random() = ${r}`).toBeLessThanOrEqual(9);
+  }
+  expect(cooldownDelay(DEFAULT_RETRY_POLICY, 1, null, () => 0)).toBe(1500);
+  expect(cooldownDelay(DEFAULT_RETRY_POLICY, 20, null, () => 1)).toBe(30_000);
+  expect(cooldownDelay(DEFAULT_RETRY_POLICY, 1, 10 * 3600_000, () => 1)).toBe(300_000);
 });

@@ -21,6 +21,7 @@ const REQUEST_TYPES = new Set<string>([
   MessageType.refresh,
   MessageType.claim,
   MessageType.ping,
+  MessageType.resume,
 ]);
 
 /** In production the message names the message type or field at fault, without the prose. */
