@@ -296,6 +296,20 @@ test.describe('when the refresh endpoint fails', () => {
     });
   }
 
+  test('during the cool-down after a failed refresh, a tab becoming visible tries again at once', async ({ context, page, server }) => {
+    await expiredSession(page, server);
+    await context.route('**/auth/refresh', (route) => route.fulfill({ status: 503, json: { error: 'busy' } }));
+    expect((await apiFetch(page, '/api/me')).status).toBe(503);
+    await context.unroute('**/auth/refresh');
+    // Still cooling down (at least 1.5 s): the endpoint is back, but nothing tries it.
+    expect((await apiFetch(page, '/api/me')).status).toBe(503);
+    expect(server.stats.refresh).toBe(0);
+    // What the browser fires when the user comes back to the tab.
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    await expect.poll(() => apiFetch(page, '/api/me').then((r) => r.status), { timeout: 1_000, intervals: [50] }).toBe(200);
+    expect(server.stats.refresh).toBe(1);
+  });
+
   for (const code of [400, 401, 403]) {
     test(`${code} ends the session in every tab and the request goes on without a token`, async ({ context, page, server }) => {
       const other = await context.newPage();
