@@ -48,6 +48,7 @@ const STAT_OF_EVENT: Partial<Record<BrokerEvent, keyof Stats>> = {
   password_check: 'passwordChecks',
   api_ok: 'apiOk',
   api_unauthorized: 'apiUnauthorized',
+  backing_unavailable: 'backingUnavailable',
 };
 
 /** What tests may put in place of the real thing. */
@@ -127,6 +128,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
       if (stat) stats[stat]++;
       if (event === 'refresh_rejected') app.log.info({ event, ...detail }, 'refresh refused');
       if (event === 'login_failed') app.log.info({ event }, 'login refused');
+      if (event === 'backing_unavailable') app.log.warn({ event, ...detail }, 'answered 503: a backing failed');
     },
   });
 

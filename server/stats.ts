@@ -9,8 +9,10 @@ export interface Stats {
   passwordChecks: number;
   apiOk: number;
   apiUnauthorized: number;
+  /** Requests answered 503 because the store, the replay cache or the rate limits failed. */
+  backingUnavailable: number;
 }
 
 export function newStats(): Stats {
-  return { login: 0, refresh: 0, refreshRejected: 0, logoutRevoked: 0, passwordChecks: 0, apiOk: 0, apiUnauthorized: 0 };
+  return { login: 0, refresh: 0, refreshRejected: 0, logoutRevoked: 0, passwordChecks: 0, apiOk: 0, apiUnauthorized: 0, backingUnavailable: 0 };
 }

@@ -14,6 +14,8 @@ export type ServerErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
+  /** A backing (store, replay cache, rate limits) is down: retry after Retry-After; nothing was changed. */
+  | 'unavailable'
   | 'server_error';
 
 export interface ErrorBody {

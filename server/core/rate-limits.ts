@@ -3,6 +3,7 @@
 // keep them across restarts. A consume() is one atomic increment in each
 // backing, which is what lets a login reserve its attempt before the password
 // is checked.
+import { BackingUnavailable } from './backing';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface LimitSpec {
@@ -44,6 +45,6 @@ export async function consume(limiter: RateLimiterAbstract, key: string): Promis
   } catch (err) {
     // A RateLimiterRes is the "over the limit" answer; anything else is the backing failing.
     if (err instanceof RateLimiterRes) return Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-    throw err;
+    throw new BackingUnavailable('rate limit backing', err);
   }
 }

@@ -7,6 +7,7 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import { AccessTokens, type AccessClaims, type Account } from '../access-tokens';
+import { BackingUnavailable, guardBacking, unavailableResponse } from './backing';
 import { DpopVerifier, type ProofBinding } from '../dpop';
 import { DpopNonces } from '../dpop-nonce';
 import { KeyRing } from '../keys';
@@ -32,7 +33,9 @@ export type BrokerEvent =
   | 'refresh_rejected'
   | 'logout_revoked'
   | 'api_ok'
-  | 'api_unauthorized';
+  | 'api_unauthorized'
+  /** A backing (store, replay cache, rate limits) failed; the request was answered 503. Detail: `backing`, `message`. */
+  | 'backing_unavailable';
 
 export interface TokenBrokerServerOptions {
   /** Checks what a login posted; the account, or null for wrong credentials. Called only within the login limits. */
@@ -159,8 +162,9 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   const secret = options.refreshSecret ? Buffer.from(options.refreshSecret, 'base64url') : randomBytes(32);
   const keys = await KeyRing.create(ttl, options.signingKey ?? '');
   const accessTokens = new AccessTokens(keys, ttl, clockOffsetSeconds, options.issuer, options.audience);
+  const store = guardBacking('refresh store', options.store);
   const refreshTokens = new RefreshTokens(
-    options.store,
+    store,
     {
       idleMs: (options.refreshIdleTtl ?? 14 * 86400) * 1000,
       absoluteMs: (options.refreshAbsoluteTtl ?? 30 * 86400) * 1000,
@@ -168,7 +172,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     },
     secret,
   );
-  const jti = options.jti ?? memoryJtiStore();
+  const jti = guardBacking('DPoP replay cache', options.jti ?? memoryJtiStore());
   // Instances sharing the refresh secret issue and accept the same nonces.
   const nonces = DpopNonces.fromSecret(options.refreshSecret ? secret : undefined, (options.dpopNonceSeconds ?? 30) * 1000);
   const verifier = new DpopVerifier(jti, { nonces, requireNonce: nonceRequired, clockOffsetSeconds });
@@ -182,6 +186,10 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   };
   const accountKey = options.accountKey ?? defaultAccountKey;
   const emit = options.onEvent ?? (() => undefined);
+  const outage = (err: unknown): BrokerHttpResponse => {
+    if (err instanceof BackingUnavailable) emit('backing_unavailable', { backing: err.backing, message: err.message });
+    return unavailableResponse(err);
+  };
   const cookieSecurity = options.cookieSecure ?? 'auto';
   const cookieName = refreshCookieName(cookieSecurity !== false);
   const cookieFor = (request: Pick<BrokerHttpRequest, 'origin'>) => {
@@ -354,16 +362,16 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     keys,
     accessTokens,
     refreshTokens,
-    login: (request) => login(request).then(withAnnounce),
-    refresh: (request) => refresh(request).then(withAnnounce),
-    logout: (request) => logout(request).then(withAnnounce),
-    authenticate,
+    login: (request) => login(request).catch(outage).then(withAnnounce),
+    refresh: (request) => refresh(request).catch(outage).then(withAnnounce),
+    logout: (request) => logout(request).catch(outage).then(withAnnounce),
+    authenticate: (request) => authenticate(request).catch((err: unknown): AccessResult => ({ ok: false, response: withAnnounce(outage(err)) })),
     jwks: () => keys.jwks(),
     revokeUser: (sub) => refreshTokens.revokeUser(sub),
     announce,
     async close() {
       await jti.close();
-      await options.store.close();
+      await store.close();
     },
   };
 }

@@ -124,8 +124,9 @@ export interface RedisRefreshStore extends RefreshStore {
 /** Connects and resolves once Redis answers; rejects if it cannot be reached. */
 export async function openRedisStore(options: RedisStoreOptions): Promise<RedisRefreshStore> {
   const { prefix } = options;
-  // A request fails after a few reconnection attempts instead of queueing while Redis is away.
-  const redis = new Redis(options.url, { maxRetriesPerRequest: 2, lazyConnect: true });
+  // A request fails after a few reconnection attempts instead of queueing while Redis is away,
+  // and after 2 s when Redis hangs with the connection open: the endpoints then answer 503, never wedge.
+  const redis = new Redis(options.url, { maxRetriesPerRequest: 2, commandTimeout: 2000, lazyConnect: true });
   redis.on('error', (err: Error) => options.onError?.(err));
   try {
     await redis.connect();
