@@ -16,7 +16,12 @@ export const FAULT_KINDS = [
   'hard-reload',
   'worker-update',
   'sign-out-in',
+  'redis-down',
+  'redis-restart',
 ] as const;
+
+/** The kinds that need the Redis store. */
+export const REDIS_FAULT_KINDS: readonly FaultKind[] = ['redis-down', 'redis-restart'];
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -27,7 +32,12 @@ export type Fault =
   | { kind: 'refresh-429'; holdMs: number; retryAfter: 0 | 1 | 2 }
   /** `before`: the request never reaches the server. `after`: the server rotated and the answer is lost. */
   | { kind: 'refresh-drop'; holdMs: number; when: 'before' | 'after' }
-  | { kind: 'server-restart'; downMs: number }
+  /** `instance`: which server instance (of several on one Redis) is killed and started again. */
+  | { kind: 'server-restart'; downMs: number; instance: number }
+  /** Redis killed, and started again on its append-only file after `holdMs`. */
+  | { kind: 'redis-down'; holdMs: number }
+  /** Redis killed and started again at once, on its append-only file. */
+  | { kind: 'redis-restart' }
   /** The server's clock steps by `jumpSeconds`; `offsetSeconds` is where it then stands. */
   | { kind: 'clock-jump'; jumpSeconds: number; offsetSeconds: number }
   | { kind: 'tab-close'; tab: number }
@@ -37,6 +47,8 @@ export type Fault =
 
 export interface PlanLimits {
   tabs: number;
+  /** Server instances behind the proxy. */
+  instances?: number;
   /** The longest a network or endpoint fault lasts. */
   maxHoldMs: number;
   /** The largest step of the server clock, either way: less than a refresh token's idle life, so a step alone ends no session. */
@@ -89,7 +101,11 @@ export class FaultPlan {
       case 'refresh-drop':
         return { kind, holdMs: hold(), when: r.pick(['before', 'after'] as const) };
       case 'server-restart':
-        return { kind, downMs: r.int(200, 5000) };
+        return { kind, downMs: r.int(200, 5000), instance: r.int(0, (limits.instances ?? 1) - 1) };
+      case 'redis-down':
+        return { kind, holdMs: hold() };
+      case 'redis-restart':
+        return { kind };
       case 'clock-jump': {
         const size = r.int(5, limits.maxClockJumpSeconds);
         // Towards the far side of zero when a jump the same way would leave the bound.

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Fault } from './fault-plan';
 import type { Invariants } from './invariants';
 import type { FaultProxy } from './proxy';
+import type { TestRedis } from '../server/test-support/redis-server';
 import type { ServerProcess } from './server-process';
 import type { Tab } from './tab';
 
@@ -12,7 +13,10 @@ export interface World {
   context: BrowserContext;
   tabs: Tab[];
   proxy: FaultProxy;
-  server: ServerProcess;
+  /** The server instances, in the order of the proxy's upstreams. */
+  servers: ServerProcess[];
+  /** The shared Redis, with the store on it. */
+  redis: TestRedis | null;
   invariants: Invariants;
   /** The copy of the public directory the server serves: a deploy changes the worker script there. */
   site: string;
@@ -32,7 +36,7 @@ export const SIGN_OUT_BROADCAST_MS = 1500;
 let deploys = 0;
 
 export async function inject(world: World, fault: Fault): Promise<void> {
-  const { context, proxy, server, invariants } = world;
+  const { context, proxy, servers, invariants } = world;
   const tabAt = (i: number) => world.tabs[i % world.tabs.length]!;
   switch (fault.kind) {
     case 'worker-stop': {
@@ -60,14 +64,23 @@ export async function inject(world: World, fault: Fault): Promise<void> {
       await sleep(fault.holdMs);
       proxy.refreshFault = null;
       return;
-    case 'server-restart':
-      proxy.upstream = null;
-      await server.kill();
+    case 'server-restart': {
+      const i = fault.instance % servers.length;
+      proxy.upstreams[i] = null;
+      await servers[i]!.kill();
       await sleep(fault.downMs);
-      proxy.upstream = await server.start();
+      proxy.upstreams[i] = await servers[i]!.start();
+      return;
+    }
+    case 'redis-down':
+    case 'redis-restart':
+      // Killed, as a crash would: only the append-only file keeps the sessions.
+      await world.redis!.kill();
+      if (fault.kind === 'redis-down') await sleep(fault.holdMs);
+      await world.redis!.restart();
       return;
     case 'clock-jump':
-      server.setClock(fault.offsetSeconds);
+      for (const server of servers) server.setClock(fault.offsetSeconds);
       invariants.setClockOffset(fault.offsetSeconds);
       return;
     case 'tab-close': {

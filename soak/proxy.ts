@@ -1,5 +1,6 @@
-// Between the browser and the server, as a load balancer would be: it stays up
-// while the server restarts (answering 502 meanwhile), injects the refresh
+// Between the browser and the server, as a load balancer would be: it spreads
+// requests round robin over the instances that are up, stays up while they
+// restart (answering 502 while none is), injects the refresh
 // endpoint's failures, and reports every token exchange and API request to
 // the invariants, which is how the soak sees what went over the wire.
 import { decodeJwt } from 'jose';
@@ -23,8 +24,8 @@ export type RefreshFault = { kind: 'status'; status: number; retryAfter: number 
 
 export interface FaultProxy {
   url: string;
-  /** Where requests go; null while the server is down. */
-  upstream: string | null;
+  /** The instances, round robin; an entry is null while that instance is down. */
+  upstreams: (string | null)[];
   refreshFault: RefreshFault;
   /** The network is down: every connection is reset, open ones at once. */
   setBlackout(on: boolean): void;
@@ -75,9 +76,10 @@ async function readAll(stream: IncomingMessage): Promise<Buffer> {
 export async function startFaultProxy(observer: WireObserver): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
   let blackout = false;
+  let turn = 0;
   const proxy: FaultProxy = {
     url: '',
-    upstream: null,
+    upstreams: [],
     refreshFault: null,
     setBlackout(on) {
       blackout = on;
@@ -114,7 +116,8 @@ export async function startFaultProxy(observer: WireObserver): Promise<FaultProx
     }
 
     const postId = kind === 'api' && req.method === 'POST' ? String(parse(body)?.id ?? '') || null : null;
-    const upstream = proxy.upstream;
+    const live = proxy.upstreams.filter((u): u is string => u !== null);
+    const upstream = live.length ? live[turn++ % live.length]! : null;
     if (!upstream) {
       res.writeHead(502, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'bad_gateway', message: 'the server is restarting' } }));

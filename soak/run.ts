@@ -2,7 +2,8 @@
 // continuous API traffic, and seeded faults one after another, for a while.
 // The invariants are checked as observations arrive; the first violation ends
 // the run with the seed and the event log. Options: --seconds N, --seed N,
-// --store sqlite|redis, --tabs N, --out FILE, --faults KIND,KIND (only these).
+// --store sqlite|redis, --instances N (on Redis), --tabs N, --out FILE,
+// --faults KIND,KIND (only these).
 // See docs/soak.md.
 import { chromium, type Browser } from '@playwright/test';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -15,7 +16,7 @@ import { chromiumArgs, chromiumPath } from '../e2e/support/chromium.mjs';
 import { watchServiceWorkers } from '../e2e/support/worker-watch';
 import { startRedisServer, type TestRedis } from '../server/test-support/redis-server';
 import type { Settings } from '../server/settings';
-import { FAULT_KINDS, FaultPlan, type FaultKind } from './fault-plan';
+import { FAULT_KINDS, FaultPlan, REDIS_FAULT_KINDS, type FaultKind } from './fault-plan';
 import { inject, type World } from './inject';
 import { Invariants, memoryGrowth, type MemorySample, type Violation } from './invariants';
 import { startFaultProxy } from './proxy';
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string' },
     store: { type: 'string', default: 'sqlite' },
     tabs: { type: 'string', default: '3' },
+    instances: { type: 'string', default: '1' },
     out: { type: 'string', default: 'soak/report.json' },
     faults: { type: 'string' },
     verbose: { type: 'boolean', default: false },
@@ -39,13 +41,26 @@ const seconds = Number(args.seconds);
 const seed = args.seed ? Number(args.seed) : newSeed();
 const store = args.store === 'redis' ? 'redis' : 'sqlite';
 const tabCount = Number(args.tabs);
-const kinds = args.faults?.split(',') as FaultKind[] | undefined;
-if (kinds?.some((k) => !FAULT_KINDS.includes(k))) {
-  console.error(`--faults takes a comma-separated list of: ${FAULT_KINDS.join(', ')}`);
+const instances = Number(args.instances);
+// Redis's own faults only where the store is on Redis.
+const available = FAULT_KINDS.filter((k) => store === 'redis' || !REDIS_FAULT_KINDS.includes(k));
+const kinds = (args.faults?.split(',') as FaultKind[] | undefined) ?? available;
+if (kinds.some((k) => !available.includes(k))) {
+  console.error(`--faults takes a comma-separated list of: ${available.join(', ')}`);
   process.exit(2);
 }
-if (!Number.isInteger(seconds) || seconds < 10 || !Number.isInteger(seed) || !Number.isInteger(tabCount) || tabCount < 1 || !['sqlite', 'redis'].includes(args.store!)) {
-  console.error('usage: npm run soak -- [--seconds N>=10] [--seed N] [--store sqlite|redis] [--tabs N] [--out FILE]');
+if (
+  !Number.isInteger(seconds) ||
+  seconds < 10 ||
+  !Number.isInteger(seed) ||
+  !Number.isInteger(tabCount) ||
+  tabCount < 1 ||
+  !['sqlite', 'redis'].includes(args.store!) ||
+  !Number.isInteger(instances) ||
+  instances < 1 ||
+  (instances > 1 && store !== 'redis')
+) {
+  console.error('usage: npm run soak -- [--seconds N>=10] [--seed N] [--store sqlite|redis] [--instances N (redis)] [--tabs N] [--out FILE]');
   process.exit(2);
 }
 
@@ -53,8 +68,8 @@ const LIFETIMES = { accessTokenTtl: 5, refreshTokenTtl: 60, refreshAbsoluteTtl: 
 const WORKER_SCRIPT = 'sw-dpop.js';
 const CREDENTIALS = { username: 'alice', password: 'wonderland' };
 
-const replay = `npm run soak -- --seed ${seed} --seconds ${seconds} --store ${store} --tabs ${tabCount}${kinds ? ` --faults ${kinds.join(',')}` : ''}`;
-console.log(`soak: seed ${seed}, ${seconds} s, store ${store}, ${tabCount} tabs (replay: ${replay})`);
+const replay = `npm run soak -- --seed ${seed} --seconds ${seconds} --store ${store} --instances ${instances} --tabs ${tabCount}${args.faults ? ` --faults ${kinds.join(',')}` : ''}`;
+console.log(`soak: seed ${seed}, ${seconds} s, store ${store}, ${instances} instance(s), ${tabCount} tabs (replay: ${replay})`);
 
 const started = Date.now();
 const events: string[] = [];
@@ -75,14 +90,15 @@ const invariants = new Invariants(
   },
 );
 const tally = new Tally();
-const plan = new FaultPlan(seededRandom(seed), { tabs: tabCount, maxHoldMs: 20_000, maxClockJumpSeconds: 30, maxClockOffsetSeconds: 45, calmMs: [2000, 8000], ...(kinds && { kinds }) });
+const plan = new FaultPlan(seededRandom(seed), { tabs: tabCount, instances, maxHoldMs: 20_000, maxClockJumpSeconds: 30, maxClockOffsetSeconds: 45, calmMs: [2000, 8000], kinds });
 
 // The site: the built public directory, copied so a deploy can change the worker script in place.
 const site = mkdtempSync(join(tmpdir(), 'broker-soak-'));
 cpSync('public', site, { recursive: true });
 
 let redis: TestRedis | null = null;
-if (store === 'redis') redis = await startRedisServer();
+// With the persistence the README asks of a deployment: an append-only file synced on every write.
+if (store === 'redis') redis = await startRedisServer({ persistDir: site });
 const { privateKey } = await generateKeyPair('ES256', { extractable: true });
 const settings: Partial<Settings> = {
   ...LIFETIMES,
@@ -120,8 +136,10 @@ const proxy = await startFaultProxy({
   apiAnswered: (at, status, postId) => invariants.apiAnswered(at, status, postId),
   apiUnsent: (postId) => invariants.apiUnsent(postId),
 });
-const server = serverProcess(resolve('dist/soak/server-child.js'), settings, (detail) => invariants.violate(Date.now(), 'server-error', detail));
-proxy.upstream = await server.start();
+const servers = Array.from({ length: instances }, (_, i) =>
+  serverProcess(resolve('dist/soak/server-child.js'), settings, (detail) => invariants.violate(Date.now(), 'server-error', `instance ${i}: ${detail}`)),
+);
+proxy.upstreams = await Promise.all(servers.map((s) => s.start()));
 
 const executablePath = chromiumPath();
 const browser: Browser = await chromium.launch({ args: chromiumArgs, ...(executablePath && { executablePath }) });
@@ -135,7 +153,8 @@ const world: World = {
   context,
   tabs: [],
   proxy,
-  server,
+  servers,
+  redis,
   invariants,
   site,
   workerScript: WORKER_SCRIPT,
@@ -174,7 +193,8 @@ async function collect(tab: Tab): Promise<void> {
 const serverHeap: MemorySample[] = [];
 const workerHeap: MemorySample[] = [];
 async function sampleMemory(): Promise<void> {
-  const server_ = await server.memory();
+  // The first instance stands for all: they run the same code on the same traffic.
+  const server_ = await servers[0]!.memory();
   if (server_) serverHeap.push({ at: Date.now(), bytes: server_.heapUsed });
   const heaps = await watch.heaps();
   if (heaps.length) workerHeap.push({ at: Date.now(), bytes: Math.max(...heaps.map((h) => h.usedBytes)) });
@@ -249,6 +269,7 @@ const memory = { serverHeapMb: mbPair(serverHeap, 20e6), workerHeapMb: mbPair(wo
 const report: SoakReport = {
   seed,
   store,
+  instances,
   plannedSeconds: seconds,
   ranSeconds: (Date.now() - started) / 1000,
   tabs: tabCount,
@@ -258,7 +279,7 @@ const report: SoakReport = {
   pageUnauthorized: invariants.pageUnauthorized,
   faults: tally.faults,
   refreshes: tally.refreshes,
-  outageRefreshesPerMinute: outageSummary(tally.outages),
+  outageRefreshes: outageSummary(tally.outages),
   logins: tally.logins,
   takeovers: tally.takeovers,
   sessions: sessionSummary(invariants, tally.logins),
@@ -271,7 +292,7 @@ writeFileSync(args.out!, JSON.stringify(report, null, 2));
 
 await watch.close();
 await browser.close();
-await server.stop();
+await Promise.all(servers.map((s) => s.stop()));
 await proxy.close();
 await redis?.stop();
 rmSync(site, { recursive: true, force: true });

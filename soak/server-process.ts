@@ -50,7 +50,8 @@ export function serverProcess(script: string, settings: Partial<Settings>, onCra
     },
     async memory() {
       const current = child;
-      if (!current?.connected) return null;
+      // Not while it starts: its first message must be the one that says it is ready.
+      if (!current?.connected || !self.url) return null;
       const answer = new Promise<ChildReport | null>((resolve) => {
         current.once('message', resolve);
         current.send({ type: 'memory' } satisfies ChildCommand, (err) => err && resolve(null));
