@@ -66,6 +66,8 @@ export interface RefreshExchange {
   answerLost: boolean;
   /** The proxy answered in the server's place (an injected 5xx or 429). */
   injected: boolean;
+  /** It carried the very DPoP proof of an earlier refresh: the browser's network stack sent that request again. */
+  resent?: boolean;
 }
 
 export interface SessionEnd {

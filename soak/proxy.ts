@@ -77,6 +77,8 @@ export async function startFaultProxy(observer: WireObserver): Promise<FaultProx
   const sockets = new Set<Socket>();
   let blackout = false;
   let turn = 0;
+  // Every refresh's DPoP proof (each is signed once): one seen again is the same request sent again.
+  const proofs = new Set<string>();
   const proxy: FaultProxy = {
     url: '',
     upstreams: [],
@@ -99,8 +101,14 @@ export async function startFaultProxy(observer: WireObserver): Promise<FaultProx
       return; // the browser went away mid-upload
     }
     const start = Date.now();
+    const proof = kind === 'refresh' ? req.headers.dpop : undefined;
+    const resent = typeof proof === 'string' && proofs.has(proof);
+    if (typeof proof === 'string') {
+      if (proofs.size > 10_000) proofs.clear();
+      proofs.add(proof);
+    }
     const refreshEnded = (x: Partial<RefreshExchange>) =>
-      observer.refreshEnded({ start, end: Date.now(), status: 0, code: null, reason: null, sid: null, answerLost: false, injected: false, ...x });
+      observer.refreshEnded({ start, end: Date.now(), status: 0, code: null, reason: null, sid: null, answerLost: false, injected: false, resent, ...x });
     if (kind === 'refresh') observer.refreshStarted(start);
 
     const fault = kind === 'refresh' ? proxy.refreshFault : null;
@@ -163,7 +171,7 @@ export async function startFaultProxy(observer: WireObserver): Promise<FaultProx
     if (kind === 'refresh') {
       const lost = fault?.kind === 'drop';
       const message = json?.message;
-      const reason = typeof message === 'string' ? (/refresh token is (\w+)/.exec(message)?.[1] ?? null) : null;
+      const reason = typeof message === 'string' ? (/refresh token is (\w+)|already (used)/.exec(message)?.slice(1).find(Boolean) ?? null) : null;
       if (lost) req.socket.destroy();
       refreshEnded({ status, code: errorCode(json), reason, sid, answerLost: lost });
       if (lost) return;

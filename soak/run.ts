@@ -128,7 +128,8 @@ const proxy = await startFaultProxy({
   },
   refreshEnded: (x) => {
     invariants.refreshEnded(x);
-    const outcome = x.answerLost ? `${x.status} (answer dropped)` : x.status === 0 ? 'dropped' : `${x.status}${x.code ? ` ${x.code}` : ''}${x.reason ? ` (${x.reason})` : ''}`;
+    const answer = `${x.status}${x.code ? ` ${x.code}` : ''}${x.reason ? ` (${x.reason})` : ''}`;
+    const outcome = `${x.answerLost ? `${answer} (answer dropped)` : x.status === 0 ? 'dropped' : answer}${x.resent ? ' [the same request again]' : ''}`;
     tally.refresh(outcome);
     if (x.status !== 200 || x.answerLost) log(`refresh ${outcome}`);
   },

@@ -47,3 +47,13 @@ export function isNonceChallenge(status: number, headers: Headers, body?: unknow
   if (status === 400) return typeof body === 'object' && body !== null && (body as { error?: unknown }).error === 'use_dpop_nonce';
   return false;
 }
+
+/**
+ * Whether a new proof may get another answer: a nonce challenge, or a token
+ * endpoint's refusal of the proof itself. The second is what a browser's own
+ * resend of a request (the same bytes, proof included, after a connection
+ * reset) gets once the first copy reached the server: its jti is spent.
+ */
+export function freshProofMayHelp(status: number, headers: Headers, body?: unknown): boolean {
+  return isNonceChallenge(status, headers, body) || (status === 400 && typeof body === 'object' && body !== null && (body as { error?: unknown }).error === 'invalid_dpop_proof');
+}

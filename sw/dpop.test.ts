@@ -6,7 +6,7 @@ import { accessTokenHash, DpopVerifier } from '../server/dpop';
 import { DpopNonces } from '../server/dpop-nonce';
 import { memoryJtiStore } from '../server/store/jti';
 import { DPOP_KEY, DpopKeyStore, generateDpopKey, type KeyValue } from './dpop-key-store';
-import { isNonceChallenge, NonceBook } from './dpop-nonce';
+import { freshProofMayHelp, isNonceChallenge, NonceBook } from './dpop-nonce';
 import { htuOf, signProof } from './dpop-proof';
 
 test('htu drops query and fragment, keeps the path as the URL parser normalises it', () => {
@@ -74,6 +74,16 @@ test('a nonce challenge is a 401 with use_dpop_nonce or a 400 with that error, a
   expect(isNonceChallenge(400, h(nonce), { error: 'invalid_dpop_proof' })).toBe(false);
   expect(isNonceChallenge(400, h(nonce), null)).toBe(false);
   expect(isNonceChallenge(200, h(nonce), { error: 'use_dpop_nonce' })).toBe(false);
+});
+
+test('a fresh proof is tried for a nonce challenge and for a token endpoint refusing the proof, never for an API refusal or another error', () => {
+  const h = (o: Record<string, string>) => new Headers(o);
+  expect(freshProofMayHelp(400, h({ 'dpop-nonce': 'n' }), { error: 'use_dpop_nonce' })).toBe(true);
+  // A resent request's spent jti, with or without a nonce in the answer.
+  expect(freshProofMayHelp(400, h({}), { error: 'invalid_dpop_proof' })).toBe(true);
+  expect(freshProofMayHelp(400, h({}), { error: 'invalid_grant' })).toBe(false);
+  expect(freshProofMayHelp(401, h({ 'www-authenticate': 'DPoP error="invalid_dpop_proof"' }))).toBe(false);
+  expect(freshProofMayHelp(401, h({}), { error: 'invalid_dpop_proof' })).toBe(false);
 });
 
 test('the key store keeps the pair as CryptoKeys (structured clone, as IndexedDB does) and still signs after a reload', async () => {

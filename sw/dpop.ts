@@ -6,7 +6,7 @@
 import { del, get, set, type UseStore } from 'idb-keyval';
 import { DEV } from './dev';
 import { DpopKeyStore, generateDpopKey } from './dpop-key-store';
-import { isNonceChallenge, NonceBook } from './dpop-nonce';
+import { freshProofMayHelp, NonceBook } from './dpop-nonce';
 import { postToEndpoint, type EndpointResult } from './endpoint-client';
 import { signProof, type DpopKey } from './dpop-proof';
 
@@ -127,7 +127,8 @@ class IndexedDbDpopSigner implements DpopSigner {
 
   /**
    * Sends with a fresh proof and takes the server's nonce from the answer; a
-   * nonce challenge is answered once, with the nonce it carried.
+   * nonce challenge, or a token endpoint's refusal of the proof, is answered
+   * once more with a new proof (and the nonce the answer carried).
    */
   async #withProof<T>(
     key: DpopKey,
@@ -147,6 +148,6 @@ class IndexedDbDpopSigner implements DpopSigner {
     };
     const first = await once();
     const a = answer(first);
-    return a && isNonceChallenge(a.status, a.headers, a.body) ? once() : first;
+    return a && freshProofMayHelp(a.status, a.headers, a.body) ? once() : first;
   }
 }
