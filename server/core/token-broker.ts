@@ -31,6 +31,14 @@ export type BrokerEvent =
   | 'refresh'
   | 'refresh_rejected'
   | 'logout_revoked'
+  /**
+   * The worker ended a session itself (logout body `{"reason": ...}`), instead of
+   * `logout_revoked`: a refresh answered for another account than the one it held
+   * (a planted refresh cookie, whose family this logout revokes), or its DPoP key
+   * had been replaced. Detail: `revoked`, and the `sub` of the revoked family.
+   */
+  | 'account_changed'
+  | 'key_replaced'
   | 'api_ok'
   | 'api_unauthorized';
 
@@ -291,7 +299,11 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     const early = refuseEarly(request, paths.logout);
     if (early) return early;
     const presented = presentedCookie(request);
-    if (presented && (await refreshTokens.revoke(presented)) !== null) emit('logout_revoked');
+    const sub = presented ? await refreshTokens.revoke(presented) : null;
+    // Only the worker's own reasons count; anything else in the body is an ordinary logout.
+    const reason = isPlainObject(request.body) && request.body.reason;
+    if (reason === 'account_changed' || reason === 'key_replaced') emit(reason, { revoked: sub !== null, sub });
+    else if (sub !== null) emit('logout_revoked');
     return jsonResponse(200, { ok: true }, {}, [clearCookie(request)]);
   }
 
