@@ -214,3 +214,14 @@ test('a logout that says the worker saw another account revokes the family and i
   for (const odd of [{ reason: 'nope' }, { reason: ['account_changed'] }, { reason: { toString: 1 } }, ['account_changed'], 'account_changed', null, {}]) await logout(odd);
   expect(server.stats).toMatchObject({ accountChanged: 1, keyReplaced: 1, logoutRevoked: 7 });
 });
+
+test('a logout whose request carries a tossed refresh cookie beside the own one revokes both families', async () => {
+  const [alice, bob] = [refreshCookie(await login())!, refreshCookie(await login('bob', 'builder'))!];
+  const headers = { ...SAME_ORIGIN, cookie: `${bob.name}=${bob.value}; ${alice.name}=${alice.value}` };
+  expect((await server.app.inject({ method: 'POST', url: '/auth/logout', headers, payload: {} })).statusCode).toBe(200);
+  for (const c of [alice, bob]) {
+    const again = await server.app.inject({ method: 'POST', url: '/auth/refresh', headers: { ...SAME_ORIGIN, cookie: `${c.name}=${c.value}` }, payload: {} });
+    expect(again.statusCode).toBe(401);
+  }
+  expect(server.stats.logoutRevoked).toBe(1);
+});
