@@ -30,7 +30,7 @@ export interface DpopSigner {
  * Makes the DPoP signer of a worker; passed to `installTokenBroker` to turn DPoP support on.
  * `onKeyRefused`: the stored key was not one the worker made; it is dropped and never signs.
  */
-export type DpopSupport = (db: UseStore, onKeyRefused?: () => void) => DpopSigner;
+export type DpopSupport = (db: UseStore, onKeyRefused: () => void) => DpopSigner;
 
 /**
  * DPoP support for `installTokenBroker(self, config, { dpop: dpopSupport })`.
@@ -48,9 +48,9 @@ class IndexedDbDpopSigner implements DpopSigner {
   readonly #db: UseStore;
   #key: Promise<DpopKey | null> | null = null;
   readonly #noncesRead: Promise<void>;
-  readonly #onKeyRefused?: () => void;
+  readonly #onKeyRefused: () => void;
 
-  constructor(db: UseStore, onKeyRefused?: () => void) {
+  constructor(db: UseStore, onKeyRefused: () => void) {
     this.#db = db;
     this.#onKeyRefused = onKeyRefused;
     this.#keys = new DpopKeyStore({ get: (k) => get(k, db), set: (k, v) => set(k, v, db), del: (k) => del(k, db) });
@@ -70,7 +70,7 @@ class IndexedDbDpopSigner implements DpopSigner {
         if (key !== false) return key;
         // Planted by page script: the binding is over, and the broker ends the session.
         void this.drop();
-        this.#onKeyRefused?.();
+        this.#onKeyRefused();
         return null;
       },
       (err: unknown) => {
