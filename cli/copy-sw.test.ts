@@ -31,6 +31,8 @@ test('--dev copies the development build under the same name, pointing at its ma
   const { dir, status } = copySw('--dpop', '--dev');
   expect(status).toBe(0);
   const script = readFileSync(join(dir, 'sw-dpop.js'), 'utf8');
+  // Without --config the line is written all the same: a script without it runs nothing.
+  expect(script.split('\n')[0]).toBe('self.tokenBrokerConfig??={};');
   expect(script).toContain(FULL_MESSAGE);
   expect(script).toContain('console.warn');
   expect(script.trimEnd().endsWith('//# sourceMappingURL=sw-dpop.js.map')).toBe(true);

@@ -1,9 +1,9 @@
 // DPoP in real Chromium: the worker signs a proof with a non-extractable key
 // for every request, and a token copied out of the browser is useless.
 import type { BrowserContext } from '@playwright/test';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
 import { newDpopKey, signProof } from '../server/test-support/dpop-client';
-import { apiFetch, expect, login, openApp, readBrokerRecord, status, stopWorkers, test } from './support/fixtures';
+import { apiFetch, expect, login, openApp, readBrokerRecord, recordSessionEvents, sessionEvents, status, stopWorkers, test } from './support/fixtures';
 
 interface Seen {
   url: string;
@@ -137,6 +137,51 @@ test.describe('persist memory', () => {
 });
 
 test.describe('an attacker with script in the page', () => {
+  test('plants an extractable key pair of its own as the worker\'s key: the worker never signs with it, drops it and ends the session (key_replaced)', async ({
+    context,
+    page,
+    server,
+  }) => {
+    await openApp(page, server);
+    await login(page);
+    const other = await context.newPage();
+    await openApp(other, server);
+    await recordSessionEvents(page);
+    await recordSessionEvents(other);
+    // IndexedDB is shared with the page: replace the worker's pair with one whose private half exports.
+    const planted = await page.evaluate(async () => {
+      const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+      await new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('token-broker');
+        open.onsuccess = () => {
+          const tx = open.result.transaction('records', 'readwrite');
+          tx.objectStore('records').put({ privateKey: pair.privateKey, publicKey: pair.publicKey }, 'dpop-key');
+          tx.oncomplete = () => resolve();
+          tx.onerror = () => reject(tx.error);
+        };
+      });
+      return crypto.subtle.exportKey('jwk', pair.publicKey);
+    });
+    const plantedJkt = await calculateJwkThumbprint(planted as JWK);
+    expect(await readBrokerRecord(page, 'dpop-key')).toMatchObject({ privateKey: { extractable: true } });
+    const wire = await recordWire(context);
+    // The worker reads the key again when it starts.
+    await stopWorkers(context, page);
+    const me = await apiFetch(page, '/api/me');
+    expect(me.status).toBe(401);
+    // No proof the server saw was signed with the planted key.
+    const thumbprints = await Promise.all(wire.filter((w) => w.dpop).map((w) => calculateJwkThumbprint(decodeProtectedHeader(w.dpop!).jwk!)));
+    expect(thumbprints).not.toContain(plantedJkt);
+    for (const tab of [page, other]) await expect.poll(() => sessionEvents(tab)).toContain('key_replaced');
+    expect(await status(page)).toMatchObject({ authenticated: false });
+    expect(await readBrokerRecord(page, 'dpop-key')).toBeNull();
+    expect(server.stats.keyReplaced).toBe(1);
+    // A new sign-in works, with a key of the worker's own.
+    await login(page);
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    expect(await readBrokerRecord(page, 'dpop-key')).toMatchObject({ privateKey: { extractable: false } });
+  });
+
   test('reads the token out of IndexedDB, and it is useless outside the browser: as Bearer, or with a proof of its own key', async ({ page, server }) => {
     await openApp(page, server);
     await login(page);

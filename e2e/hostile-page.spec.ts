@@ -3,7 +3,8 @@
 // script made is removed, and a downgraded worker gets nothing from the server.
 import type { Page } from '@playwright/test';
 import { decodeJwt } from 'jose';
-import { apiFetch, captureIssuedTokens, expect, login, messageWorkerUnderSecond, openApp, status, test } from './support/fixtures';
+import { readFileSync } from 'node:fs';
+import { apiFetch, captureIssuedTokens, expect, login, messageWorkerUnderSecond, openApp, readBrokerRecord, status, test } from './support/fixtures';
 
 const controllerOf = (page: Page) => page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? null);
 const scopes = (page: Page) => page.evaluate(() => navigator.serviceWorker.getRegistrations().then((rs) => rs.map((r) => r.scope).sort()));
@@ -101,6 +102,29 @@ test.describe('page script that registers its own broker worker', () => {
     expect(reply).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(server.stats.login).toBe(0);
   });
+});
+
+test.describe('an unconfigured copy of a standalone script (served without its configuration line)', () => {
+  // The settings such a copy would undo: tokens in worker memory only.
+  test.use({ serverOptions: { dpop: 'optional', dpopNonce: false, workerConfig: { dpop: false, persist: 'memory' } } });
+
+  for (const build of ['sw.js', 'sw-dpop.js']) {
+    test(`registered by page script under a scope of its own (${build}): it answers bad_config, and its pages' API requests go out untouched`, async ({ context, page, server }) => {
+      await openApp(page, server);
+      await login(page);
+      // A same-origin static copy as it ships (node_modules, an unprocessed copy): no self.tokenBrokerConfig at all.
+      const raw = readFileSync(`public/${build}`, 'utf8');
+      expect(raw).not.toContain('tokenBrokerConfig=');
+      await context.route(`**/second/raw-${build}`, (route) => route.fulfill({ contentType: 'text/javascript', body: raw }));
+      const reply = await messageWorkerUnderSecond(context, page, server, `/second/raw-${build}`, { type: 'broker:status' });
+      expect(reply).toEqual({ ok: false, error: { code: 'bad_config', message: 'bad_config tokenBrokerConfig' } });
+      expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toBe(`${server.url}/second/raw-${build}`);
+      // Reaches the server as page script sent it: no token, and no silent restore with the cookie.
+      expect((await apiFetch(page, '/api/me')).status).toBe(401);
+      expect(server.stats.refresh).toBe(0);
+      expect(await readBrokerRecord(page)).toMatchObject({ token: null });
+    });
+  }
 });
 
 test('hostile JSON from the page: a body nested 5,000 levels deep is a 400 with a JSON error, and the API carries on', async ({ page, server }) => {

@@ -5,8 +5,10 @@ import type * as ClientModuleNs from '../client/index';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeJwt } from 'jose';
 import {
   apiFetch,
+  captureIssuedTokens,
   deleteBrokerRecord,
   expect,
   login,
@@ -377,8 +379,8 @@ test.describe('session restore, persist memory', () => {
   test('persist memory: after a stop, status restores the session with one silent refresh', async ({ context, page, server }) => {
     await openApp(page, server);
     await login(page);
-    // Nothing page-readable holds the token in this mode.
-    expect(await readBrokerRecord(page)).toEqual({ token: null, signedOut: false });
+    // Nothing page-readable holds the token in this mode; whose session it is (no secret) is kept, to check the restore by.
+    expect(await readBrokerRecord(page)).toEqual({ token: null, signedOut: false, sub: 'alice' });
     await stopWorkers(context, page);
     expect(await status(page)).toMatchObject({ authenticated: true, claims: { sub: 'alice' } });
     expect(server.stats.refresh).toBe(1);
@@ -506,5 +508,48 @@ test.describe('sliding renewal', () => {
     expect((await apiFetch(page, '/api/me')).status).toBe(200);
     expect(server.stats.refresh).toBe(0);
     expect(server.stats.apiUnauthorized).toBe(0);
+  });
+
+  test('a renewal header that carries any other token (another user, sign-in or key, or unbound) is stripped and dropped: the session stays alice\'s', async ({
+    context,
+    page,
+    server,
+  }) => {
+    const issued = await captureIssuedTokens(context);
+    await openApp(page, server);
+    await login(page);
+    await recordSessionEvents(page);
+    const alice = issued.at(-1)!;
+    const { sid, cnf } = decodeJwt(alice) as { sid: string; cnf: { jkt: string } };
+    expect(cnf.jkt).toBeTruthy();
+    // Valid tokens of this server, each differing from alice's in one way only.
+    const others = {
+      'another user': await server.accessTokens.issue({ sub: 'bob' }, { jkt: cnf.jkt, sid }),
+      'another sign-in': await server.accessTokens.issue({ sub: 'alice' }, { jkt: cnf.jkt, sid: 'other-sid' }),
+      'another key': await server.accessTokens.issue({ sub: 'alice' }, { jkt: 'A'.repeat(43), sid }),
+      'a bearer token': await server.accessTokens.issue({ sub: 'alice' }, { sid }),
+    };
+    let renewal = '';
+    // An API route that answers another token in the renewal header.
+    await context.route('**/api/headers', async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), 'x-renewed-token': renewal } });
+    });
+    const sent: string[] = [];
+    await context.route('**/api/me', async (route) => {
+      sent.push(route.request().headers().authorization ?? '');
+      await route.fallback();
+    });
+    for (const [what, token] of Object.entries(others)) {
+      renewal = token;
+      const answer = await apiFetch(page, '/api/headers');
+      expect(answer.status, what).toBe(200);
+      expect(Object.keys(answer.headers), what).not.toContain('x-renewed-token');
+      const me = await apiFetch(page, '/api/me');
+      expect(me.body, what).toMatchObject({ sub: 'alice' });
+      expect(sent.at(-1), what).toBe(`DPoP ${alice}`);
+    }
+    expect(await sessionEvents(page)).toEqual([]);
+    expect(await status(page)).toMatchObject({ authenticated: true, claims: { sub: 'alice' } });
   });
 });

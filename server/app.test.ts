@@ -197,3 +197,31 @@ test('a token endpoint answers only to its exact spelling: encoded and doubled p
   }
   expect(server.stats).toMatchObject({ login: 1, refresh: 0, logoutRevoked: 0 });
 });
+
+test('a logout that says the worker saw another account revokes the family and is its own event; other reasons are plain logouts, never a 500', async () => {
+  const logout = async (payload: unknown) => {
+    const cookie = refreshCookie(await login('bob', 'builder'))!;
+    const headers = { ...SAME_ORIGIN, cookie: `${cookie.name}=${cookie.value}`, 'content-type': 'application/json' };
+    const res = await server.app.inject({ method: 'POST', url: '/auth/logout', headers, payload: JSON.stringify(payload) });
+    expect(res.statusCode, JSON.stringify(payload)).toBe(200);
+    const again = await server.app.inject({ method: 'POST', url: '/auth/refresh', headers, payload: '{}' });
+    expect(again.statusCode, 'the family is revoked').toBe(401);
+  };
+  await logout({ reason: 'account_changed' });
+  expect(server.stats).toMatchObject({ accountChanged: 1, logoutRevoked: 0 });
+  await logout({ reason: 'key_replaced' });
+  expect(server.stats).toMatchObject({ keyReplaced: 1, logoutRevoked: 0 });
+  for (const odd of [{ reason: 'nope' }, { reason: ['account_changed'] }, { reason: { toString: 1 } }, ['account_changed'], 'account_changed', null, {}]) await logout(odd);
+  expect(server.stats).toMatchObject({ accountChanged: 1, keyReplaced: 1, logoutRevoked: 7 });
+});
+
+test('a logout whose request carries a tossed refresh cookie beside the own one revokes both families', async () => {
+  const [alice, bob] = [refreshCookie(await login())!, refreshCookie(await login('bob', 'builder'))!];
+  const headers = { ...SAME_ORIGIN, cookie: `${bob.name}=${bob.value}; ${alice.name}=${alice.value}` };
+  expect((await server.app.inject({ method: 'POST', url: '/auth/logout', headers, payload: {} })).statusCode).toBe(200);
+  for (const c of [alice, bob]) {
+    const again = await server.app.inject({ method: 'POST', url: '/auth/refresh', headers: { ...SAME_ORIGIN, cookie: `${c.name}=${c.value}` }, payload: {} });
+    expect(again.statusCode).toBe(401);
+  }
+  expect(server.stats.logoutRevoked).toBe(1);
+});

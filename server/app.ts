@@ -45,6 +45,8 @@ const STAT_OF_EVENT: Partial<Record<BrokerEvent, keyof Stats>> = {
   refresh: 'refresh',
   refresh_rejected: 'refreshRejected',
   logout_revoked: 'logoutRevoked',
+  account_changed: 'accountChanged',
+  key_replaced: 'keyReplaced',
   password_check: 'passwordChecks',
   api_ok: 'apiOk',
   api_unauthorized: 'apiUnauthorized',
@@ -129,6 +131,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
       if (event === 'refresh_rejected') app.log.info({ event, ...detail }, 'refresh refused');
       if (event === 'login_failed') app.log.info({ event }, 'login refused');
       if (event === 'backing_unavailable') app.log.warn({ event, ...detail }, 'answered 503: a backing failed');
+      if (event === 'account_changed' || event === 'key_replaced') app.log.warn({ event, ...detail }, 'the worker ended a session');
     },
   });
 

@@ -5,6 +5,10 @@ export interface Stats {
   refreshRejected: number;
   /** Logouts that presented a known refresh token: its family is revoked now. */
   logoutRevoked: number;
+  /** Sessions the worker ended because a refresh answered for another account (a planted cookie). */
+  accountChanged: number;
+  /** Sessions the worker ended because its DPoP key had been replaced. */
+  keyReplaced: number;
   /** Password checks made (each one a memory-hard hash): what a login limit must bound. */
   passwordChecks: number;
   apiOk: number;
@@ -14,5 +18,5 @@ export interface Stats {
 }
 
 export function newStats(): Stats {
-  return { login: 0, refresh: 0, refreshRejected: 0, logoutRevoked: 0, passwordChecks: 0, apiOk: 0, apiUnauthorized: 0, backingUnavailable: 0 };
+  return { login: 0, refresh: 0, refreshRejected: 0, logoutRevoked: 0, accountChanged: 0, keyReplaced: 0, passwordChecks: 0, apiOk: 0, apiUnauthorized: 0, backingUnavailable: 0 };
 }

@@ -6,6 +6,8 @@ import { configuredSourceMap, configuredWorkerScript } from './worker-script';
 
 test('the configuration goes on a line of its own above the script', () => {
   expect(configuredWorkerScript('built();', { exposeClaims: ['sub', 'name'] })).toBe('self.tokenBrokerConfig??={"exposeClaims":["sub","name"]};\nbuilt();');
+  // Even an empty one: a script without the line is a bad_config in the browser.
+  expect(configuredWorkerScript('built();', {})).toBe('self.tokenBrokerConfig??={};\nbuilt();');
   expect(JSON.parse(configuredSourceMap('{"version":3,"mappings":"AAAA"}')).mappings).toBe(';AAAA');
 });
 

@@ -66,7 +66,7 @@ export class Broker {
     this.#scope = scope;
     this.config = config;
     this.store = new TokenStore(config.persist);
-    this.dpop = dpopSupport ? dpopSupport(this.store.db) : null;
+    this.dpop = dpopSupport ? dpopSupport(this.store.db, () => void this.#endFor('key_replaced')) : null;
     this.#coordinator = new RefreshCoordinator<TokenRecord>({
       withLock: (fn) => this.#withLock(fn),
       readStored: () => this.store.readShared(),
@@ -107,6 +107,8 @@ export class Broker {
   /** After a 401 sent with `used`: one refresh unless the token already changed. */
   async tokenAfterUnauthorized(used: TokenRecord): Promise<TokenDecision> {
     const current = this.store.current;
+    // The session ended while the request was out: nothing to refresh.
+    if (!current && this.store.signedOut) return { kind: 'none' };
     if (current && current.accessToken !== used.accessToken && !isExpired(current.expiresAt, Date.now())) {
       return { kind: 'token', token: current };
     }
@@ -116,10 +118,13 @@ export class Broker {
     return this.#decide(outcome, null);
   }
 
-  /** Takes a token that an API response carried in the renewal header. */
-  async adoptRenewed(raw: string, renewed: TokenRecord): Promise<void> {
+  /** Takes a token that an API response carried in the renewal header, if it renews `used`. */
+  async adoptRenewed(raw: string, used: TokenRecord): Promise<void> {
     // The server renews a token with the same binding as the one it replaces.
-    const record = recordFromToken(raw, null, Date.now(), this.config, renewed.tokenType);
+    const record = recordFromToken(raw, null, Date.now(), this.config, used.tokenType);
+    // Same user, sign-in (sid) and key (cnf.jkt, hence token type), or dropped: an API
+    // route must not be able to switch the session. Opaque tokens cannot be checked.
+    if (record.binding !== used.binding) return;
     await this.store.save(record);
     void this.#broadcast('refresh');
   }
@@ -189,15 +194,28 @@ export class Broker {
   }
 
   async #logout(): Promise<BrokerReply> {
-    await this.#withLock(async () => {
-      // The local session ends first, whatever the server does; the signed-out
-      // marker stops a silent restore with a cookie the server may not have revoked.
-      await this.store.clear(true);
-      await this.dpop?.drop();
-      await postToEndpoint(this.config.endpoints.logout, {});
-    });
+    await this.#withLock(() => this.#end({}));
     void this.#broadcast('logout');
     return { ok: true, session: SIGNED_OUT };
+  }
+
+  /**
+   * Ends the session here and at the server, which revokes the family of the
+   * cookie the browser holds now and clears it. The local session ends first,
+   * whatever the server does; the signed-out marker stops a silent restore with
+   * a cookie the server may not have revoked.
+   */
+  async #end(body: object): Promise<void> {
+    await this.store.ready();
+    await this.store.clear(true);
+    await this.dpop?.drop();
+    await postToEndpoint(this.config.endpoints.logout, body);
+  }
+
+  /** The worker's own sign-out, for a reason every tab and the server are told. */
+  async #endFor(reason: 'account_changed' | 'key_replaced'): Promise<void> {
+    await this.#end({ reason });
+    void this.#broadcast(reason);
   }
 
   async #status(): Promise<BrokerReply> {
@@ -247,7 +265,16 @@ export class Broker {
     if (!response.ok) return { kind: 'status', status: response.status, retryAfter: response.headers.get('retry-after') };
     const record = parseTokenResponse(result.body, this.config, Date.now());
     // A 200 without a token is a broken backend, not a reason to sign the user out.
-    return record ? { kind: 'ok', token: record } : { kind: 'status', status: 502, retryAfter: '3600' };
+    if (!record) return { kind: 'status', status: 502, retryAfter: '3600' };
+    // Only the page's login() may switch accounts: a refresh that answers for another one
+    // used a cookie someone else planted (a sibling subdomain can). The session ends, the
+    // planted family is revoked, and the request goes on without a token.
+    const held = await this.store.heldSub();
+    if (held !== undefined && record.sub !== held) {
+      await this.#endFor('account_changed');
+      return { kind: 'status', status: 401, retryAfter: null };
+    }
+    return { kind: 'ok', token: record };
   }
 
   async #commitRefresh(outcome: RefreshOutcome<TokenRecord>): Promise<void> {

@@ -41,10 +41,16 @@ export class DpopKeyStore {
     this.#kv = kv;
   }
 
-  /** The stored key, or null when there is none (or it is not a key pair). */
-  async load(): Promise<DpopKey | null> {
+  /**
+   * The stored key, or null when there is none (or it is not a key pair);
+   * false when its private half is extractable. This worker never makes such a
+   * key: page script put it there (IndexedDB is shared with the page) and can
+   * export it, so it must never sign.
+   */
+  async load(): Promise<DpopKey | null | false> {
     const stored = await this.#kv.get(DPOP_KEY);
-    return isStoredPair(stored) ? { privateKey: stored.privateKey, publicKey: stored.publicKey } : null;
+    if (!isStoredPair(stored)) return null;
+    return !stored.privateKey.extractable && { privateKey: stored.privateKey, publicKey: stored.publicKey };
   }
 
   save(key: DpopKey): Promise<void> {

@@ -98,7 +98,7 @@ test('the key store keeps the pair as CryptoKeys (structured clone, as IndexedDB
   const key = await generateDpopKey();
   await store.save(key);
   expect(Object.keys(map.get(DPOP_KEY) as object).sort()).toEqual(['privateKey', 'publicKey']);
-  const loaded = (await store.load())!;
+  const loaded = (await store.load()) as CryptoKeyPair;
   expect(loaded.privateKey.extractable).toBe(false);
   expect(await exportJWK(loaded.publicKey)).toEqual(await exportJWK(key.publicKey));
   const proof = await signProof(loaded, { method: 'POST', url: 'https://a.example/auth/refresh' });
@@ -108,6 +108,13 @@ test('the key store keeps the pair as CryptoKeys (structured clone, as IndexedDB
   expect(await store.load()).toBeNull();
   map.set(DPOP_KEY, { privateKey: 'not a key' });
   expect(await store.load()).toBeNull();
+});
+
+test('the key store refuses a pair whose private half is extractable (page script can plant one and export it)', async () => {
+  const map = new Map<string, unknown>();
+  const store = new DpopKeyStore({ get: async (k) => map.get(k), set: async (k, v) => void map.set(k, v), del: async (k) => void map.delete(k) });
+  map.set(DPOP_KEY, await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']));
+  expect(await store.load()).toBe(false);
 });
 
 test('the nonce book survives a worker restart through what it saves, and ignores anything else stored there', () => {

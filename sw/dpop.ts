@@ -26,15 +26,18 @@ export interface DpopSigner {
   fetchBound(method: string, url: string, accessToken: string, send: (proof: string | null) => Promise<Response>): Promise<Response>;
 }
 
-/** Makes the DPoP signer of a worker; passed to `installTokenBroker` to turn DPoP support on. */
-export type DpopSupport = (db: UseStore) => DpopSigner;
+/**
+ * Makes the DPoP signer of a worker; passed to `installTokenBroker` to turn DPoP support on.
+ * `onKeyRefused`: the stored key was not one the worker made; it is dropped and never signs.
+ */
+export type DpopSupport = (db: UseStore, onKeyRefused: () => void) => DpopSigner;
 
 /**
  * DPoP support for `installTokenBroker(self, config, { dpop: dpopSupport })`.
  * It lives apart from the worker module so that a bearer-only worker does not
  * carry the signing.
  */
-export const dpopSupport: DpopSupport = (db) => new IndexedDbDpopSigner(db);
+export const dpopSupport: DpopSupport = (db, onKeyRefused) => new IndexedDbDpopSigner(db, onKeyRefused);
 
 /** Where the latest server nonces are kept, so a restarted worker does not begin with a nonce challenge. */
 const NONCE_KEY = 'dpop-nonce';
@@ -45,9 +48,11 @@ class IndexedDbDpopSigner implements DpopSigner {
   readonly #db: UseStore;
   #key: Promise<DpopKey | null> | null = null;
   readonly #noncesRead: Promise<void>;
+  readonly #onKeyRefused: () => void;
 
-  constructor(db: UseStore) {
+  constructor(db: UseStore, onKeyRefused: () => void) {
     this.#db = db;
+    this.#onKeyRefused = onKeyRefused;
     this.#keys = new DpopKeyStore({ get: (k) => get(k, db), set: (k, v) => set(k, v, db), del: (k) => del(k, db) });
     // Read at worker start, beside the session record: the first request after the browser
     // stopped the worker needs the key, and the nonce saves it a challenge round trip.
@@ -58,12 +63,21 @@ class IndexedDbDpopSigner implements DpopSigner {
     void this.current();
   }
 
-  /** The key in use; read from IndexedDB once per worker start. */
+  /** The key in use; read from IndexedDB once per worker start (and on `reload`). */
   current(): Promise<DpopKey | null> {
-    this.#key ??= this.#keys.load().catch((err: unknown) => {
-      if (DEV) console.warn('[token-broker] could not read the DPoP key', err);
-      return null;
-    });
+    this.#key ??= this.#keys.load().then(
+      (key) => {
+        if (key !== false) return key;
+        // Planted by page script: the binding is over, and the broker ends the session.
+        void this.drop();
+        this.#onKeyRefused();
+        return null;
+      },
+      (err: unknown) => {
+        if (DEV) console.warn('[token-broker] could not read the DPoP key', err);
+        return null;
+      },
+    );
     return this.#key;
   }
 

@@ -88,8 +88,14 @@ export type BrokerReply =
   | { ok: true; session: Session }
   | { ok: false; error: BrokerError };
 
-/** Why the session changed; carried by every broadcast. */
-export type SessionChangeReason = 'login' | 'logout' | 'refresh' | 'expired';
+/**
+ * Why the session changed; carried by every broadcast. The worker ends the
+ * session itself with `account_changed` when a refresh answered for another
+ * account than the one signed in (a refresh cookie someone else planted), and
+ * with `key_replaced` when the stored DPoP key is not one it made (its private
+ * half can be exported). Both sign the user out everywhere: sign in again.
+ */
+export type SessionChangeReason = 'login' | 'logout' | 'refresh' | 'expired' | 'account_changed' | 'key_replaced';
 
 export interface SessionBroadcast {
   type: typeof MessageType.session;

@@ -12,7 +12,8 @@ import { DEV } from './dev';
 export const CONFIG_GLOBAL = 'tokenBrokerConfig';
 
 /**
- * The configuration of a standalone script: `given` over the build's defaults.
+ * The configuration of a standalone script: `given` over the build's defaults;
+ * without `given`, none (ConfigError).
  * A query on the script URL is refused rather than ignored, so a registration
  * page script made up (or a stale `?persist=memory` from older versions) fails
  * closed with a reason instead of running with defaults.
@@ -26,7 +27,10 @@ export function standaloneConfig(scriptUrl: string, given: unknown, defaults: To
         `must have no query (got ${JSON.stringify(url.search.slice(0, 80))}): the worker's configuration is fixed where its script is served (self.${CONFIG_GLOBAL}), never taken from its URL`,
     );
   }
-  if (given === undefined) return { ...defaults };
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError(CONFIG_GLOBAL, DEV && 'must be an object');
+  // No global: a copy served without its configuration line (node_modules, an unprocessed
+  // copy) that page script may register to undo the app's settings. Fails closed.
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new ConfigError(CONFIG_GLOBAL, DEV && (given === undefined ? 'is not set: serve this script with its configuration line (configuredWorkerScript(), token-broker copy-sw), even {}' : 'must be an object'));
+  }
   return { ...defaults, ...(given as TokenBrokerConfig) };
 }

@@ -15,6 +15,10 @@ export interface TokenRecord {
   refreshAt: number | null;
   /** Only the claims the page may see (`exposeClaims`). */
   claims: Record<string, unknown>;
+  /** Whose session this is (the JWT's `sub`); undefined for an opaque token. */
+  sub?: string;
+  /** The JWT's `sub`, `sid` and `cnf.jkt`: what a renewed token must share with the one it replaces. */
+  binding?: string;
 }
 
 function decodeClaims(token: string): Record<string, unknown> | null {
@@ -49,6 +53,8 @@ export function recordFromToken(
     expiresAt: expiresAtFrom(receivedAt, lifetime),
     refreshAt: refreshAtFrom(receivedAt, lifetime, config.refreshBeforeExpiry),
     claims: pick(claims, config.exposeClaims),
+    sub: typeof claims?.sub === 'string' ? claims.sub : undefined,
+    binding: claims ? JSON.stringify([claims.sub, claims.sid, (claims.cnf as { jkt?: unknown } | undefined)?.jkt]) : undefined,
   };
 }
 

@@ -12,6 +12,11 @@ interface PersistedRecord {
   token: TokenRecord | null;
   /** The user signed out (or the refresh token was rejected): no silent restore. */
   signedOut: boolean;
+  /**
+   * Whose session it is, in both modes (no secret): a worker restarted in
+   * memory mode restores silently with the cookie, and must know whose it had.
+   */
+  sub?: string;
 }
 
 const KEY = 'session';
@@ -73,7 +78,13 @@ export class TokenStore {
   async save(token: TokenRecord): Promise<void> {
     this.#memory = token;
     this.#signedOutFlag = false;
-    await this.#write({ token: this.#persist === 'indexeddb' ? token : null, signedOut: false });
+    await this.#write({ token: this.#persist === 'indexeddb' ? token : null, signedOut: false, sub: token.sub });
+  }
+
+  /** Whose session the origin holds (the record any worker version wrote last); undefined when no one's or unknown. */
+  async heldSub(): Promise<string | undefined> {
+    const rec = await this.#readPersisted();
+    return rec ? rec.sub : this.#memory?.sub;
   }
 
   async clear(signedOut: boolean): Promise<void> {

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { cookieCount } from './cookie-tossing';
+import { cookieCount, cookieValues } from './cookie-tossing';
 
 test('counts every cookie of the name, whatever its value or spacing', () => {
   expect(cookieCount(undefined, 'rt')).toBe(0);
@@ -9,4 +9,10 @@ test('counts every cookie of the name, whatever its value or spacing', () => {
   expect(cookieCount('rt=; rt', 'rt')).toBe(2);
   // Prefixes and look-alike names are other cookies.
   expect(cookieCount('__Secure-rt=x; rtx=y; xrt=z', 'rt')).toBe(0);
+});
+
+test('gives every value of the name, so a logout can revoke each family a request names', () => {
+  expect(cookieValues(undefined, 'rt')).toEqual([]);
+  expect(cookieValues('rt=attacker; a=1;rt=victim', 'rt')).toEqual(['attacker', 'victim']);
+  expect(cookieValues('__Secure-rt=x; rtx=y; rt=%41', 'rt')).toEqual(['A']);
 });

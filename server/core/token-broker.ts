@@ -15,7 +15,7 @@ import { RefreshTokens } from '../refresh-tokens';
 import { memoryJtiStore, type JtiStore } from '../store/jti';
 import type { RefreshStore } from '../store/types';
 import { refreshCookieName, secureCookieFor, type CookieSecurity } from './cookie-security';
-import { cookieCount } from './cookie-tossing';
+import { cookieCount, cookieValues } from './cookie-tossing';
 import { csrfViolation } from './csrf';
 import { dpopBadRequest, dpopUnauthorized, missingTokenChallenge, type DpopMode } from './dpop-challenges';
 import { OptionError } from './errors';
@@ -32,6 +32,14 @@ export type BrokerEvent =
   | 'refresh'
   | 'refresh_rejected'
   | 'logout_revoked'
+  /**
+   * The worker ended a session itself (logout body `{"reason": ...}`), instead of
+   * `logout_revoked`: a refresh answered for another account than the one it held
+   * (a planted refresh cookie, whose family this logout revokes), or its DPoP key
+   * had been replaced. Detail: `revoked`, and the `sub` of the revoked family.
+   */
+  | 'account_changed'
+  | 'key_replaced'
   | 'api_ok'
   | 'api_unauthorized'
   /** A backing (store, replay cache, rate limits) failed; the request was answered 503. Detail: `backing`, `message`. */
@@ -212,14 +220,14 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   const presentedCookie = (request: BrokerHttpRequest) => parseCookies(header(request, 'cookie') ?? '')[cookieFor(request).name];
   const tooMany = (seconds: number, what: string) => errorResponse(429, 'rate_limited', `${what}; retry in ${seconds} s`, { 'retry-after': String(seconds) });
 
-  /** The checks every token endpoint makes before it reads anything: its exact path, CSRF, cookie tossing. */
+  /** The checks every token endpoint makes before it reads anything: its exact path, CSRF, cookie tossing (but on logout). */
   function refuseEarly(request: BrokerHttpRequest, path: string): BrokerHttpResponse | null {
     // Routers decode paths, so `/%61uth/login` would reach the login route: only the exact spelling is one.
     if (rawPath(request) !== path) return errorResponse(404, 'not_found', `No route for ${request.method} ${rawPath(request)}`);
     const violation = csrfViolation(request);
     if (violation) return errorResponse(403, 'csrf', `Refused: ${violation}`);
     const { name } = cookieFor(request);
-    if (cookieCount(header(request, 'cookie'), name) > 1) {
+    if (path !== paths.logout && cookieCount(header(request, 'cookie'), name) > 1) {
       return errorResponse(400, 'duplicate_cookie', `More than one ${name} cookie: one was set by another site (cookie tossing); nothing was changed`);
     }
     return null;
@@ -298,8 +306,15 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   async function logout(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
     const early = refuseEarly(request, paths.logout);
     if (early) return early;
-    const presented = presentedCookie(request);
-    if (presented && (await refreshTokens.revoke(presented)) !== null) emit('logout_revoked');
+    // A tossed cookie beside the browser's own: revoke every family named. That can only
+    // end sessions, and the worker's account_changed logout meets just this jar
+    // (the planted cookie for the parent domain and its rotated successor).
+    let sub: string | null = null;
+    for (const presented of cookieValues(header(request, 'cookie'), cookieFor(request).name)) sub = (await refreshTokens.revoke(presented)) ?? sub;
+    // Only the worker's own reasons count; anything else in the body is an ordinary logout.
+    const reason = isPlainObject(request.body) && request.body.reason;
+    if (reason === 'account_changed' || reason === 'key_replaced') emit(reason, { revoked: sub !== null, sub });
+    else if (sub !== null) emit('logout_revoked');
     return jsonResponse(200, { ok: true }, {}, [clearCookie(request)]);
   }
 
