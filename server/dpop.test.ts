@@ -40,7 +40,7 @@ async function login(s: BrokerServer, proof?: string) {
 async function boundLogin(s: BrokerServer, key: TestDpopKey) {
   const res = await login(s, await proofFor(key, 'POST', '/auth/login'));
   expect(res.statusCode).toBe(200);
-  const cookie = res.cookies.find((c) => c.name === '__Secure-broker_rt')!;
+  const cookie = res.cookies.find((c) => c.name === '__Host-Http-broker_rt')!;
   return { token: res.json().access_token as string, body: res.json(), cookie: `${cookie.name}=${cookie.value}` };
 }
 
@@ -170,7 +170,7 @@ test.describe('a client whose clock is off', () => {
       await refused(await api(s, token, await apiProof(clientNow(offset + 300))), 'use_dpop_nonce');
 
       // A refresh learns the clock again.
-      const cookie = res.cookies.find((c) => c.name === '__Secure-broker_rt')!;
+      const cookie = res.cookies.find((c) => c.name === '__Host-Http-broker_rt')!;
       const refreshed = await refresh(s, `${cookie.name}=${cookie.value}`, await proofFor(key, 'POST', '/auth/refresh', { iat: clientNow(offset), nonce }));
       expect(refreshed.statusCode).toBe(200);
       expect(Math.abs((decodeJwt(refreshed.json().access_token).dpop_skew as number) - offset)).toBeLessThanOrEqual(2);
@@ -209,7 +209,7 @@ test.describe('a client whose clock is off', () => {
     const res = await login(s);
     expect(res.statusCode).toBe(200);
     const key = await newDpopKey();
-    const cookie = res.cookies.find((c) => c.name === '__Secure-broker_rt')!;
+    const cookie = res.cookies.find((c) => c.name === '__Host-Http-broker_rt')!;
     const first = await refresh(s, `${cookie.name}=${cookie.value}`, await proofFor(key, 'POST', '/auth/refresh', { iat: clientNow(600) }));
     expect(first.json()).toMatchObject({ error: 'use_dpop_nonce' });
     const nonce = first.headers['dpop-nonce'] as string;
@@ -250,7 +250,7 @@ test.describe('refresh of a bound login', () => {
     const proof = await proofFor(key, 'POST', '/auth/refresh');
     const first = await refresh(s, cookie, proof);
     expect(first.statusCode).toBe(200);
-    const next = first.cookies.find((c) => c.name === '__Secure-broker_rt')!;
+    const next = first.cookies.find((c) => c.name === '__Host-Http-broker_rt')!;
     const replay = await refresh(s, `${next.name}=${next.value}`, proof);
     expect(replay.statusCode).toBe(400);
     expect(replay.json()).toMatchObject({ error: 'invalid_dpop_proof', message: expect.stringContaining('jti') });
