@@ -296,9 +296,16 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       emit('refresh_rejected', { reason: outcome.reason });
       return { ...errorResponse(401, 'invalid_grant', `The refresh token is ${outcome.reason}; sign in again`), cookies: [clearCookie(request), ...clearLegacy(request)] };
     }
+    if (outcome.jkt === null && mode === 'required') {
+      // A bearer login (made before DPoP was required) never becomes a bound one: it ends here.
+      await refreshTokens.revoke(outcome.token);
+      emit('refresh_rejected', { reason: 'unbound' });
+      return { ...errorResponse(401, 'invalid_grant', 'This sign-in is not bound to a DPoP key, which is now required; sign in again'), cookies: [clearCookie(request)] };
+    }
     emit('refresh', { sub: outcome.userId });
-    // An unbound (bearer) login refreshed with a proof gets a token bound to that key; the family stays unbound.
-    const granted = await grant(request, { sub: outcome.userId, claims: outcome.claims }, outcome, outcome.jkt ? { jkt: outcome.jkt, clockSkew: key?.clockSkew ?? 0 } : key);
+    // The family's binding is fixed at its creation: a proof on an unbound family's refresh binds nothing,
+    // or a script could launder a session it planted into one that looks bound to the victim's key.
+    const granted = await grant(request, { sub: outcome.userId, claims: outcome.claims }, outcome, outcome.jkt ? { jkt: outcome.jkt, clockSkew: key?.clockSkew ?? 0 } : null);
     return { ...granted, cookies: [...granted.cookies, ...clearLegacy(request)] };
   }
 
