@@ -211,3 +211,17 @@ test('a token endpoint answers only to its exact spelling: encoded and doubled p
   }
   expect(server.stats).toMatchObject({ login: 1, refresh: 0, logoutRevoked: 0 });
 });
+
+test('the old __Secure-broker_rt cookie is never read (a sibling subdomain can set it); refresh and logout clear a leftover one for this host', async () => {
+  const token = refreshCookie(await login())!.value;
+  const legacyOnly = await server.app.inject({ method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Secure-broker_rt': token } });
+  expect(legacyOnly.statusCode).toBe(401);
+  expect(legacyOnly.cookies.map((c) => [c.name, c.value, c.path])).toEqual([
+    ['__Host-Http-broker_rt', '', '/'],
+    ['__Secure-broker_rt', '', '/auth'],
+  ]);
+  // It was not even presented: the token it carried is still good under its real name.
+  const refreshed = await server.app.inject({ method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Host-Http-broker_rt': token, '__Secure-broker_rt': 'old' } });
+  expect(refreshed.statusCode).toBe(200);
+  expect(refreshed.cookies.find((c) => c.name === '__Secure-broker_rt')).toMatchObject({ value: '', secure: true, path: '/auth' });
+});
