@@ -14,7 +14,7 @@ import { startRedisServer } from '../dist/test-support/redis-server.js';
 
 const DURATION = Number(process.env.BENCH_SECONDS || 8);
 const CONNECTIONS = 10;
-const COOKIE = '__Secure-broker_rt';
+const COOKIE = '__Host-Http-broker_rt';
 const WORKER_HEADERS = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
 
 async function startServerProcess(env) {

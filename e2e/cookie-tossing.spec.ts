@@ -25,7 +25,7 @@ test('a sibling subdomain tosses a refresh cookie: the refresh is refused with 4
 }) => {
   const app = { url: `http://app.site.localhost:${server.port}` };
   // The attacker's own session, which it wants the victim to end up in.
-  const bob = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: HEADERS, body: JSON.stringify({ username: 'bob', password: 'builder' }) });
+  const bob = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { ...HEADERS, origin: server.url }, body: JSON.stringify({ username: 'bob', password: 'builder' }) });
   const bobToken = /(?<![\w-])broker_rt=([^;]+)/.exec(bob.headers.get('set-cookie')!)![1]!;
 
   await openApp(page, app);
@@ -59,7 +59,7 @@ test('a sibling subdomain tosses a refresh cookie: the refresh is refused with 4
 
   // Neither family was touched: both refresh tokens still rotate.
   for (const token of [aliceCookie.value, bobToken]) {
-    const res = await fetch(`${server.url}/auth/refresh`, { method: 'POST', headers: { ...HEADERS, cookie: `${COOKIE}=${token}` }, body: '{}' });
+    const res = await fetch(`${server.url}/auth/refresh`, { method: 'POST', headers: { ...HEADERS, origin: server.url, cookie: `${COOKIE}=${token}` }, body: '{}' });
     expect(res.status).toBe(200);
   }
 });

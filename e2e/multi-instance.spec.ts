@@ -9,7 +9,7 @@ import { startRedisServer, type TestRedis } from '../server/test-support/redis-s
 import { startRoundRobinProxy, type RoundRobinProxy } from './support/round-robin-proxy';
 import { apiFetch, expect, login, openApp, status, test, type RunningServer } from './support/fixtures';
 
-// The default cookie over http to a loopback host.
+// The default cookie when the browser is on http to a loopback host (out-of-band requests send that Origin too).
 const COOKIE = 'broker_rt';
 const WORKER_HEADERS = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
 const GRACE_SECONDS = 1;
@@ -56,7 +56,7 @@ async function startCluster(): Promise<Cluster> {
 }
 
 function refreshAt(url: string, token: string) {
-  return fetch(`${url}/auth/refresh`, { method: 'POST', headers: { ...WORKER_HEADERS, cookie: `${COOKIE}=${token}` } });
+  return fetch(`${url}/auth/refresh`, { method: 'POST', headers: { ...WORKER_HEADERS, origin: url, cookie: `${COOKIE}=${token}` } });
 }
 
 test('refreshes rotate on both instances; a replay of an old token on the other instance revokes the browser\'s session', async ({ context, page }) => {
@@ -107,7 +107,7 @@ test('duplicate refreshes landing on both instances at once get the same success
   try {
     const login = await fetch(`${a.url}/auth/login`, {
       method: 'POST',
-      headers: { ...WORKER_HEADERS, 'content-type': 'application/json' },
+      headers: { ...WORKER_HEADERS, origin: a.url, 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'bob', password: 'builder' }),
     });
     const token = /^[^=]+=([^;]+)/.exec(login.headers.getSetCookie()[0]!)![1]!;

@@ -16,7 +16,7 @@ import { memoryStore } from './store/memory';
 import { newDpopKey, signProof } from './test-support/dpop-client';
 
 const WORKER = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' };
-// The default cookie over http to 127.0.0.1, local development: no Secure, no prefix (Safari refuses Secure there).
+// The default cookie of local development (the worker's Origin is http://127.0.0.1:port): no Secure, no prefix (Safari refuses Secure there).
 const COOKIE = 'broker_rt';
 
 interface Running {
@@ -73,7 +73,7 @@ for (const [name, start] of Object.entries(adapters)) {
     const post = (path: string, init: { body?: string; headers?: Record<string, string>; cookie?: string } = {}) =>
       fetch(`${server.url}${path}`, {
         method: 'POST',
-        headers: { ...WORKER, ...(init.cookie && { cookie: `${COOKIE}=${init.cookie}` }), ...init.headers },
+        headers: { ...WORKER, origin: server.url, ...(init.cookie && { cookie: `${COOKIE}=${init.cookie}` }), ...init.headers },
         body: init.body ?? '{}',
       });
     const login = (password = 'wonderland') => post('/auth/login', { body: JSON.stringify({ username: 'alice', password }) });
@@ -92,6 +92,9 @@ for (const [name, start] of Object.entries(adapters)) {
       expect(setCookie).not.toContain('Secure');
       const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${body.access_token}` } });
       expect(await me.json()).toEqual({ sub: 'alice', name: 'Alice' });
+      // The guard never reads cookies: the refresh cookie (which reaches every route when it is __Host-) is no credential there.
+      const cookieOnly = await fetch(`${server.url}/api/me`, { headers: { cookie: `${COOKIE}=${cookieOf(res)!}; __Host-Http-broker_rt=${cookieOf(res)!}` } });
+      expect(cookieOnly.status).toBe(401);
       expect((await login('wrong')).status).toBe(401);
       expect(await (await login('wrong')).json()).toMatchObject({ error: 'invalid_credentials' });
     });
@@ -125,7 +128,7 @@ for (const [name, start] of Object.entries(adapters)) {
       const cookie = cookieOf(await login())!;
       expect((await post('/auth/refresh', { cookie, headers: { 'x-token-broker': '' } })).status).toBe(403);
       expect((await post('/auth/refresh', { cookie, headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
-      const tossed = await fetch(`${server.url}/auth/refresh`, { method: 'POST', headers: { ...WORKER, cookie: `${COOKIE}=${'A'.repeat(43)}; ${COOKIE}=${cookie}` }, body: '{}' });
+      const tossed = await fetch(`${server.url}/auth/refresh`, { method: 'POST', headers: { ...WORKER, origin: server.url, cookie: `${COOKIE}=${'A'.repeat(43)}; ${COOKIE}=${cookie}` }, body: '{}' });
       expect(tossed.status).toBe(400);
       expect(await tossed.json()).toMatchObject({ error: 'duplicate_cookie' });
       expect(tossed.headers.getSetCookie()).toEqual([]);

@@ -20,16 +20,17 @@ async function login(username = 'alice', password = 'wonderland') {
 }
 
 function refreshCookie(res: Awaited<ReturnType<typeof login>>) {
-  return res.cookies.find((c) => c.name === '__Secure-broker_rt');
+  return res.cookies.find((c) => c.name === '__Host-Http-broker_rt');
 }
 
-test('login answers the contract: token body and an HttpOnly, Strict, /auth-scoped refresh cookie', async () => {
+test('login answers the contract: token body and an HttpOnly, Strict, __Host- refresh cookie (Path=/, no Domain)', async () => {
   const res = await login();
   expect(res.statusCode).toBe(200);
   const body = res.json();
   expect(body).toMatchObject({ token_type: 'Bearer', expires_in: BEARER_TEST_SETTINGS.accessTokenTtl });
   expect(typeof body.access_token).toBe('string');
-  expect(refreshCookie(res)).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/auth', secure: true });
+  expect(refreshCookie(res)).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', secure: true });
+  expect(refreshCookie(res)?.domain).toBeUndefined();
   const me = await server.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${body.access_token}` } });
   expect(me.json()).toMatchObject({ sub: 'alice', name: 'Alice Liddell', role: 'reader' });
 });
@@ -50,7 +51,7 @@ test('bad credentials are a 401 invalid_credentials; malformed bodies a 4xx JSON
 test('refresh rotates the cookie; the old one replayed later revokes the family', async () => {
   const first = refreshCookie(await login())!.value;
   const refresh = (token: string) =>
-    server.app.inject({ method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Secure-broker_rt': token } });
+    server.app.inject({ method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Host-Http-broker_rt': token } });
   const r1 = await refresh(first);
   expect(r1.statusCode).toBe(200);
   const second = refreshCookie(r1)!.value;
@@ -67,7 +68,7 @@ test('refresh rotates the cookie; the old one replayed later revokes the family'
 test('the cookie endpoints refuse cross-site requests and requests without the worker header', async () => {
   const cookie = refreshCookie(await login())!.value;
   const attempt = (headers: Record<string, string>) =>
-    server.app.inject({ method: 'POST', url: '/auth/refresh', headers, cookies: { '__Secure-broker_rt': cookie } });
+    server.app.inject({ method: 'POST', url: '/auth/refresh', headers, cookies: { '__Host-Http-broker_rt': cookie } });
   expect((await attempt({ 'sec-fetch-site': 'same-origin' })).statusCode).toBe(403);
   expect((await attempt({ 'x-token-broker': '1', 'sec-fetch-site': 'cross-site' })).json()).toMatchObject({ error: 'csrf' });
   expect((await attempt({ 'x-token-broker': '1', origin: 'http://evil.example' })).statusCode).toBe(403);
@@ -76,10 +77,10 @@ test('the cookie endpoints refuse cross-site requests and requests without the w
 
 test('logout revokes the family and clears the cookie', async () => {
   const cookie = refreshCookie(await login())!.value;
-  const out = await server.app.inject({ method: 'POST', url: '/auth/logout', headers: SAME_ORIGIN, cookies: { '__Secure-broker_rt': cookie } });
+  const out = await server.app.inject({ method: 'POST', url: '/auth/logout', headers: SAME_ORIGIN, cookies: { '__Host-Http-broker_rt': cookie } });
   expect(out.statusCode).toBe(200);
   expect(refreshCookie(out)?.value).toBe('');
-  const again = await server.app.inject({ method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Secure-broker_rt': cookie } });
+  const again = await server.app.inject({ method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Host-Http-broker_rt': cookie } });
   expect(again.statusCode).toBe(401);
 });
 
@@ -122,7 +123,7 @@ test('the demo is served with a strict CSP and the worker script is revalidated'
   expect(missing.json()).toMatchObject({ error: 'not_found' });
 });
 
-test('cookie attributes: __Secure- and Secure with COOKIE_SECURE=true; a plain name without Secure when COOKIE_SECURE=false', async () => {
+test('cookie attributes: Secure and the __Host-Http- name with Path=/ with COOKIE_SECURE=true; a plain name scoped to /auth without Secure when COOKIE_SECURE=false', async () => {
   const plain = await buildServer({ ...server.settings, cookieSecure: false });
   try {
     const res = await plain.app.inject({ method: 'POST', url: '/auth/login', headers: SAME_ORIGIN, payload: { username: 'alice', password: 'wonderland' } });
@@ -135,23 +136,36 @@ test('cookie attributes: __Secure- and Secure with COOKIE_SECURE=true; a plain n
   expect(refreshCookie(await login())?.secure).toBe(true);
 });
 
-test('the default cookie works in every engine: no Secure over http to a loopback host (Safari refuses it there), Secure with the prefix anywhere else', async () => {
+test('the default cookie works in every engine: no Secure when the browser is on http to a loopback host (Safari refuses it there), Secure with the __Host- prefix anywhere else', async () => {
   const auto = await buildServer({ ...server.settings, cookieSecure: 'auto' });
   try {
-    const loginAt = (host: string) =>
-      auto.app.inject({ method: 'POST', url: '/auth/login', headers: { ...SAME_ORIGIN, host }, payload: { username: 'alice', password: 'wonderland' } });
+    // The browser's Origin says where it is; the worker's POSTs always carry one.
+    const loginAt = (host: string, origin = `http://${host}`) =>
+      auto.app.inject({ method: 'POST', url: '/auth/login', headers: { ...SAME_ORIGIN, host, origin }, payload: { username: 'alice', password: 'wonderland' } });
     for (const host of ['localhost:8080', '127.0.0.1:8080', 'app.localhost', '[::1]:8080']) {
       const res = await loginAt(host);
-      expect(res.cookies.map((c) => [c.name, !!c.secure]), host).toEqual([['broker_rt', false]]);
+      expect(res.cookies.map((c) => [c.name, !!c.secure, c.path]), host).toEqual([['broker_rt', false, '/auth']]);
       // The refresh reads the cookie by the same name.
       const cookie = res.cookies[0]!;
-      const refreshed = await auto.app.inject({ method: 'POST', url: '/auth/refresh', headers: { ...SAME_ORIGIN, host }, cookies: { broker_rt: cookie.value } });
+      const refreshed = await auto.app.inject({
+        method: 'POST',
+        url: '/auth/refresh',
+        headers: { ...SAME_ORIGIN, host, origin: `http://${host}` },
+        cookies: { broker_rt: cookie.value },
+      });
       expect(refreshed.statusCode, host).toBe(200);
     }
-    // A production host seen over http (a TLS proxy in front) still gets Secure.
-    for (const host of ['app.example', '10.0.0.5', 'localhost.example']) {
-      const res = await loginAt(host);
-      expect(res.cookies.map((c) => [c.name, !!c.secure]), host).toEqual([['__Secure-broker_rt', true]]);
+    // A production host seen over http (a TLS proxy in front), a loopback Host behind a proxy that
+    // rewrote it for a browser on https, and a request without Origin (no browser) get Secure.
+    for (const [host, origin] of [
+      ['app.example', undefined],
+      ['10.0.0.5', undefined],
+      ['localhost.example', undefined],
+      ['127.0.0.1:3000', 'https://app.example'],
+      ['localhost:8080', ''],
+    ] as const) {
+      const res = origin === '' ? await auto.app.inject({ method: 'POST', url: '/auth/login', headers: { ...SAME_ORIGIN, host }, payload: { username: 'alice', password: 'wonderland' } }) : await loginAt(host, origin);
+      expect(res.cookies.map((c) => [c.name, !!c.secure, c.path]), host).toEqual([['__Host-Http-broker_rt', true, '/']]);
     }
     expect(DEFAULT_SETTINGS.cookieSecure).toBe('auto');
   } finally {
@@ -166,8 +180,8 @@ test('malformed input is a 4xx JSON error, never a 500', async () => {
     { method: 'POST', url: '/auth/login', headers: SAME_ORIGIN, payload: { username: 'alice', password: 'x', admin: true } },
     { method: 'POST', url: '/auth/login', headers: SAME_ORIGIN, payload: { username: ['alice'], password: 'wonderland' } },
     { method: 'POST', url: '/auth/login', headers: { ...SAME_ORIGIN, 'content-type': 'application/json' }, payload: 'null' },
-    { method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Secure-broker_rt': '%%%' } },
-    { method: 'POST', url: '/auth/refresh', headers: { ...SAME_ORIGIN, cookie: '__Secure-broker_rt=' + 'a'.repeat(5000) } },
+    { method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Host-Http-broker_rt': '%%%' } },
+    { method: 'POST', url: '/auth/refresh', headers: { ...SAME_ORIGIN, cookie: '__Host-Http-broker_rt=' + 'a'.repeat(5000) } },
     { method: 'GET', url: '/api/me', headers: { authorization: 'Bearer ' + 'a'.repeat(10_000) } },
     { method: 'GET', url: '/api/me', headers: { authorization: 'Bearer a.b.c' } },
     { method: 'GET', url: '/api/redirect?to=javascript:alert(1)' },
@@ -224,4 +238,18 @@ test('a logout whose request carries a tossed refresh cookie beside the own one 
     expect(again.statusCode).toBe(401);
   }
   expect(server.stats.logoutRevoked).toBe(1);
+});
+
+test('the old __Secure-broker_rt cookie is never read (a sibling subdomain can set it); refresh and logout clear a leftover one for this host', async () => {
+  const token = refreshCookie(await login())!.value;
+  const legacyOnly = await server.app.inject({ method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Secure-broker_rt': token } });
+  expect(legacyOnly.statusCode).toBe(401);
+  expect(legacyOnly.cookies.map((c) => [c.name, c.value, c.path])).toEqual([
+    ['__Host-Http-broker_rt', '', '/'],
+    ['__Secure-broker_rt', '', '/auth'],
+  ]);
+  // It was not even presented: the token it carried is still good under its real name.
+  const refreshed = await server.app.inject({ method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Host-Http-broker_rt': token, '__Secure-broker_rt': 'old' } });
+  expect(refreshed.statusCode).toBe(200);
+  expect(refreshed.cookies.find((c) => c.name === '__Secure-broker_rt')).toMatchObject({ value: '', secure: true, path: '/auth' });
 });

@@ -8,7 +8,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 export class DpopNonces {
   constructor(
     private readonly secret: Buffer = randomBytes(32),
-    private readonly slotMs = 60_000,
+    /** A nonce is accepted in the slot it was issued in and the next: up to twice this. */
+    readonly slotMs = 60_000,
   ) {}
 
   /** Several instances must agree: derived from the shared refresh secret when there is one. */

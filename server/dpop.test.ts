@@ -3,7 +3,8 @@
 import { expect, test } from '@playwright/test';
 import type { InjectOptions } from 'fastify';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'jose';
-import { buildServer, type BrokerServer } from './app';
+import { buildServer, type BrokerServer, type ServerParts } from './app';
+import { memoryStore } from './store/memory';
 import { openSqliteJtiStore } from './store/sqlite';
 import type { Settings } from './settings';
 import { BEARER_TEST_SETTINGS } from './test-support/settings';
@@ -14,9 +15,9 @@ const SAME_ORIGIN = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
 const ORIGIN = 'http://localhost';
 
 const servers: BrokerServer[] = [];
-async function server(overrides: Partial<Settings> = {}): Promise<BrokerServer> {
+async function server(overrides: Partial<Settings> = {}, parts: ServerParts = {}): Promise<BrokerServer> {
   // From DPOP=optional without nonces; each test turns on what it checks.
-  const s = await buildServer({ ...BEARER_TEST_SETTINGS, ...overrides });
+  const s = await buildServer({ ...BEARER_TEST_SETTINGS, ...overrides }, parts);
   servers.push(s);
   return s;
 }
@@ -40,7 +41,7 @@ async function login(s: BrokerServer, proof?: string) {
 async function boundLogin(s: BrokerServer, key: TestDpopKey) {
   const res = await login(s, await proofFor(key, 'POST', '/auth/login'));
   expect(res.statusCode).toBe(200);
-  const cookie = res.cookies.find((c) => c.name === '__Secure-broker_rt')!;
+  const cookie = res.cookies.find((c) => c.name === '__Host-Http-broker_rt')!;
   return { token: res.json().access_token as string, body: res.json(), cookie: `${cookie.name}=${cookie.value}` };
 }
 
@@ -170,7 +171,7 @@ test.describe('a client whose clock is off', () => {
       await refused(await api(s, token, await apiProof(clientNow(offset + 300))), 'use_dpop_nonce');
 
       // A refresh learns the clock again.
-      const cookie = res.cookies.find((c) => c.name === '__Secure-broker_rt')!;
+      const cookie = res.cookies.find((c) => c.name === '__Host-Http-broker_rt')!;
       const refreshed = await refresh(s, `${cookie.name}=${cookie.value}`, await proofFor(key, 'POST', '/auth/refresh', { iat: clientNow(offset), nonce }));
       expect(refreshed.statusCode).toBe(200);
       expect(Math.abs((decodeJwt(refreshed.json().access_token).dpop_skew as number) - offset)).toBeLessThanOrEqual(2);
@@ -203,21 +204,61 @@ test.describe('a client whose clock is off', () => {
     }
     expect((await login(s, await proofFor(key, 'POST', '/auth/login', { iat: clientNow(-120), nonce }))).statusCode).toBe(200);
   });
+});
 
-  test('a bearer-only family refreshed with a proof and a skewed clock: the bound token records the skew', async () => {
+test.describe("a family's DPoP binding is fixed at its creation", () => {
+  function cookieOf(res: Awaited<ReturnType<typeof login>>) {
+    const cookie = res.cookies.find((c) => c.name === '__Host-Http-broker_rt')!;
+    return `${cookie.name}=${cookie.value}`;
+  }
+
+  test('a bearer login refreshed with a proof gets a Bearer token, never one bound to that key; it still refreshes without one', async () => {
     const s = await server();
     const res = await login(s);
-    expect(res.statusCode).toBe(200);
     const key = await newDpopKey();
-    const cookie = res.cookies.find((c) => c.name === '__Secure-broker_rt')!;
-    const first = await refresh(s, `${cookie.name}=${cookie.value}`, await proofFor(key, 'POST', '/auth/refresh', { iat: clientNow(600) }));
-    expect(first.json()).toMatchObject({ error: 'use_dpop_nonce' });
-    const nonce = first.headers['dpop-nonce'] as string;
-    const ok = await refresh(s, `${cookie.name}=${cookie.value}`, await proofFor(key, 'POST', '/auth/refresh', { iat: clientNow(600), nonce }));
+    const withProof = await refresh(s, cookieOf(res), await proofFor(key, 'POST', '/auth/refresh'));
+    expect(withProof.statusCode).toBe(200);
+    expect(withProof.json().token_type).toBe('Bearer');
+    const token = withProof.json().access_token as string;
+    expect(decodeJwt(token).cnf).toBeUndefined();
+    // It is what it says: a bearer token, which a proof of that key does not turn into a DPoP one.
+    expect((await api(s, token, undefined, 'Bearer')).statusCode).toBe(200);
+    await refused(await api(s, token, await proofFor(key, 'GET', '/api/me', { accessToken: token })), 'invalid_token');
+    const bare = await refresh(s, cookieOf(withProof));
+    expect(bare.statusCode).toBe(200);
+    expect(bare.json().token_type).toBe('Bearer');
+  });
+
+  test('DPOP=required: a bearer login (made while DPoP was optional) cannot be refreshed at all: 401 invalid_grant, cookie cleared, the family ended', async () => {
+    const store = memoryStore();
+    const before = await server({}, { store });
+    const res = await login(before);
+    expect(res.json().token_type).toBe('Bearer');
+    const after = await server({ dpop: 'required' }, { store });
+    const key = await newDpopKey();
+    const refusal = await refresh(after, cookieOf(res), await proofFor(key, 'POST', '/auth/refresh'));
+    expect(refusal.statusCode).toBe(401);
+    expect(refusal.json()).toMatchObject({ error: 'invalid_grant' });
+    expect(refusal.cookies).toEqual([expect.objectContaining({ name: '__Host-Http-broker_rt', value: '' })]);
+    expect(after.stats).toMatchObject({ refresh: 0, refreshRejected: 1 });
+    // Nothing of it lives on: not even where DPoP is optional again.
+    expect((await refresh(before, cookieOf(res))).statusCode).toBe(401);
+  });
+
+  test('a bound login is never refreshed without a proof of its key: 400, nothing rotated', async () => {
+    const s = await server();
+    const key = await newDpopKey();
+    const { cookie } = await boundLogin(s, key);
+    for (const proof of [undefined, await proofFor(await newDpopKey(), 'POST', '/auth/refresh')]) {
+      const res = await refresh(s, cookie, proof);
+      expect(res.statusCode).toBe(400);
+      expect(res.cookies).toEqual([]);
+    }
+    expect(s.stats.refresh).toBe(0);
+    // The same token still rotates, with its key: nothing was rotated or revoked by the refusals.
+    const ok = await refresh(s, cookie, await proofFor(key, 'POST', '/auth/refresh'));
     expect(ok.statusCode).toBe(200);
-    const token = ok.json().access_token as string;
-    expect(Math.abs((decodeJwt(token).dpop_skew as number) - 600)).toBeLessThanOrEqual(2);
-    expect((await api(s, token, await proofFor(key, 'GET', '/api/me', { accessToken: token, iat: clientNow(600) }))).statusCode).toBe(200);
+    expect(ok.json().token_type).toBe('DPoP');
   });
 });
 
@@ -250,7 +291,7 @@ test.describe('refresh of a bound login', () => {
     const proof = await proofFor(key, 'POST', '/auth/refresh');
     const first = await refresh(s, cookie, proof);
     expect(first.statusCode).toBe(200);
-    const next = first.cookies.find((c) => c.name === '__Secure-broker_rt')!;
+    const next = first.cookies.find((c) => c.name === '__Host-Http-broker_rt')!;
     const replay = await refresh(s, `${next.name}=${next.value}`, proof);
     expect(replay.statusCode).toBe(400);
     expect(replay.json()).toMatchObject({ error: 'invalid_dpop_proof', message: expect.stringContaining('jti') });

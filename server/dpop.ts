@@ -78,6 +78,8 @@ function invalid(message: string): ProofResult {
 
 export class DpopVerifier {
   private readonly windowMs: number;
+  /** How long a proof id is kept: see the constructor. */
+  readonly jtiRetentionMs: number;
   private readonly keys = new ProofKeyCache();
 
   constructor(
@@ -85,6 +87,11 @@ export class DpopVerifier {
     private readonly options: DpopVerifierOptions,
   ) {
     this.windowMs = (options.iatWindowSeconds ?? 60) * 1000;
+    // At least as long as the proof could pass again: without a nonce, its iat is within the window
+    // on either side of the server's clock (2 x window); with one, whatever its iat (a token request
+    // may show a clock a day off), only while the nonce lives, which is up to two slots. The
+    // 120 s floor is the retention of before, for short windows.
+    this.jtiRetentionMs = 2 * Math.max(this.windowMs, options.nonces.slotMs, 120_000);
   }
 
   /** The nonce to send in DPoP-Nonce headers now. */
@@ -156,7 +163,7 @@ export class DpopVerifier {
     }
 
     // Last, so a proof refused for another reason does not use up its jti.
-    if (!(await this.jti.claim(`${jkt}.${jti}`, now + 2 * Math.max(this.windowMs, 120_000), now))) {
+    if (!(await this.jti.claim(`${jkt}.${jti}`, now + this.jtiRetentionMs, now))) {
       return invalid('The DPoP proof was already used (jti)');
     }
     return { ok: true, jkt, clockSkew };

@@ -4,7 +4,7 @@ import { buildServer } from './app';
 import { BEARER_TEST_SETTINGS } from './test-support/settings';
 
 const SAME_ORIGIN = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
-const COOKIE = '__Secure-broker_rt';
+const COOKIE = '__Host-Http-broker_rt';
 
 test('login, refresh, API calls, refusals and logout log no token, cookie or password', async () => {
   const lines: string[] = [];
@@ -37,12 +37,15 @@ test('login, refresh, API calls, refusals and logout log no token, cookie or pas
   // The old refresh token after rotation: a refusal, which is logged with its reason.
   await app.inject({ method: 'POST', url: '/auth/refresh', headers: { ...SAME_ORIGIN }, cookies: { [COOKIE]: `${rt.slice(0, 42)}x` } });
   const current = refreshed.cookies.find((c) => c.name === COOKIE)!.value;
+  // The cookie has Path=/: it reaches the API and the static files too, and is no more logged there.
+  expect((await app.inject({ url: '/api/me', cookies: { [COOKIE]: current } })).statusCode).toBe(401);
+  await app.inject({ url: '/index.html', cookies: { [COOKIE]: current } });
   await app.inject({ method: 'POST', url: '/auth/logout', headers: SAME_ORIGIN, cookies: { [COOKIE]: current } });
   await app.close();
 
   const log = lines.join('');
   // The capture worked: every request and the refusal are there.
-  for (const url of ['/auth/login', '/auth/refresh', '/api/me', '/api/echo', '/auth/logout']) expect(log).toContain(`"url":"${url}"`);
+  for (const url of ['/auth/login', '/auth/refresh', '/api/me', '/api/echo', '/index.html', '/auth/logout']) expect(log).toContain(`"url":"${url}"`);
   expect(log).toContain('refresh refused');
   expect(secrets.length).toBeGreaterThanOrEqual(8);
   for (const secret of secrets) expect(log, `a secret in the logs: ${secret.slice(0, 12)}...`).not.toContain(secret);

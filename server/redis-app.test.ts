@@ -45,8 +45,8 @@ test('login and refresh work on STORE=redis, keeping its keys, rate-limit counte
   const [server] = (await instances(1)) as [BrokerServer];
   const res = await login(server, 'alice', 'wonderland');
   expect(res.statusCode).toBe(200);
-  const cookie = res.cookies.find((c) => c.name === '__Secure-broker_rt')!.value;
-  const refreshed = await server.app.inject({ method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Secure-broker_rt': cookie } });
+  const cookie = res.cookies.find((c) => c.name === '__Host-Http-broker_rt')!.value;
+  const refreshed = await server.app.inject({ method: 'POST', url: '/auth/refresh', headers: SAME_ORIGIN, cookies: { '__Host-Http-broker_rt': cookie } });
   expect(refreshed.statusCode).toBe(200);
   const client = new Redis(redis.url);
   try {

@@ -25,3 +25,12 @@ test('a short or non-base64url REFRESH_SECRET and an unknown STORE are refused b
 test('a server built from settings objects gets the same check', async () => {
   await expect(buildServer({ ...DEFAULT_SETTINGS, store: 'redis', logLevel: 'silent' })).rejects.toThrow(/REFRESH_SECRET/);
 });
+
+test('NODE_ENV=production needs an explicit COOKIE_SECURE: the default (auto) is refused by name', () => {
+  for (const env of [{ NODE_ENV: 'production' }, { NODE_ENV: 'production', COOKIE_SECURE: 'auto' }]) {
+    expect(() => parseSettings(env)).toThrow(/^COOKIE_SECURE: auto .*NODE_ENV=production/);
+  }
+  expect(parseSettings({ NODE_ENV: 'production', COOKIE_SECURE: 'true' }).cookieSecure).toBe(true);
+  expect(parseSettings({ NODE_ENV: 'production', COOKIE_SECURE: 'false' }).cookieSecure).toBe(false);
+  expect(parseSettings({}).cookieSecure).toBe('auto');
+});

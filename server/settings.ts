@@ -35,8 +35,10 @@ export interface Settings {
   signingKey: string;
   /** Seconds between sweeps of expired and revoked families; 0 turns sweeping off. */
   sweepIntervalSeconds: number;
-  /** Mark the refresh cookie Secure (required by the __Secure- prefix). Chromium accepts it on http://localhost. */
-  /** `Secure` and the `__Secure-` name on the refresh cookie: 'auto' leaves them off only over http to a loopback host. */
+  /**
+   * `Secure` on the refresh cookie, with the `__Host-Http-` name and Path=/. 'auto' leaves them off only
+   * when the browser's Origin is plain http to a loopback host; refused with NODE_ENV=production.
+   */
   cookieSecure: boolean | 'auto';
   /** Response header for sliding renewal of access tokens; empty disables it. */
   renewHeader: string;
@@ -176,6 +178,10 @@ export function checkSettings(settings: Settings): Settings {
 
 export function parseSettings(env: Env = process.env): Settings {
   const d = DEFAULT_SETTINGS;
+  if (env.NODE_ENV === 'production' && (env.COOKIE_SECURE ?? 'auto') === 'auto') {
+    // The library refuses it too (as cookieSecure); named here by the variable the operator sets.
+    throw new SettingsError('COOKIE_SECURE', 'auto (the default) is refused with NODE_ENV=production: set true behind https, or false only for a plain-http intranet');
+  }
   return checkSettings({
     port: integer(env, 'PORT', d.port, 0),
     host: env.HOST || d.host,

@@ -7,7 +7,7 @@ import { openSqliteStore } from './store/sqlite';
 import type { RefreshStore } from './store/types';
 
 const SAME_ORIGIN = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
-// The default cookie over http to 127.0.0.1.
+// The default cookie when the browser is on http to 127.0.0.1 (these requests send that Origin, as the worker does).
 const COOKIE = 'broker_rt';
 
 test('a refresh in flight when close() is called completes, and the store closes after it', async () => {
@@ -34,13 +34,13 @@ test('a refresh in flight when close() is called completes, and the store closes
   const server = await startServer({ dpop: 'optional', dpopNonce: false }, { store });
   const login = await fetch(`${server.url}/auth/login`, {
     method: 'POST',
-    headers: { ...SAME_ORIGIN, 'content-type': 'application/json' },
+    headers: { ...SAME_ORIGIN, origin: server.url, 'content-type': 'application/json' },
     body: JSON.stringify({ username: 'alice', password: 'wonderland' }),
   });
   const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
   expect(cookie).toMatch(new RegExp(`^${COOKIE}=.+`));
 
-  const refresh = fetch(`${server.url}/auth/refresh`, { method: 'POST', headers: { ...SAME_ORIGIN, cookie } });
+  const refresh = fetch(`${server.url}/auth/refresh`, { method: 'POST', headers: { ...SAME_ORIGIN, origin: server.url, cookie } });
   await rotating;
   const closed = server.close().then(() => events.push('server closed'));
   await new Promise((r) => setTimeout(r, 100));

@@ -28,7 +28,7 @@ export interface BrokerHttpResponse {
   body: unknown;
 }
 
-export function header(request: BrokerHttpRequest, name: string): string | undefined {
+export function header(request: Pick<BrokerHttpRequest, 'headers'>, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

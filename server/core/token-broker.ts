@@ -14,7 +14,7 @@ import { KeyRing } from '../keys';
 import { RefreshTokens } from '../refresh-tokens';
 import { memoryJtiStore, type JtiStore } from '../store/jti';
 import type { RefreshStore } from '../store/types';
-import { refreshCookieName, secureCookieFor, type CookieSecurity } from './cookie-security';
+import { LEGACY_COOKIE, refreshCookieName, secureCookieFor, type CookieSecurity } from './cookie-security';
 import { cookieCount, cookieValues } from './cookie-tossing';
 import { csrfViolation } from './csrf';
 import { dpopBadRequest, dpopUnauthorized, missingTokenChallenge, type DpopMode } from './dpop-challenges';
@@ -71,9 +71,13 @@ export interface TokenBrokerServerOptions {
   /** Seconds in which the immediate predecessor of a refresh token gets the same successor. */
   rotationGraceSeconds?: number;
   /**
-   * `Secure` and the `__Secure-` name on the refresh cookie. The default,
-   * `'auto'`, sets both except over plain http to a loopback host (local
-   * development, where Safari refuses `Secure` cookies); `true` or `false` for every request.
+   * `Secure` on the refresh cookie, which then is `__Host-Http-broker_rt` with
+   * `Path=/` (no sibling subdomain can set it); without, `broker_rt` scoped to
+   * the auth routes. `true` behind https; `false` only for a plain-http
+   * intranet. The default, `'auto'`, leaves `Secure` off only when the
+   * request's `Origin` is plain http to a loopback host and so is the origin
+   * the adapter derived (local development, where Safari refuses `Secure`
+   * cookies). Refused with `NODE_ENV=production`: say which one you run.
    */
   cookieSecure?: CookieSecurity;
   dpop?: DpopMode;
@@ -99,10 +103,10 @@ export type AccessResult =
 
 export interface TokenBrokerServer {
   readonly paths: Readonly<{ login: string; refresh: string; logout: string }>;
-  /** The refresh cookie's name over https (`__Secure-broker_rt`); see `cookieNameFor`. */
+  /** The refresh cookie's name over https (`__Host-Http-broker_rt`); see `cookieNameFor`. */
   readonly cookieName: string;
-  /** The refresh cookie's name for a request: without the prefix over http to a loopback host (with `cookieSecure: 'auto'`). */
-  cookieNameFor(request: Pick<BrokerHttpRequest, 'origin'>): string;
+  /** The refresh cookie's name for a request: `broker_rt` in local development (with `cookieSecure: 'auto'`: an http `Origin` to a loopback host). */
+  cookieNameFor(request: Pick<BrokerHttpRequest, 'origin' | 'headers'>): string;
   login(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
   refresh(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
   logout(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
@@ -159,6 +163,10 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   for (const [name, path] of Object.entries(paths)) {
     if (!/^\/[A-Za-z0-9._~\-/]*$/.test(path) || path.includes('//')) throw new OptionError(`paths.${name}`, `expected a plain absolute path, got "${path}"`);
   }
+  if ((options.cookieSecure ?? 'auto') === 'auto' && process.env.NODE_ENV === 'production') {
+    // A production deployment must not leave the cookie's security to a guess made per request.
+    throw new OptionError('cookieSecure', "'auto' (the default) is refused with NODE_ENV=production: set true behind https, or false only for a plain-http intranet");
+  }
   const ttl = options.accessTokenTtl ?? 300;
   const mode = options.dpop ?? 'optional';
   const nonceRequired = mode !== 'off' && (options.dpopNonce ?? true);
@@ -200,9 +208,10 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   };
   const cookieSecurity = options.cookieSecure ?? 'auto';
   const cookieName = refreshCookieName(cookieSecurity !== false);
-  const cookieFor = (request: Pick<BrokerHttpRequest, 'origin'>) => {
-    const secure = secureCookieFor(cookieSecurity, request.origin);
-    return { name: refreshCookieName(secure), attributes: { httpOnly: true, sameSite: 'strict' as const, secure, path: cookiePath(paths) } };
+  const cookieFor = (request: Pick<BrokerHttpRequest, 'origin' | 'headers'>) => {
+    const secure = secureCookieFor(cookieSecurity, request);
+    // `__Host-` demands Path=/; the plain cookie of development keeps to the auth routes.
+    return { name: refreshCookieName(secure), attributes: { httpOnly: true, sameSite: 'strict' as const, secure, path: secure ? '/' : cookiePath(paths) } };
   };
   const renewHeader = options.renewHeader ? options.renewHeader.toLowerCase() : null;
   const missingToken = missingTokenChallenge(mode);
@@ -217,6 +226,11 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     const { name, attributes } = cookieFor(request);
     return serializeCookie(name, '', { ...attributes, expires: new Date(0) });
   };
+  /** The cookie of before `__Host-`, which is never read: the browser may drop this host's copy. */
+  const clearLegacy = (request: BrokerHttpRequest): string[] =>
+    cookieCount(header(request, 'cookie'), LEGACY_COOKIE.name) > 0
+      ? [serializeCookie(LEGACY_COOKIE.name, '', { httpOnly: true, sameSite: 'strict', secure: true, path: LEGACY_COOKIE.path, expires: new Date(0) })]
+      : [];
   const presentedCookie = (request: BrokerHttpRequest) => parseCookies(header(request, 'cookie') ?? '')[cookieFor(request).name];
   const tooMany = (seconds: number, what: string) => errorResponse(429, 'rate_limited', `${what}; retry in ${seconds} s`, { 'retry-after': String(seconds) });
 
@@ -296,11 +310,19 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     }
     if (!outcome.ok) {
       emit('refresh_rejected', { reason: outcome.reason });
-      return { ...errorResponse(401, 'invalid_grant', `The refresh token is ${outcome.reason}; sign in again`), cookies: [clearCookie(request)] };
+      return { ...errorResponse(401, 'invalid_grant', `The refresh token is ${outcome.reason}; sign in again`), cookies: [clearCookie(request), ...clearLegacy(request)] };
+    }
+    if (outcome.jkt === null && mode === 'required') {
+      // A bearer login (made before DPoP was required) never becomes a bound one: it ends here.
+      await refreshTokens.revoke(outcome.token);
+      emit('refresh_rejected', { reason: 'unbound' });
+      return { ...errorResponse(401, 'invalid_grant', 'This sign-in is not bound to a DPoP key, which is now required; sign in again'), cookies: [clearCookie(request)] };
     }
     emit('refresh', { sub: outcome.userId });
-    // An unbound (bearer) login refreshed with a proof gets a token bound to that key; the family stays unbound.
-    return grant(request, { sub: outcome.userId, claims: outcome.claims }, outcome, outcome.jkt ? { jkt: outcome.jkt, clockSkew: key?.clockSkew ?? 0 } : key);
+    // The family's binding is fixed at its creation: a proof on an unbound family's refresh binds nothing,
+    // or a script could launder a session it planted into one that looks bound to the victim's key.
+    const granted = await grant(request, { sub: outcome.userId, claims: outcome.claims }, outcome, outcome.jkt ? { jkt: outcome.jkt, clockSkew: key?.clockSkew ?? 0 } : null);
+    return { ...granted, cookies: [...granted.cookies, ...clearLegacy(request)] };
   }
 
   async function logout(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
@@ -315,7 +337,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     const reason = isPlainObject(request.body) && request.body.reason;
     if (reason === 'account_changed' || reason === 'key_replaced') emit(reason, { revoked: sub !== null, sub });
     else if (sub !== null) emit('logout_revoked');
-    return jsonResponse(200, { ok: true }, {}, [clearCookie(request)]);
+    return jsonResponse(200, { ok: true }, {}, [clearCookie(request), ...clearLegacy(request)]);
   }
 
   async function renewal(claims: AccessClaims): Promise<Record<string, string>> {

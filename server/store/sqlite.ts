@@ -141,7 +141,7 @@ export function openSqliteJtiStore(path: string): JtiStore {
   if (path !== ':memory:') db.pragma('journal_mode = WAL');
   // One write per DPoP request: without a sync of the log on every commit it costs a tenth.
   // A crash of the process loses nothing; a power cut may lose the last proof ids, whose
-  // proofs a server nonce or the iat window stops within two minutes anyway.
+  // proofs a server nonce or the iat window stops soon after anyway.
   db.pragma('synchronous = NORMAL');
   db.exec('CREATE TABLE IF NOT EXISTS dpop_jti (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)');
   // An expired entry is taken over in place, so a sweep is housekeeping, not a condition of correctness.
