@@ -173,8 +173,9 @@ export async function closePagesForUpdate(context: BrowserContext): Promise<Page
   await cdp.send('ServiceWorker.enable');
   for (const p of context.pages()) if (p !== blank) await p.close();
   await expect.poll(() => [...versions.values()].every((v) => !v.controlledClients?.length)).toBe(true);
-  await cdp.send('ServiceWorker.stopAllWorkers');
-  await expect.poll(() => [...versions.values()].every((v) => v.runningStatus === 'stopped')).toBe(true);
-  await cdp.detach();
+  // On a loaded machine this command sometimes never answers although the workers stop: watch them instead.
+  cdp.send('ServiceWorker.stopAllWorkers').catch(() => undefined);
+  await expect.poll(() => [...versions.values()].every((v) => v.runningStatus === 'stopped'), { timeout: 20_000 }).toBe(true);
+  await cdp.detach().catch(() => undefined);
   return blank;
 }
