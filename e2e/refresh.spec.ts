@@ -9,6 +9,7 @@ import { decodeJwt } from 'jose';
 import {
   apiFetch,
   captureIssuedTokens,
+  closePagesForUpdate,
   deleteBrokerRecord,
   expect,
   login,
@@ -429,22 +430,23 @@ test.describe('updates', () => {
         serverOptions: { publicDir: site, dpop: dpop ? 'required' : 'optional', workerConfig: { persist, dpop } },
         serverParts: { workerScripts: { '/sw-dpop.js': { build: script, config: { persist, dpop } } } },
       });
-    test(`a new worker version keeps the session (persist ${persist}, dpop ${dpop})`, async ({ page, server }) => {
+    test(`a new worker version keeps the session (persist ${persist}, dpop ${dpop})`, async ({ context, page, server }) => {
       cpSync(`public/${script}`, join(site, script));
       await openApp(page, server);
       await login(page);
       const before = await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL);
       expect(new URL(before).pathname).toBe('/sw-dpop.js');
-      // The next deployment: same URL, different bytes.
+      // The next deployment: same URL, different bytes. It waits while the page is open (the page keeps its version).
       writeFileSync(join(site, script), `${readFileSync(`public/${script}`, 'utf8')}\n// build 2\n`);
-      await page.evaluate(async () => {
-        const changed = new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-        await (await navigator.serviceWorker.getRegistration())!.update();
-        await changed;
-      });
-      expect(await page.evaluate(() => navigator.serviceWorker.controller!.scriptURL)).toBe(before);
+      await page.evaluate(async () => void (await (await navigator.serviceWorker.getRegistration())!.update()));
+      await expect.poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(true);
       expect((await apiFetch(page, '/api/me')).status).toBe(200);
-      expect((await status(page)).authenticated).toBe(true);
+      const next = await closePagesForUpdate(context);
+      await openApp(next, server);
+      expect(await next.evaluate(async () => !(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(true);
+      expect(await next.evaluate(() => navigator.serviceWorker.controller!.scriptURL)).toBe(before);
+      expect((await apiFetch(next, '/api/me')).status).toBe(200);
+      expect((await status(next)).authenticated).toBe(true);
       expect(server.stats.refresh).toBe(persist === 'memory' ? 1 : 0);
     });
     });

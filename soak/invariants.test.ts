@@ -175,17 +175,6 @@ test('memory growth needs both the ratio and the slack', () => {
   expect(memoryGrowth(flat.slice(0, 5), 5e6)).toBeNull();
 });
 
-test('401s of a tab loaded while an update waited are counted as the known issue until it loads again', () => {
-  const inv = judge();
-  inv.tabLoaded(3, true);
-  inv.pageResult(result({ tab: 3, status: 401, start: 2000, end: 2100 }));
-  expect(inv.violations).toEqual([]);
-  inv.tabLoaded(3, false);
-  inv.pageResult(result({ tab: 3, status: 401, start: 3000, end: 3100 }));
-  expect(names(inv)).toEqual(['page-saw-401']);
-  expect(inv.pageUnauthorized).toEqual({ 'known issue: tab loaded while an update waited': 1, 'while signed in': 1 });
-});
-
 test('a reuse the browser never heard of, then "revoked" when it does, is the rules; a lost refusal ends nothing by itself', () => {
   const inv = judge();
   inv.refreshStarted(5000);

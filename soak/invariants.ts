@@ -109,8 +109,6 @@ export class Invariants {
   /** The server revoked the family for a reuse the rules explain, in an answer the browser never heard. */
   #revokedByRule = false;
   #faults: FaultWatch[] = [];
-  /** Tabs that loaded while a new worker version waited to take over, until it does. */
-  #loadedDuringUpdate = new Set<number>();
 
   constructor(
     private readonly lifetimes: Lifetimes,
@@ -263,22 +261,9 @@ export class Invariants {
     this.#posts.delete(r.id);
   }
 
-  /**
-   * KNOWN, NOT FIXED (docs/soak.md): a tab that loads while a new worker version
-   * waits for the old one to go idle may be controlled, yet send its API
-   * requests to the server without a token, before and after the new version
-   * takes over, until it loads again. Counted apart so the rest of the run is
-   * still judged; the soak reports every one.
-   */
-  tabLoaded(tab: number, updateWaiting: boolean): void {
-    if (updateWaiting) this.#loadedDuringUpdate.add(tab);
-    else this.#loadedDuringUpdate.delete(tab);
-  }
-
   #unauthorized(r: PageResult): void {
     let why = 'session ended while it was in flight';
     if (!this.#liveAt(r.start)) why = 'signed out';
-    else if (this.#liveThrough(r.start, r.end) && this.#loadedDuringUpdate.has(r.tab)) why = 'known issue: tab loaded while an update waited';
     else if (this.#liveThrough(r.start, r.end)) {
       why = 'while signed in';
       this.violate(r.end, 'page-saw-401', `request ${r.id} (${r.method}) got 401 ${r.code ?? ''} while the session was alive`);

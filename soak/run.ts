@@ -166,7 +166,6 @@ const world: World = {
   },
   async openTab() {
     const tab = await Tab.open(context, `${proxy.url}/`, nextTabId++);
-    invariants.tabLoaded(tab.id, tab.updateWaitingAtLoad);
     return tab;
   },
   async signIn(tab) {

@@ -88,14 +88,10 @@ export class Tab {
     return tab;
   }
 
-  /** Whether a new worker version was waiting to take over when this tab last loaded. */
-  updateWaitingAtLoad = false;
-
   /** Loads (or has reloaded) the app, waits until the worker controls it, and starts the traffic. */
   async ready(url?: string): Promise<void> {
     if (url) await this.page.goto(url);
     await this.page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 30_000 });
-    this.updateWaitingAtLoad = await this.page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())?.waiting);
     await this.page.evaluate(startTraffic, { tab: this.id, loops: 2, pauseMs: 100 });
   }
 

@@ -45,7 +45,11 @@ export function installTokenBroker(scope: ServiceWorkerGlobalScope, config?: Tok
 
   scope.addEventListener('install', (event) => {
     if (resolved.staticRouting) addStaticRoutes(event, resolved);
-    if (resolved.takeControl) void scope.skipWaiting();
+    // Only a first install skips waiting. An update that skipped it would take over the open pages when
+    // Chromium decides, possibly while the new version is stopped; such pages then send their fetches
+    // past every worker, without the token, until they load again (docs/soak.md). It waits instead
+    // until no page uses the old version, as the browser does by default.
+    if (resolved.takeControl && !scope.registration.active) void scope.skipWaiting();
   });
   // A version that waited may have read the session long ago; the one it replaces kept it since.
   scope.addEventListener('activate', (event) =>

@@ -157,3 +157,25 @@ export async function recordSessionEvents(page: Page): Promise<void> {
 export function sessionEvents(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __sessionEvents: string[] }).__sessionEvents);
 }
+
+/**
+ * Closes every page of the context and, once the browser has let go of them, stops the workers as it stops
+ * idle ones: the next load then activates a version that waited behind those pages. Returns a blank page
+ * (no worker controls it) to load the app in.
+ */
+export async function closePagesForUpdate(context: BrowserContext): Promise<Page> {
+  const blank = await context.newPage();
+  const cdp = await context.newCDPSession(blank);
+  const versions = new Map<string, { runningStatus: string; controlledClients?: string[] }>();
+  cdp.on('ServiceWorker.workerVersionUpdated', (event: { versions: { versionId: string; runningStatus: string; controlledClients?: string[] }[] }) => {
+    for (const v of event.versions) versions.set(v.versionId, v);
+  });
+  await cdp.send('ServiceWorker.enable');
+  for (const p of context.pages()) if (p !== blank) await p.close();
+  await expect.poll(() => [...versions.values()].every((v) => !v.controlledClients?.length)).toBe(true);
+  // On a loaded machine this command sometimes never answers although the workers stop: watch them instead.
+  cdp.send('ServiceWorker.stopAllWorkers').catch(() => undefined);
+  await expect.poll(() => [...versions.values()].every((v) => v.runningStatus === 'stopped'), { timeout: 20_000 }).toBe(true);
+  await cdp.detach().catch(() => undefined);
+  return blank;
+}
