@@ -17,7 +17,7 @@ test.use({ serverOptions: { dpop: 'optional', dpopNonce: false, accessTokenTtl: 
 
 /** The attacker's own session, made outside the victim's browser: its refresh token. */
 async function bobsRefreshToken(server: RunningServer): Promise<string> {
-  const res = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: HEADERS, body: JSON.stringify({ username: 'bob', password: 'builder' }) });
+  const res = await fetch(`${server.url}/auth/login`, { method: 'POST', headers: { ...HEADERS, origin: server.url }, body: JSON.stringify({ username: 'bob', password: 'builder' }) });
   return /(?<![\w-])broker_rt=([^;]+)/.exec(res.headers.get('set-cookie')!)![1]!;
 }
 
