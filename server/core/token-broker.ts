@@ -335,8 +335,9 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     for (const presented of cookieValues(header(request, 'cookie'), cookieFor(request).name)) sub = (await refreshTokens.revoke(presented)) ?? sub;
     // Only the worker's own reasons count; anything else in the body is an ordinary logout.
     const reason = isPlainObject(request.body) && request.body.reason;
-    if (reason === 'account_changed' || reason === 'key_replaced') emit(reason, { revoked: sub !== null, sub });
-    else if (sub !== null) emit('logout_revoked');
+    // The reason is the client's word: it counts only when the logout revoked a session.
+    if (sub === null) return jsonResponse(200, { ok: true }, {}, [clearCookie(request), ...clearLegacy(request)]);
+    emit(reason === 'account_changed' || reason === 'key_replaced' ? reason : 'logout_revoked', { revoked: true, sub });
     return jsonResponse(200, { ok: true }, {}, [clearCookie(request), ...clearLegacy(request)]);
   }
 
