@@ -91,17 +91,17 @@ test('a POST sent again is allowed only after a 401', () => {
   inv.apiSent(3000, 'fam1', '0-6');
   inv.apiSent(3001, 'fam1', '0-6');
   expect(names(inv)).toEqual(['post-sent-twice', 'post-sent-twice']);
-  // Without a token the API can only refuse it: counted apart.
+  // Without a token the API can only refuse it, but the page sent it once: a violation too.
   inv.apiSent(4000, 'fam1', '0-9');
   inv.apiAnswered(4010, 200, '0-9');
   inv.apiSent(4020, null, '0-9');
-  expect(inv.violations).toHaveLength(2);
-  expect(inv.unauthenticatedResends).toBe(1);
+  expect(inv.violations.at(-1)?.detail).toBe('POST 0-9 sent again without a token after 200');
+  expect(inv.violations).toHaveLength(3);
   // A send that never reached the server (connection refused) does not count.
   inv.apiSent(5000, 'fam1', '0-12');
   inv.apiUnsent('0-12');
   inv.apiSent(5100, 'fam1', '0-12');
-  expect(inv.violations).toHaveLength(2);
+  expect(inv.violations).toHaveLength(3);
 });
 
 test('a POST the page saw succeed must have reached the API with the same body', () => {

@@ -226,16 +226,13 @@ export class Invariants {
     const sends = this.#posts.get(postId) ?? [];
     const previous = sends.at(-1);
     if (previous !== undefined && previous !== 401) {
-      // Without a token the API can only refuse it: a second delivery, not a second effect. Counted, not failed.
-      if (sid === null) this.unauthenticatedResends++;
-      else this.violate(at, 'post-sent-twice', `POST ${postId} sent again with a token after ${previous === 'pending' ? 'no answer yet' : previous}`);
+      // Even without a token (the API can only refuse it) a second delivery is a bug: the page sent it once.
+      const what = previous === 'pending' ? 'no answer yet' : previous;
+      this.violate(at, 'post-sent-twice', `POST ${postId} sent again ${sid === null ? 'without' : 'with'} a token after ${what}`);
     }
     sends.push('pending');
     this.#posts.set(postId, sends);
   }
-
-  /** POSTs sent again without a token after an answer other than 401 (seen, not explained: docs/soak.md). */
-  unauthenticatedResends = 0;
 
   /** Proxy: a request it had begun to send never reached the server (connection refused): not a send. */
   apiUnsent(postId: string | null): void {

@@ -71,8 +71,6 @@ export interface SoakReport {
   /** Tabs that saw a new worker version take control. */
   takeovers: number;
   sessions: { started: number; endedBy: Record<string, number>; lost: number };
-  /** POSTs sent again without a token after an answer other than 401: refused by the API, so no second effect. */
-  unauthenticatedResends: number;
   recoveryMs: Record<string, { count: number; median: number; max: number }>;
   memory: { serverHeapMb: [number, number] | null; workerHeapMb: [number, number] | null };
   violations: Violation[];
@@ -136,7 +134,6 @@ export function markdown(report: SoakReport): string {
     row(['tabs that saw a new worker version take control', report.takeovers]),
     row(['sessions: ended by', list(report.sessions.endedBy)]),
     row(['sessions lost', report.sessions.lost]),
-    row(['POSTs sent again without a token (the API refused them)', report.unauthenticatedResends]),
     row(['server heap (first third → last third, medians after GC)', mb(report.memory.serverHeapMb)]),
     row(['worker heap (same)', mb(report.memory.workerHeapMb)]),
     row(['violations', report.violations.length]),

@@ -283,7 +283,6 @@ const report: SoakReport = {
   logins: tally.logins,
   takeovers: tally.takeovers,
   sessions: sessionSummary(invariants, tally.logins),
-  unauthenticatedResends: invariants.unauthenticatedResends,
   recoveryMs: recoverySummary(invariants),
   memory,
   violations: invariants.violations,

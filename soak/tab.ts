@@ -32,8 +32,11 @@ function startTraffic({ tab, loops, pauseMs }: { tab: number; loops: number; pau
   });
   navigator.serviceWorker.addEventListener('controllerchange', () => state.events.push({ reason: 'controllerchange', at: Date.now() }));
   let seq = 0;
+  // A request of an earlier document in this tab may still be on its way to the API (a reload does not stop
+  // the worker's fetch), so ids name the document as well: a repeated id is a real second send.
+  const doc = crypto.randomUUID().slice(0, 8);
   const one = async () => {
-    const id = `${tab}-${++seq}`;
+    const id = `${tab}.${doc}-${++seq}`;
     const post = seq % 3 === 0;
     const sent = post ? JSON.stringify({ id, pad: 'x'.repeat(seq % 512) }) : null;
     const start = Date.now();
