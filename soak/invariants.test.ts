@@ -157,6 +157,26 @@ test('recovery is timed from the end of a fault to the last tab that gets a call
   expect(names(inv)).toEqual(['no-recovery']);
 });
 
+test('a tab that meets one fault after another must recover once they stop, not during them', () => {
+  const inv = judge();
+  inv.faultEnded('server-restart', 10_000, [0]);
+  inv.faultStarted();
+  inv.checkRecovery(80_000);
+  expect(inv.violations).toEqual([]);
+  inv.faultEnded('refresh-5xx', 85_000, [0]);
+  inv.checkRecovery(140_000);
+  expect(inv.violations).toEqual([]);
+  inv.pageResult(result({ tab: 0, start: 100_000, end: 100_500 }));
+  expect(inv.recoveries).toEqual([
+    { kind: 'server-restart', ms: 15_500 },
+    { kind: 'refresh-5xx', ms: 15_500 },
+  ]);
+  inv.faultStarted();
+  inv.faultEnded('offline', 200_000, [0]);
+  inv.checkRecovery(260_001);
+  expect(inv.violations.map((v) => v.detail)).toEqual(['after offline, tabs 0 had no successful API call for 60001 ms']);
+});
+
 test('a request pending longer than the limit has hung', () => {
   const inv = judge();
   inv.pending(0, 1000, 30_000);

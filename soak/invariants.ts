@@ -84,6 +84,8 @@ interface Family {
 interface FaultWatch {
   kind: string;
   endAt: number;
+  /** Recovery is timed from here: the fault's end, or the end of a later fault that came before the tabs recovered. */
+  from: number;
   waiting: Set<number>;
 }
 
@@ -286,9 +288,22 @@ export class Invariants {
     this.violate(at, 'worker-error', text);
   }
 
-  /** A fault ended: every open tab must get an API call through again. */
+  #inFault = false;
+
+  /** A fault began: no tab can be expected to recover while it lasts. */
+  faultStarted(): void {
+    this.#inFault = true;
+  }
+
+  /**
+   * A fault ended: every open tab must get an API call through again. Faults that were still waiting for
+   * their tabs wait from now: after a failed refresh the worker cools down for up to 30 s, so a tab that
+   * met one outage after another recovers only once they stop.
+   */
   faultEnded(kind: string, at: number, tabs: number[]): void {
-    this.#faults.push({ kind, endAt: at, waiting: new Set(tabs) });
+    this.#inFault = false;
+    for (const f of this.#faults) f.from = at;
+    this.#faults.push({ kind, endAt: at, from: at, waiting: new Set(tabs) });
   }
 
   tabClosed(tab: number): void {
@@ -304,7 +319,7 @@ export class Invariants {
   #settleFaults(now?: number): void {
     this.#faults = this.#faults.filter((f) => {
       if (f.waiting.size > 0) return true;
-      if (now !== undefined) this.recoveries.push({ kind: f.kind, ms: now - f.endAt });
+      if (now !== undefined) this.recoveries.push({ kind: f.kind, ms: now - f.from });
       return false;
     });
   }
@@ -316,9 +331,11 @@ export class Invariants {
 
   /** Called on a timer: a fault whose tabs have not recovered in time is a violation. */
   checkRecovery(now: number): void {
+    if (this.#inFault) return;
     for (const f of this.#faults) {
-      if (now - f.endAt > this.limits.recoveryMs) {
-        this.violate(now, 'no-recovery', `after ${f.kind}, tabs ${[...f.waiting].join(', ')} had no successful API call for ${now - f.endAt} ms`);
+      if (now - f.from > this.limits.recoveryMs) {
+        const since = f.from === f.endAt ? '' : ` since the last fault that followed it`;
+        this.violate(now, 'no-recovery', `after ${f.kind}, tabs ${[...f.waiting].join(', ')} had no successful API call for ${now - f.from} ms${since}`);
         f.waiting.clear();
       }
     }

@@ -239,6 +239,7 @@ try {
     log(`fault ${JSON.stringify(fault)}`);
     const outage = fault.kind === 'refresh-5xx' || fault.kind === 'refresh-429' || fault.kind === 'refresh-drop';
     if (outage) tally.outageStarted(fault.kind, Date.now());
+    invariants.faultStarted();
     await inject(world, fault);
     if (outage) tally.outageEnded(Date.now());
     for (const tab of world.tabs) busy.delete(tab.id);
