@@ -46,6 +46,29 @@ test('expiry after the idle lifetime, counted on the server clock, is the rules'
   expect(inv.signedIn).toBe(false);
 });
 
+test('a refresh without the cookie, once its Max-Age (the idle lifetime) has passed, is the idle rule; before, a lost session', () => {
+  const inv = judge();
+  inv.refreshStarted(5000);
+  inv.refreshEnded(refresh(5000, { end: 5100 }));
+  inv.refreshStarted(40_000);
+  inv.refreshEnded(refresh(40_000, { status: 401, code: 'invalid_grant', reason: 'unknown', cookieless: true }));
+  expect(names(inv)).toEqual(['session-lost']);
+  const idle = judge();
+  idle.refreshStarted(5000);
+  idle.refreshEnded(refresh(5000, { end: 5100 }));
+  // Its cookie is there: an unknown token is no lifetime's doing.
+  idle.refreshStarted(70_000);
+  idle.refreshEnded(refresh(70_000, { status: 401, code: 'invalid_grant', reason: 'unknown', cookieless: false }));
+  expect(names(idle)).toEqual(['session-lost']);
+  const gone = judge();
+  gone.refreshStarted(5000);
+  gone.refreshEnded(refresh(5000, { end: 5100 }));
+  gone.refreshStarted(70_000);
+  gone.refreshEnded(refresh(70_000, { status: 401, code: 'invalid_grant', reason: 'unknown', cookieless: true }));
+  expect(gone.violations).toEqual([]);
+  expect(gone.sessionEnds.map((e) => e.why)).toEqual(['idle lifetime']);
+});
+
 test('reuse is the rules only when an answer was lost longer than the grace window ago', () => {
   const lost = judge();
   lost.refreshStarted(5000);

@@ -68,6 +68,8 @@ export interface RefreshExchange {
   injected: boolean;
   /** It carried the very DPoP proof of an earlier refresh: the browser's network stack sent that request again. */
   resent?: boolean;
+  /** It carried no refresh cookie. */
+  cookieless?: boolean;
 }
 
 export interface SessionEnd {
@@ -79,6 +81,8 @@ interface Family {
   sid: string;
   loginServerAt: number;
   lastRotationServerAt: number;
+  /** When the browser last got the family's cookie, on the soak's clock: its Max-Age is the idle lifetime. */
+  cookieSetAt: number;
 }
 
 interface FaultWatch {
@@ -155,7 +159,7 @@ export class Invariants {
 
   /** Proxy: a login answered. */
   login(at: number, status: number, sid: string | null): void {
-    if (status === 200 && sid) this.#family = { sid, loginServerAt: at + this.#offsetMs, lastRotationServerAt: at + this.#offsetMs };
+    if (status === 200 && sid) this.#family = { sid, loginServerAt: at + this.#offsetMs, lastRotationServerAt: at + this.#offsetMs, cookieSetAt: at };
     this.#lostAnswerAt = null;
     this.#revokedByRule = false;
   }
@@ -173,7 +177,10 @@ export class Invariants {
   refreshEnded(x: RefreshExchange): void {
     this.#refreshesInFlight--;
     if (x.status === 200) {
-      if (this.#family && x.sid === this.#family.sid && !this.#revokedByRule) this.#family.lastRotationServerAt = x.start + this.#offsetMs;
+      if (this.#family && x.sid === this.#family.sid && !this.#revokedByRule) {
+        this.#family.lastRotationServerAt = x.start + this.#offsetMs;
+        if (!x.answerLost) this.#family.cookieSetAt = x.end;
+      }
       // The server rotated either way; whether the browser heard of it decides what its next presentation is.
       this.#lostAnswerAt = x.answerLost ? (this.#lostAnswerAt ?? x.end) : null;
       return;
@@ -203,6 +210,9 @@ export class Invariants {
       if (serverNow >= family.lastRotationServerAt + this.lifetimes.refreshIdleMs - 1000) return 'idle lifetime';
       if (serverNow >= family.loginServerAt + this.lifetimes.refreshAbsoluteMs - 1000) return 'absolute lifetime';
     }
+    // The cookie's Max-Age is the idle lifetime: once it passed without a rotation the browser dropped the
+    // cookie, and a refresh without one is "unknown" to the server. The idle rule all the same.
+    if (x.reason === 'unknown' && x.cookieless && x.start >= family.cookieSetAt + this.lifetimes.refreshIdleMs - 1000) return 'idle lifetime';
     // Rotation's own rule: a token presented again after the grace window is reuse. Only the lost answer can cause it.
     if (x.reason === 'reused' && this.#lostAnswerAt !== null && x.start - this.#lostAnswerAt >= this.lifetimes.rotationGraceMs - 500) {
       return 'reuse after a lost answer';

@@ -3,6 +3,7 @@
 // restart (answering 502 while none is), injects the refresh
 // endpoint's failures, and reports every token exchange and API request to
 // the invariants, which is how the soak sees what went over the wire.
+import { parse as parseCookies } from 'cookie';
 import { decodeJwt } from 'jose';
 import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -103,12 +104,13 @@ export async function startFaultProxy(observer: WireObserver): Promise<FaultProx
     const start = Date.now();
     const proof = kind === 'refresh' ? req.headers.dpop : undefined;
     const resent = typeof proof === 'string' && proofs.has(proof);
+    const cookieless = kind === 'refresh' && !Object.keys(parseCookies(req.headers.cookie ?? '')).some((name) => name.endsWith('broker_rt'));
     if (typeof proof === 'string') {
       if (proofs.size > 10_000) proofs.clear();
       proofs.add(proof);
     }
     const refreshEnded = (x: Partial<RefreshExchange>) =>
-      observer.refreshEnded({ start, end: Date.now(), status: 0, code: null, reason: null, sid: null, answerLost: false, injected: false, resent, ...x });
+      observer.refreshEnded({ start, end: Date.now(), status: 0, code: null, reason: null, sid: null, answerLost: false, injected: false, resent, cookieless, ...x });
     if (kind === 'refresh') observer.refreshStarted(start);
 
     const fault = kind === 'refresh' ? proxy.refreshFault : null;
