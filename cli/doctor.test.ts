@@ -35,7 +35,7 @@ interface TargetOptions {
   /** Rewrites answers, as a misconfigured proxy or CDN would. */
   onSend?: (request: FastifyRequest, reply: FastifyReply, payload: unknown) => Promise<unknown>;
   /** Rewrites requests before the app sees them. */
-  onRequest?: (request: FastifyRequest) => Promise<void>;
+  onRequest?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 async function target(overrides: Partial<Settings> = {}, options: TargetOptions = {}): Promise<Target> {
@@ -159,6 +159,21 @@ test('DPoP without server nonces is a warning (dpop_nonce_off), a failure with -
   expect(plain.report!.findings.find((f) => f.code === 'dpop_nonce_off')!.rule).toContain('RFC 9449 §8');
   expect(plain.status).toBe(0);
   expect((await doctor(server.url, '--worker', '/sw-dpop.js', '--strict', '--json')).status).toBe(1);
+});
+
+test('a page that redirects (/ to /index.html) is judged where it ends', async () => {
+  server = await target(
+    {},
+    {
+      onRequest: async (request, reply) => {
+        if (request.url === '/') await reply.redirect('/index.html');
+      },
+    },
+  );
+  const { status, report } = await doctor(server.url, '--worker', '/sw-dpop.js', '--json');
+  expect(report!.passed).toContain('scope / covers the page /index.html');
+  expect(report!.passed).toContain('/index.html has a Content-Security-Policy that restricts script');
+  expect(status).toBe(0);
 });
 
 test('a page without a Content-Security-Policy is flagged no_csp', async () => {

@@ -47,7 +47,8 @@ export async function runDoctor(options: DoctorOptions): Promise<Report> {
     }
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => (headers[name] = value));
-    return { url, status: response.status, headers, setCookies: response.headers.getSetCookie(), body: await response.text() };
+    // A followed redirect (the page only) is judged where it ended.
+    return { url: response.url || url, status: response.status, headers, setCookies: response.headers.getSetCookie(), body: await response.text() };
   }
 
   const post = (path: string, headers: Record<string, string>, body = '{}') =>
@@ -59,7 +60,8 @@ export async function runDoctor(options: DoctorOptions): Promise<Report> {
   else results.fail('not_secure_context', `${origin} is plain http: browsers register service workers only over https (or on localhost)`, RULE.secureContext, 'serve the app over https');
 
   // The page first: if nothing answers there, nothing else will.
-  const page = await send(options.page, { headers: { accept: 'text/html' } });
+  // As a navigation would: `/` may redirect to the app's page. The worker script may not.
+  const page = await send(options.page, { headers: { accept: 'text/html' }, redirect: 'follow' });
   const script = await send(options.worker, { headers: { 'service-worker': 'script' } });
   const imported = await importedScripts(script, send);
   const facts = checkWorkerScript(script, imported, secure, results);
