@@ -9,8 +9,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, type TokenBrokerConfig } from '../sw/config';
 import { checkWorkerConfig, configuredSourceMap, configuredWorkerScript } from '../server/worker-script';
+import { doctorCommand } from './doctor/command';
 
-const USAGE = 'usage: token-broker copy-sw <dir> [--dpop] [--dev] [--config <json>]';
+const USAGE = 'usage: token-broker copy-sw <dir> [--dpop] [--dev] [--config <json>]\n       token-broker doctor <url> [--help]';
+
+// `token-broker doctor <url>` (cli/doctor/): checks a running deployment.
+if (process.argv[2] === 'doctor') process.exit(await doctorCommand(process.argv.slice(3)));
 
 function fail(message: string): never {
   console.error(`token-broker: ${message}`);

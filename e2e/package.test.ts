@@ -1,8 +1,12 @@
 // What `npm publish` would ship: the entry points, their types, the worker
 // scripts, and nothing else (no sources, tests, server or demo).
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { startServer } from '../server/app';
+import { installInto } from './support/packed';
 
 interface Exports {
   [subpath: string]: string | { types?: string; import?: string };
@@ -61,5 +65,25 @@ test('every link in the README points at a heading of the README, or a file of t
     const [file, anchor] = href.split('#') as [string, string | undefined];
     if (file === '') expect(anchors.has(anchor!), href).toBe(true);
     else expect(existsSync(file), href).toBe(true);
+  }
+});
+
+test('the doctor runs from the installed tarball (its imports are the package\'s dependencies) and passes the reference setup', async () => {
+  test.setTimeout(180_000);
+  const project = mkdtempSync(join(tmpdir(), 'broker-doctor-pkg-'));
+  installInto(project);
+  const server = await startServer();
+  try {
+    const { status, stdout } = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
+      const child = spawn(join(project, 'node_modules/.bin/token-broker'), ['doctor', server.url, '--worker', '/sw-dpop.js', '--json'], { cwd: project });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('close', (code) => resolve({ status: code, stdout }));
+    });
+    const report = JSON.parse(stdout) as { ok: boolean; findings: { level: string; code: string }[] };
+    expect(report.findings.filter((f) => f.level !== 'info')).toEqual([]);
+    expect(status).toBe(0);
+  } finally {
+    await server.close();
   }
 });
