@@ -2,8 +2,8 @@
 // or a deploy would and start it again on the same store. Its clock can step:
 // the soak shifts Date (what the server reads the time from) by message, as a
 // wrong system clock corrected by NTP would.
-import { startServer } from '../server/app';
-import type { Settings } from '../server/settings';
+import { startServer } from '../reference-server/app';
+import type { Settings } from '../reference-server/settings';
 
 export type ChildCommand = { type: 'clock'; offsetSeconds: number } | { type: 'memory' };
 export type ChildReport = { type: 'ready'; url: string } | { type: 'memory'; heapUsed: number; rss: number };

@@ -4,10 +4,10 @@ import { expect, test } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SETTINGS } from '../settings';
-import { startSweeper } from '../sweeper';
+import { DEFAULT_SETTINGS } from '../../reference-server/settings';
+import { startSweeper } from '../tokens/sweeper';
 import { POLICY, storeConformance } from './conformance';
-import { openStore } from './open-store';
+import { openStore } from '../../reference-server/open-store';
 import { openSqliteStore } from './sqlite';
 
 for (const c of storeConformance(async () => {

@@ -1,0 +1,12 @@
+// Deletes expired and revoked refresh families now and then, so the store
+// does not grow with every login ever made.
+import type { RefreshStore } from '../store/types';
+
+/** Starts sweeping every `intervalMs`; returns the stop function. The timer never keeps the process alive. */
+export function startSweeper(store: Pick<RefreshStore, 'sweep'>, intervalMs: number, onError: (err: unknown) => void): () => void {
+  const timer = setInterval(() => {
+    store.sweep(Date.now()).catch(onError);
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
