@@ -19,7 +19,7 @@ import { newStats, type Stats } from './stats';
 import { memoryJtiStore, type JtiStore } from '../server/store/jti';
 import { openStore } from './open-store';
 import type { RefreshStore } from '../server/store/types';
-import { startSweeper } from '../server/tokens/sweeper';
+import { startSweeper } from './sweeper';
 import { configuredSourceMap, withConfigLine } from '../server/core/worker-script';
 
 export interface BrokerServer {

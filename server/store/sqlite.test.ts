@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS } from '../../reference-server/settings';
-import { startSweeper } from '../tokens/sweeper';
+import { startSweeper } from '../../reference-server/sweeper';
 import { POLICY, storeConformance } from './conformance';
 import { openStore } from '../../reference-server/open-store';
 import { openSqliteStore } from './sqlite';
