@@ -5,22 +5,30 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { TokenBrokerConfig } from '../sw/config';
+import { limitJsonDepth, sendBrokerResponse, tokenBroker } from '../server/entries/fastify';
+import {
+  configuredSourceMap,
+  createTokenBroker,
+  memoryJtiStore,
+  memoryRateLimits,
+  type BrokerEvent,
+  type JtiStore,
+  type RefreshStore,
+  type TokenBrokerServer,
+} from '../server/entries/index';
+// Not exported by the package: the app's error bodies are the library's own, and it serves
+// unchecked worker configurations on purpose (its tests see the worker refuse them).
 import { codeForStatus } from '../server/core/errors';
 import { errorResponse } from '../server/core/http';
-import { memoryRateLimits } from '../server/core/rate-limits';
-import { createTokenBroker, type BrokerEvent, type TokenBrokerServer } from '../server/core/token-broker';
+import { withConfigLine } from '../server/core/worker-script';
 import { closeConnectionsWhenClosing } from './drain';
-import { limitJsonDepth, sendBrokerResponse, tokenBroker } from '../server/fastify/plugin';
+import { openStore } from './open-store';
 import { demoUserDirectory } from './passwords';
 import { apiRoutes } from './routes/api';
 import { probeRoutes } from './routes/probes';
 import { checkSettings, DEFAULT_SETTINGS, type Settings } from './settings';
 import { newStats, type Stats } from './stats';
-import { memoryJtiStore, type JtiStore } from '../server/store/jti';
-import { openStore } from './open-store';
-import type { RefreshStore } from '../server/store/types';
 import { startSweeper } from './sweeper';
-import { configuredSourceMap, withConfigLine } from '../server/core/worker-script';
 
 export interface BrokerServer {
   app: FastifyInstance;

@@ -1,6 +1,6 @@
 // `npm start`: the reference server with settings from the environment.
 import { startServer } from './app';
-import { OptionError } from '../server/core/errors';
+import { OptionError } from '../server/entries/index';
 import { parseSettings } from './settings';
 
 let server;

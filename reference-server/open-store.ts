@@ -1,11 +1,9 @@
 // Opens the refresh store the settings name.
 import Database from 'better-sqlite3';
-import { redisRateLimits, sqliteRateLimits, type RateLimitBacking } from '../server/core/rate-limits';
+import { redisRateLimits, sqliteRateLimits, type JtiStore, type RateLimitBacking, type RefreshStore } from '../server/entries/index';
 import type { Settings } from './settings';
-import type { JtiStore } from '../server/store/jti';
-import { openRedisStore, redisJtiStore } from '../server/store/redis';
-import { openSqliteJtiStore, openSqliteStore } from '../server/store/sqlite';
-import type { RefreshStore } from '../server/store/types';
+import { openRedisStore, redisJtiStore } from '../server/entries/redis';
+import { openSqliteJtiStore, openSqliteStore } from '../server/entries/sqlite';
 
 export interface OpenedStore {
   store: RefreshStore;

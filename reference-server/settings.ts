@@ -1,7 +1,7 @@
 import { ConfigError, type TokenBrokerConfig } from '../sw/config';
-import { OptionError } from '../server/core/errors';
+import { checkWorkerConfig, OptionError } from '../server/entries/index';
+// Not exported: the settings name a bad REFRESH_SECRET before the broker would.
 import { refreshSecretProblem } from '../server/core/token-broker';
-import { checkWorkerConfig } from '../server/core/worker-script';
 
 // Server settings, read once from the environment. Every knob is documented in
 // the README's "Settings" table; names here are the camelCase of the variables.

@@ -1,6 +1,6 @@
 // Deletes expired and revoked refresh families now and then, so the store
 // does not grow with every login ever made.
-import type { RefreshStore } from '../server/store/types';
+import type { RefreshStore } from '../server/entries/index';
 
 /** Starts sweeping every `intervalMs`; returns the stop function. The timer never keeps the process alive. */
 export function startSweeper(store: Pick<RefreshStore, 'sweep'>, intervalMs: number, onError: (err: unknown) => void): () => void {

@@ -2,8 +2,8 @@
 // DPoP, with sliding renewal when RENEW_HEADER is set).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import type { TokenBrokerServer } from '../../server/core/token-broker';
-import { requireAccessToken, tokenClaims } from '../../server/fastify/plugin';
+import { requireAccessToken, tokenClaims } from '../../server/entries/fastify';
+import type { TokenBrokerServer } from '../../server/entries/index';
 
 export async function apiRoutes(app: FastifyInstance, broker: TokenBrokerServer): Promise<void> {
   app.addHook('preHandler', requireAccessToken(broker));
