@@ -69,6 +69,11 @@ export interface ServerParts {
   jti?: JtiStore;
   /** Where the logs go instead of stdout. */
   logStream?: { write(line: string): void };
+  /**
+   * The server's clock (ms since the epoch) instead of `Date.now()` shifted by the
+   * `clockOffsetSeconds` setting: the soak steps it while the server runs.
+   */
+  now?: () => number;
   /** More configured worker scripts, by path: tests and benchmarks that need two configurations on one origin. */
   workerScripts?: Record<string, { build: 'sw.js' | 'sw-dpop.js' | 'sw.dev.js' | 'sw-dpop.dev.js' | 'sw-remove.js'; config: TokenBrokerConfig }>;
 }
@@ -111,6 +116,8 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
     ? { store: parts.store, jti: parts.jti ?? memoryJtiStore(), rateLimits: memoryRateLimits() }
     : await openStore(settings, (err) => app.log.warn({ err }, 'refresh store connection'));
   const users = await demoUserDirectory();
+  const offsetMs = settings.clockOffsetSeconds * 1000;
+  const now = parts.now ?? (() => Date.now() + offsetMs);
   const broker = await createTokenBroker({
     verifyCredentials: async ({ username, password }) => {
       if (typeof username !== 'string' || typeof password !== 'string' || username.length > 128 || password.length > 1024) return null;
@@ -132,7 +139,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
     dpopNonceSeconds: settings.dpopNonceSeconds,
     renewHeader: settings.renewHeader || null,
     limits: { perIp: settings.authRateLimit, perAccount: settings.loginAccountRateLimit },
-    clockOffsetSeconds: settings.clockOffsetSeconds,
+    now,
     onEvent: (event, detail) => {
       const stat = STAT_OF_EVENT[event];
       if (stat) stats[stat]++;
@@ -147,7 +154,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
     reply.headers(SECURITY_HEADERS);
     if (settings.contentSecurityPolicy) reply.header('content-security-policy', settings.contentSecurityPolicy);
     // A simulated clock error shows in Date too, as a wrong server clock's would: the worker signs DPoP proofs by it.
-    if (settings.clockOffsetSeconds) reply.header('date', new Date(Date.now() + settings.clockOffsetSeconds * 1000).toUTCString());
+    if (parts.now || offsetMs) reply.header('date', new Date(now()).toUTCString());
   });
   closeConnectionsWhenClosing(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -174,8 +181,8 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
   const sweepers =
     settings.sweepIntervalSeconds > 0
       ? [
-          startSweeper(opened.store, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of refresh families failed')),
-          startSweeper(opened.jti, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of DPoP proof ids failed')),
+          startSweeper(opened.store, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of refresh families failed'), now),
+          startSweeper(opened.jti, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of DPoP proof ids failed'), now),
         ]
       : [];
   // Fastify runs this after the server has stopped and answered the requests in flight.

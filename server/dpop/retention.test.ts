@@ -19,8 +19,8 @@ const ORIGIN = 'https://app.example.test';
 const NONCE_SECONDS = 600;
 const secret = randomBytes(32).toString('base64url');
 
-/** A broker on the shared replay cache; `clockOffsetSeconds` stands for time gone by (both agree on nonces through the secret). */
-function broker(jti: JtiStore, clockOffsetSeconds = 0): Promise<TokenBrokerServer> {
+/** A broker on the shared replay cache; its clock `aheadSeconds` on stands for time gone by (both agree on nonces through the secret). */
+function broker(jti: JtiStore, aheadSeconds = 0): Promise<TokenBrokerServer> {
   return createTokenBroker({
     verifyCredentials: () => ({ sub: 'alice' }),
     store: memoryStore(),
@@ -29,7 +29,7 @@ function broker(jti: JtiStore, clockOffsetSeconds = 0): Promise<TokenBrokerServe
     cookieSecure: true,
     dpop: 'required',
     dpopNonceSeconds: NONCE_SECONDS,
-    clockOffsetSeconds,
+    now: () => Date.now() + aheadSeconds * 1000,
   });
 }
 

@@ -45,8 +45,8 @@ export interface DpopVerifierOptions {
   nonces: DpopNonces;
   /** Demand a server nonce in every proof; otherwise one is demanded only when the proof's iat is out of the window. */
   requireNonce: boolean;
-  /** The server's simulated clock error (CLOCK_OFFSET_SECONDS), so the window is judged by the clock the server stamps tokens with. */
-  clockOffsetSeconds: number;
+  /** The broker's clock (ms since the epoch), so the window is judged by the clock the server stamps tokens with. */
+  now?: () => number;
   iatWindowSeconds?: number;
 }
 
@@ -100,7 +100,7 @@ export class DpopVerifier {
   }
 
   private now(): number {
-    return Date.now() + this.options.clockOffsetSeconds * 1000;
+    return (this.options.now ?? Date.now)();
   }
 
   async verify(proof: string | string[] | undefined, expected: ProofExpectation): Promise<ProofResult> {

@@ -44,7 +44,7 @@ export interface IssueOptions {
   clockSkew?: number;
   /** The refresh family the token belongs to. */
   sid: string;
-  /** Epoch ms (real time) after which the token must not be valid: its family's absolute end. */
+  /** Epoch ms (by the broker's clock) after which the token must not be valid: its family's absolute end. */
   notAfter?: number;
 }
 
@@ -52,8 +52,8 @@ export class AccessTokens {
   constructor(
     private readonly keys: KeyRing,
     private readonly ttlSeconds: number,
-    /** Simulated server clock error, seconds (positive: the server clock runs ahead). */
-    private readonly clockOffsetSeconds = 0,
+    /** The broker's clock, ms since the epoch. */
+    private readonly now: () => number = Date.now,
     private readonly issuer = ISSUER,
     private readonly audience = AUDIENCE,
   ) {}
@@ -63,13 +63,13 @@ export class AccessTokens {
   }
 
   private nowSeconds(): number {
-    return Math.floor(Date.now() / 1000) + this.clockOffsetSeconds;
+    return Math.floor(this.now() / 1000);
   }
 
   async issue(account: Account, { jkt = null, clockSkew = 0, sid, notAfter }: IssueOptions): Promise<string> {
     const now = this.nowSeconds();
     const { kid, privateKey } = this.keys.current;
-    const end = notAfter === undefined ? Infinity : Math.floor(notAfter / 1000) + this.clockOffsetSeconds;
+    const end = notAfter === undefined ? Infinity : Math.floor(notAfter / 1000);
     return new SignJWT({ ...ownClaims(account), sid, ...(jkt && { cnf: { jkt } }), ...(jkt && clockSkew && { dpop_skew: clockSkew }) })
       .setProtectedHeader({ alg: ALGORITHM, kid, typ: 'at+jwt' })
       .setSubject(account.sub)

@@ -47,13 +47,17 @@ export class KeyRing {
   private keys: SigningKey[];
   private keySet: ReturnType<typeof createLocalJWKSet> | null = null;
 
-  private constructor(first: SigningKey, private readonly tokenLifetimeMs: number) {
+  private constructor(
+    first: SigningKey,
+    private readonly tokenLifetimeMs: number,
+    private readonly clock: () => number,
+  ) {
     this.keys = [first];
   }
 
   /** A ring that starts with `privateJwk` (JSON) when given, so that several instances sign alike; else with a fresh key. */
-  static async create(tokenLifetimeSeconds: number, privateJwk = ''): Promise<KeyRing> {
-    return new KeyRing(privateJwk ? await importKey(privateJwk) : await createKey(), tokenLifetimeSeconds * 1000);
+  static async create(tokenLifetimeSeconds: number, privateJwk = '', clock: () => number = Date.now): Promise<KeyRing> {
+    return new KeyRing(privateJwk ? await importKey(privateJwk) : await createKey(), tokenLifetimeSeconds * 1000, clock);
   }
 
   get current(): { kid: string; privateKey: CryptoKey } {
@@ -66,7 +70,7 @@ export class KeyRing {
    * being redeployed with a new one (tokens of the old key then get a 401,
    * which the worker answers with one refresh).
    */
-  async rotate(now = Date.now()): Promise<string> {
+  async rotate(now = this.clock()): Promise<string> {
     const next = await createKey();
     this.keys[0]!.retiredAt = now;
     this.keys = [next, ...this.keys];
@@ -75,13 +79,13 @@ export class KeyRing {
     return next.kid;
   }
 
-  jwks(now = Date.now()): { keys: JWK[] } {
+  jwks(now = this.clock()): { keys: JWK[] } {
     this.prune(now);
     return { keys: this.keys.map((k) => k.publicJwk) };
   }
 
   /** The verification key set, rebuilt only when the published keys change. */
-  verificationKeys(now = Date.now()): ReturnType<typeof createLocalJWKSet> {
+  verificationKeys(now = this.clock()): ReturnType<typeof createLocalJWKSet> {
     this.prune(now);
     this.keySet ??= createLocalJWKSet({ keys: this.keys.map((k) => k.publicJwk) });
     return this.keySet;

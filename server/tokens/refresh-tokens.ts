@@ -21,6 +21,8 @@ export class RefreshTokens {
     private readonly store: RefreshStore,
     private readonly policy: RotationPolicy,
     private readonly secret: Buffer = randomBytes(32),
+    /** The broker's clock, ms since the epoch: the time of the calls that are not given one. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   private successorOf(token: string): string {
@@ -28,7 +30,7 @@ export class RefreshTokens {
   }
 
   /** Starts a family for a new login, bound to a DPoP key when `jkt` is given; resolves the first token and the family. */
-  async issue(userId: string, now = Date.now(), jkt: string | null = null, claims: Record<string, unknown> = {}): Promise<{ token: string; familyId: string }> {
+  async issue(userId: string, now = this.clock(), jkt: string | null = null, claims: Record<string, unknown> = {}): Promise<{ token: string; familyId: string }> {
     const token = randomBytes(32).toString('base64url');
     const familyId = crypto.randomUUID();
     await this.store.createFamily({ familyId, userId, tokenHash: hashToken(token), now, jkt, claims }, this.policy);
@@ -36,7 +38,7 @@ export class RefreshTokens {
   }
 
   /** `jkt`: thumbprint of the key whose DPoP proof came with the request, null without one. */
-  async rotate(token: string, now = Date.now(), jkt: string | null = null): Promise<RefreshOutcome> {
+  async rotate(token: string, now = this.clock(), jkt: string | null = null): Promise<RefreshOutcome> {
     if (!TOKEN_SHAPE.test(token)) return { ok: false, reason: 'malformed' };
     const successor = this.successorOf(token);
     const result = await this.store.rotate(hashToken(token), hashToken(successor), now, this.policy, jkt);
@@ -46,17 +48,17 @@ export class RefreshTokens {
     return { ok: false, reason: result.status };
   }
 
-  revoke(token: string, now = Date.now()): Promise<string | null> {
+  revoke(token: string, now = this.clock()): Promise<string | null> {
     if (!TOKEN_SHAPE.test(token)) return Promise.resolve(null);
     return this.store.revokeFamilyOf(hashToken(token), now);
   }
 
   /** Until when the family may hand out access tokens: its absolute end; null once revoked, idle or past that end. */
-  liveUntil(familyId: string, now = Date.now()): Promise<number | null> {
+  liveUntil(familyId: string, now = this.clock()): Promise<number | null> {
     return this.store.liveUntil(familyId, now);
   }
 
-  revokeUser(userId: string, now = Date.now()): Promise<number> {
+  revokeUser(userId: string, now = this.clock()): Promise<number> {
     return this.store.revokeUser(userId, now);
   }
 }
