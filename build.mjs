@@ -1,6 +1,6 @@
 // Builds everything with esbuild: the standalone worker into public/, the
 // client and the worker module into dist/ (with .d.ts from tsc), the demo
-// bundle into public/, and the reference server into dist/server/.
+// bundle into public/, and the reference server into dist/reference-server/.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { minify } from 'terser';
@@ -21,13 +21,13 @@ rmSync('dist', { recursive: true, force: true });
 
 const results = await Promise.all([
   // One classic script: works with navigator.serviceWorker.register() and importScripts().
-  build({ ...browser, entryPoints: ['sw/standalone.ts'], outfile: 'public/sw.js', format: 'iife', minify: true, ...shipped, ...production }),
-  build({ ...browser, entryPoints: ['sw/standalone-dpop.ts'], outfile: 'public/sw-dpop.js', format: 'iife', minify: true, ...shipped, ...production }),
-  build({ ...browser, entryPoints: ['sw/dpop-entry.ts'], outfile: 'dist/sw/dpop.js', format: 'esm', minify: true, ...shipped, ...development }),
-  build({ ...browser, entryPoints: ['sw/index.ts'], outfile: 'dist/sw/index.js', format: 'esm', minify: true, ...shipped, ...development }),
+  build({ ...browser, entryPoints: ['sw/entries/standalone.ts'], outfile: 'public/sw.js', format: 'iife', minify: true, ...shipped, ...production }),
+  build({ ...browser, entryPoints: ['sw/entries/standalone-dpop.ts'], outfile: 'public/sw-dpop.js', format: 'iife', minify: true, ...shipped, ...production }),
+  build({ ...browser, entryPoints: ['sw/entries/dpop.ts'], outfile: 'dist/sw/dpop.js', format: 'esm', minify: true, ...shipped, ...development }),
+  build({ ...browser, entryPoints: ['sw/entries/index.ts'], outfile: 'dist/sw/index.js', format: 'esm', minify: true, ...shipped, ...development }),
   build({ ...browser, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm', minify: true, ...shipped }),
-  build({ ...browser, entryPoints: ['sw/standalone.ts'], outfile: 'public/sw.dev.js', format: 'iife', minify: true, ...shipped, ...development }),
-  build({ ...browser, entryPoints: ['sw/standalone-dpop.ts'], outfile: 'public/sw-dpop.dev.js', format: 'iife', minify: true, ...shipped, ...development }),
+  build({ ...browser, entryPoints: ['sw/entries/standalone.ts'], outfile: 'public/sw.dev.js', format: 'iife', minify: true, ...shipped, ...development }),
+  build({ ...browser, entryPoints: ['sw/entries/standalone-dpop.ts'], outfile: 'public/sw-dpop.dev.js', format: 'iife', minify: true, ...shipped, ...development }),
   // The framework glue: the framework and the client stay imports, so the app has one copy of each.
   ...['react', 'vue'].map((glue) =>
     build({
@@ -59,9 +59,9 @@ const results = await Promise.all([
     // benchmark, the soak and its server process, and the throwaway redis-server that
     // bench/server.mjs starts as the tests do.
     entryPoints: {
-      'server/index': 'server/index.ts',
-      'server/app': 'server/app.ts',
-      'test-support/redis-server': 'server/test-support/redis-server.ts',
+      'reference-server/index': 'reference-server/index.ts',
+      'reference-server/app': 'reference-server/app.ts',
+      'test-support/redis-server': 'test-support/redis-server.ts',
       'bench/run': 'bench/run.ts',
       'soak/run': 'soak/run.ts',
       'soak/server-child': 'soak/server-child.ts',
@@ -130,7 +130,7 @@ if (!process.argv.includes('--no-types')) {
     ['client/tsconfig.json', [['client/index.ts', 'client', browser]]],
     ['react/tsconfig.json', [['react/index.ts', 'react', browser]]],
     ['vue/tsconfig.json', [['vue/index.ts', 'vue', browser]]],
-    ['sw/tsconfig.json', [['sw/index.ts', 'sw', browser], ['sw/dpop-entry.ts', 'sw-dpop', browser]]],
+    ['sw/tsconfig.json', [['sw/entries/index.ts', 'sw', browser], ['sw/entries/dpop.ts', 'sw-dpop', browser]]],
     ['server/tsconfig.json', ['index', 'sqlite', 'redis', 'fastify', 'express', 'testing'].map((e) => [`server/entries/${e}.ts`, `server/${e}`, server])],
   ];
   mkdirSync('dist/types/server', { recursive: true });

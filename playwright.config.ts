@@ -15,7 +15,7 @@ export default defineConfig({
     {
       name: 'unit',
       testDir: '.',
-      testMatch: ['sw/**/*.test.ts', 'client/**/*.test.ts', 'server/**/*.test.ts', 'cli/**/*.test.ts', 'e2e/**/*.test.ts', 'soak/**/*.test.ts'],
+      testMatch: ['sw/**/*.test.ts', 'client/**/*.test.ts', 'server/**/*.test.ts', 'reference-server/**/*.test.ts', 'cli/**/*.test.ts', 'e2e/**/*.test.ts', 'soak/**/*.test.ts'],
     },
     {
       // WebKit through WebDriver (e2e/engines/webkit.ts), not through Playwright's browsers.

@@ -8,7 +8,7 @@
 import { chromium } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { chromiumArgs, chromiumPath } from '../e2e/support/chromium.mjs';
-import { startServer } from '../dist/server/app.js';
+import { startServer } from '../dist/reference-server/app.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS || 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);

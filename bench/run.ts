@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { chromiumArgs, chromiumPath } from '../e2e/support/chromium.mjs';
-import { startServer, type StartedServer } from '../server/app';
+import { startServer, type StartedServer } from '../reference-server/app';
 import { brokerLogin, concurrent, registerWorker, sequential } from './page-probes';
 import { measureSizes } from './size';
 import { median, ratio, round } from './stats';

@@ -18,7 +18,7 @@ const COOKIE = '__Host-Http-broker_rt';
 const WORKER_HEADERS = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin' };
 
 async function startServerProcess(env) {
-  const child = spawn(process.execPath, ['dist/server/index.js'], {
+  const child = spawn(process.execPath, ['dist/reference-server/index.js'], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', PUBLIC_DIR: 'public', AUTH_RATE_LIMIT: '1000000000', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -14,8 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Report } from './doctor/findings';
-import { buildServer } from '../server/app';
-import { DEFAULT_SETTINGS, type Settings } from '../server/settings';
+import { buildServer } from '../reference-server/app';
+import { DEFAULT_SETTINGS, type Settings } from '../reference-server/settings';
 
 const CREDENTIALS = ['--user', 'alice', '--password', 'wonderland'];
 let certDir: string;

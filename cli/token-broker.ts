@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, type TokenBrokerConfig } from '../sw/config';
-import { checkWorkerConfig, configuredSourceMap, configuredWorkerScript } from '../server/worker-script';
+import { checkWorkerConfig, configuredSourceMap, configuredWorkerScript } from '../server/core/worker-script';
 import { doctorCommand } from './doctor/command';
 
 const USAGE = 'usage: token-broker copy-sw <dir> [--dpop] [--dev] [--config <json>]\n       token-broker doctor <url> [--help]';

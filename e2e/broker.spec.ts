@@ -72,7 +72,7 @@ test.describe('with the demo CSP bypassed, so the page may fetch another origin'
   test.use({ bypassCSP: true });
 
   test('the token never goes to another origin or outside the API prefixes', async ({ page, server }) => {
-    const { startServer } = await import('../server/app');
+    const { startServer } = await import('../reference-server/app');
     const other = await startServer({ databasePath: ':memory:', publicDir: 'public' });
     try {
       await openApp(page, server);

@@ -8,8 +8,8 @@
 // Chromium resolves *.localhost to loopback and treats it as secure, so the app
 // and the attacker are two subdomains of site.localhost on one server.
 import type { BrowserContext, Page } from '@playwright/test';
-import { DEFAULT_SETTINGS } from '../server/settings';
-import { newDpopKey, signProof } from '../server/test-support/dpop-client';
+import { DEFAULT_SETTINGS } from '../reference-server/settings';
+import { newDpopKey, signProof } from '../test-support/dpop-client';
 import { apiFetch, expect, login, openApp, status, test, type RunningServer } from './support/fixtures';
 
 const HEADERS = { 'content-type': 'application/json', 'x-token-broker': '1' };

@@ -2,7 +2,7 @@
 // for every request, and a token copied out of the browser is useless.
 import type { BrowserContext } from '@playwright/test';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
-import { newDpopKey, signProof } from '../server/test-support/dpop-client';
+import { newDpopKey, signProof } from '../test-support/dpop-client';
 import { apiFetch, expect, login, openApp, readBrokerRecord, recordSessionEvents, sessionEvents, status, stopWorkers, test } from './support/fixtures';
 
 interface Seen {

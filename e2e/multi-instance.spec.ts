@@ -3,9 +3,9 @@
 // and rotation, the grace window and reuse detection hold across them.
 import { exportJWK, generateKeyPair } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startServer } from '../server/app';
-import { DEFAULT_SETTINGS } from '../server/settings';
-import { startRedisServer, type TestRedis } from '../server/test-support/redis-server';
+import { startServer } from '../reference-server/app';
+import { DEFAULT_SETTINGS } from '../reference-server/settings';
+import { startRedisServer, type TestRedis } from '../test-support/redis-server';
 import { startRoundRobinProxy, type RoundRobinProxy } from './support/round-robin-proxy';
 import { apiFetch, expect, login, openApp, status, test, type RunningServer } from './support/fixtures';
 

@@ -1,11 +1,11 @@
 // What `npm publish` would ship: the entry points, their types, the worker
-// scripts, and nothing else (no sources, tests, server or demo).
+// scripts, and nothing else (no sources, tests, reference server or demo).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { startServer } from '../server/app';
+import { startServer } from '../reference-server/app';
 import { installInto } from './support/packed';
 
 interface Exports {
@@ -34,7 +34,18 @@ test('the package holds every exported file, type declarations included, and not
     expect(files.has(required), required).toBe(true);
   }
   for (const path of files) {
-    expect(path, path).not.toMatch(/\.ts$(?<!\.d\.ts)|\.test\.|^server\/|^dist\/server\/|^dist\/bench\/|^dist\/examples\/|^e2e\/|^public\/demo|^examples\//);
+    expect(path, path).not.toMatch(
+      /\.ts$(?<!\.d\.ts)|\.test\.|^server\/|^reference-server\/|^test-support\/|^dist\/(reference-server|test-support|soak|bench|examples)\/|^e2e\/|^public\/demo|^examples\//,
+    );
+  }
+  // Nothing the package ships was built from the reference app, the test tooling, the tests,
+  // the soak or the benchmarks: every shipped source map names library sources only.
+  const mapFiles = [...files].filter((f) => f.endsWith('.map'));
+  expect(mapFiles.length).toBeGreaterThan(5);
+  for (const map of mapFiles) {
+    const { sources } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] };
+    expect(sources.length, map).toBeGreaterThan(0);
+    for (const source of sources) expect(source, `${map}: ${source}`).not.toMatch(/(^|\/)(reference-server|test-support|e2e|soak|bench|examples)\//);
   }
 });
 

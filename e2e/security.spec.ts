@@ -2,7 +2,7 @@
 // try them: token endpoints, injection rules, hostile messages, and every place
 // page script can read.
 import type { BrowserContext, Page } from '@playwright/test';
-import { startServer } from '../server/app';
+import { startServer } from '../reference-server/app';
 import { apiFetch, captureIssuedTokens, expect, login, messageWorkerUnderSecond, openApp, readBrokerRecord, status, test } from './support/fixtures';
 
 interface SeenRequest {

@@ -8,12 +8,12 @@ import Fastify from 'fastify';
 import { decodeJwt } from 'jose';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Account } from './access-tokens';
+import type { Account } from './tokens/access-tokens';
 import { createTokenBroker, type TokenBrokerServerOptions, type TokenBrokerServer } from './core/token-broker';
 import { requireAccessToken as expressGuard, tokenBrokerRouter, tokenClaims } from './express/router';
 import { requireAccessToken as fastifyGuard, tokenBroker, tokenClaims as fastifyClaims } from './fastify/plugin';
 import { memoryStore } from './store/memory';
-import { newDpopKey, signProof } from './test-support/dpop-client';
+import { newDpopKey, signProof } from '../test-support/dpop-client';
 
 const WORKER = { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' };
 // The default cookie of local development (the worker's Origin is http://127.0.0.1:port): no Secure, no prefix (Safari refuses Secure there).

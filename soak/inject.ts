@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Fault } from './fault-plan';
 import type { Invariants } from './invariants';
 import type { FaultProxy } from './proxy';
-import type { TestRedis } from '../server/test-support/redis-server';
+import type { TestRedis } from '../test-support/redis-server';
 import type { ServerProcess } from './server-process';
 import type { Tab } from './tab';
 

@@ -1,27 +1,15 @@
 // The reference server as its own process, so the soak can kill it as a crash
 // or a deploy would and start it again on the same store. Its clock can step:
-// the soak shifts Date (what the server reads the time from) by message, as a
-// wrong system clock corrected by NTP would.
-import { startServer } from '../server/app';
-import type { Settings } from '../server/settings';
+// the soak shifts the broker's injected clock (createTokenBroker's `now`, what
+// every server time read goes through) by message, as a wrong system clock
+// corrected by NTP would.
+import { startServer } from '../reference-server/app';
+import type { Settings } from '../reference-server/settings';
 
 export type ChildCommand = { type: 'clock'; offsetSeconds: number } | { type: 'memory' };
 export type ChildReport = { type: 'ready'; url: string } | { type: 'memory'; heapUsed: number; rss: number };
 
-const RealDate = Date;
 let offsetMs = Number(process.env.SOAK_CLOCK_OFFSET_SECONDS ?? 0) * 1000;
-
-class ShiftedDate extends RealDate {
-  constructor(...args: ConstructorParameters<DateConstructor> | []) {
-    if (args.length === 0) super(RealDate.now() + offsetMs);
-    else super(...(args as ConstructorParameters<DateConstructor>));
-  }
-
-  static override now(): number {
-    return RealDate.now() + offsetMs;
-  }
-}
-globalThis.Date = ShiftedDate as DateConstructor;
 
 const send = (report: ChildReport) => process.send?.(report);
 
@@ -35,5 +23,5 @@ process.on('message', (command: ChildCommand) => {
 });
 
 const settings = JSON.parse(process.env.SOAK_SERVER_SETTINGS ?? '{}') as Partial<Settings>;
-const server = await startServer(settings);
+const server = await startServer(settings, { now: () => Date.now() + offsetMs });
 send({ type: 'ready', url: server.url });

@@ -2,7 +2,7 @@
 // memory readings to it. A process that exits without being told to is a crash.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import type { Settings } from '../server/settings';
+import type { Settings } from '../reference-server/settings';
 import type { ChildCommand, ChildReport } from './server-child';
 
 export interface ServerProcess {

@@ -2,8 +2,8 @@
 // refreshing, login, logout, status. Browser glue around the pure modules.
 
 import type { ResolvedConfig } from './config';
-import type { DpopSigner, DpopSupport } from './dpop';
-import type { DpopKey } from './dpop-proof';
+import type { DpopSigner, DpopSupport } from './dpop/signer';
+import type { DpopKey } from './dpop/proof';
 import { postToEndpoint, type EndpointResult } from './endpoint-client';
 import { isExpired, needsRefresh } from './expiry';
 import { broadcastSession } from './broadcast';

@@ -6,7 +6,7 @@ import { handleApiRequest, endpointRefusal } from './api-fetch';
 import { Broker } from './broker';
 import { ConfigError, resolveConfig, type ResolvedConfig, type TokenBrokerConfig } from './config';
 import { DEV } from './dev';
-import type { DpopSupport } from './dpop';
+import type { DpopSupport } from './dpop/signer';
 import { handleMessage } from './message-handler';
 import { classifyRequest } from './request-rules';
 import { addStaticRoutes } from './static-routes';

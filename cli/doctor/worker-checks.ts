@@ -3,7 +3,7 @@
 // or DPoP) can do what the configuration asks. Pure.
 import { ConfigError, type TokenBrokerConfig } from '../../sw/config';
 import { CONFIG_GLOBAL } from '../../sw/standalone-config';
-import { checkWorkerConfig } from '../../server/worker-script';
+import { checkWorkerConfig } from '../../server/core/worker-script';
 import type { Results } from './findings';
 import { RULE } from './rules';
 import type { Answer } from './snapshot';

@@ -2,8 +2,8 @@
 // the reference setup (sw-dpop.js, DPoP required, nonces on) with the
 // server's default cookie, each test with its own browser and server.
 import { expect, test } from '@playwright/test';
-import { startServer, type ServerParts } from '../../server/app';
-import { DEFAULT_SETTINGS } from '../../server/settings';
+import { startServer, type ServerParts } from '../../reference-server/app';
+import { DEFAULT_SETTINGS } from '../../reference-server/settings';
 import { waitFor, type Engine } from './engine';
 
 type Server = Awaited<ReturnType<typeof startServer>>;

@@ -1,8 +1,8 @@
 // Shared e2e fixtures: a reference server per test (its own in-memory store and
 // counters, on a free loopback port) and helpers to drive the demo page.
 import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
-import { startServer, type ServerParts } from '../../server/app';
-import { DEFAULT_SETTINGS } from '../../server/settings';
+import { startServer, type ServerParts } from '../../reference-server/app';
+import { DEFAULT_SETTINGS } from '../../reference-server/settings';
 import type { Session } from '../../sw/protocol';
 
 export type RunningServer = Awaited<ReturnType<typeof startServer>>;

@@ -2,7 +2,7 @@
 // offline assets, a route of its own, and the token broker in front of both.
 import { precacheAndRoute } from 'workbox-precaching';
 import { registerRoute } from 'workbox-routing';
-import { installTokenBroker } from '../../sw/index';
+import { installTokenBroker } from '../../sw/entries/index';
 
 declare const self: ServiceWorkerGlobalScope;
 /** Filled in by the build: the example's files with content hashes. */

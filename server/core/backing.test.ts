@@ -6,7 +6,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { memoryStore } from '../store/memory';
 import type { JtiStore } from '../store/jti';
 import type { RefreshStore } from '../store/types';
-import { newDpopKey, signProof } from '../test-support/dpop-client';
+import { newDpopKey, signProof } from '../../test-support/dpop-client';
 import { guardBacking } from './backing';
 import type { BrokerHttpRequest } from './http';
 import { createTokenBroker, type BrokerEvent, type TokenBrokerServerOptions } from './token-broker';

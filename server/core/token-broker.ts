@@ -6,18 +6,18 @@
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
-import { AccessTokens, type AccessClaims, type Account } from '../access-tokens';
+import { AccessTokens, type AccessClaims, type Account } from '../tokens/access-tokens';
 import { BackingUnavailable, guardBacking, unavailableResponse } from './backing';
-import { DpopVerifier, type ProofBinding } from '../dpop';
-import { DpopNonces } from '../dpop-nonce';
-import { KeyRing } from '../keys';
-import { RefreshTokens } from '../refresh-tokens';
+import { DpopVerifier, type ProofBinding } from '../dpop/verifier';
+import { DpopNonces } from '../dpop/nonces';
+import { KeyRing } from '../tokens/keys';
+import { RefreshTokens } from '../tokens/refresh-tokens';
 import { memoryJtiStore, type JtiStore } from '../store/jti';
 import type { RefreshStore } from '../store/types';
 import { LEGACY_COOKIE, refreshCookieName, secureCookieFor, type CookieSecurity } from './cookie-security';
 import { cookieCount, cookieValues } from './cookie-tossing';
 import { csrfViolation } from './csrf';
-import { dpopBadRequest, dpopUnauthorized, missingTokenChallenge, type DpopMode } from './dpop-challenges';
+import { dpopBadRequest, dpopUnauthorized, missingTokenChallenge, type DpopMode } from '../dpop/challenges';
 import { OptionError } from './errors';
 import { errorResponse, header, jsonResponse, rawPath, type BrokerHttpRequest, type BrokerHttpResponse } from './http';
 import { consume, memoryRateLimits, type RateLimitBacking } from './rate-limits';
@@ -91,8 +91,11 @@ export interface TokenBrokerServerOptions {
   limits?: { perIp?: number; perAccount?: number };
   /** What the per-account limit counts by; by default the credentials' username, email or login. */
   accountKey?(credentials: Record<string, unknown>): string | null;
-  /** Simulated clock error of this server, seconds (tests). */
-  clockOffsetSeconds?: number;
+  /**
+   * The server's clock, ms since the epoch (default `Date.now`): access tokens' iat and exp,
+   * refresh families, signing keys, DPoP nonces and proof windows are all judged by it.
+   */
+  now?: () => number;
   onEvent?(event: BrokerEvent, detail?: Record<string, unknown>): void;
 }
 
@@ -170,14 +173,14 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   const ttl = options.accessTokenTtl ?? 300;
   const mode = options.dpop ?? 'optional';
   const nonceRequired = mode !== 'off' && (options.dpopNonce ?? true);
-  const clockOffsetSeconds = options.clockOffsetSeconds ?? 0;
+  const clock = options.now ?? Date.now;
   if (options.refreshSecret !== undefined && options.refreshSecret !== '') {
     const problem = refreshSecretProblem(options.refreshSecret);
     if (problem) throw new OptionError('refreshSecret', problem);
   }
   const secret = options.refreshSecret ? Buffer.from(options.refreshSecret, 'base64url') : randomBytes(32);
-  const keys = await KeyRing.create(ttl, options.signingKey ?? '');
-  const accessTokens = new AccessTokens(keys, ttl, clockOffsetSeconds, options.issuer, options.audience);
+  const keys = await KeyRing.create(ttl, options.signingKey ?? '', clock);
+  const accessTokens = new AccessTokens(keys, ttl, clock, options.issuer, options.audience);
   const store = guardBacking('refresh store', options.store);
   const refreshTokens = new RefreshTokens(
     store,
@@ -187,11 +190,12 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       graceMs: (options.rotationGraceSeconds ?? 10) * 1000,
     },
     secret,
+    clock,
   );
   const jti = guardBacking('DPoP replay cache', options.jti ?? memoryJtiStore());
   // Instances sharing the refresh secret issue and accept the same nonces.
   const nonces = DpopNonces.fromSecret(options.refreshSecret ? secret : undefined, (options.dpopNonceSeconds ?? 30) * 1000);
-  const verifier = new DpopVerifier(jti, { nonces, requireNonce: nonceRequired, clockOffsetSeconds });
+  const verifier = new DpopVerifier(jti, { nonces, requireNonce: nonceRequired, now: clock });
   const nonce = () => verifier.currentNonce();
   const limiter = options.rateLimits ?? memoryRateLimits();
   const perIp = options.limits?.perIp ?? 600;
@@ -290,7 +294,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       return errorResponse(401, 'invalid_credentials', 'Unknown account or wrong credentials');
     }
     emit('login', { sub: account.sub });
-    const family = await refreshTokens.issue(account.sub, Date.now(), key?.jkt ?? null, account.claims ?? {});
+    const family = await refreshTokens.issue(account.sub, clock(), key?.jkt ?? null, account.claims ?? {});
     return grant(request, account, family, key);
   }
 
@@ -303,7 +307,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     // A bad proof leaves the cookie alone: it may be a script without the key, not its owner.
     const key = await proofKey(request);
     if (key !== null && 'status' in key) return key;
-    const outcome = presented ? await refreshTokens.rotate(presented, Date.now(), key?.jkt ?? null) : ({ ok: false, reason: 'unknown' } as const);
+    const outcome = presented ? await refreshTokens.rotate(presented, clock(), key?.jkt ?? null) : ({ ok: false, reason: 'unknown' } as const);
     if (!outcome.ok && outcome.reason === 'wrong_key') {
       emit('refresh_rejected', { reason: outcome.reason });
       return errorResponse(400, 'invalid_dpop_proof', 'This refresh token is bound to a DPoP key: present a proof signed with it');
@@ -345,7 +349,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     // Once half of the token's life is gone, and only while its sign-in session is live: a token
     // kept after sign-out, "sign out everywhere" or the session's end must not renew itself for ever.
     if (!renewHeader || typeof claims.sid !== 'string') return {};
-    if (claims.exp - Date.now() / 1000 - clockOffsetSeconds >= ttl / 2) return {};
+    if (claims.exp - clock() / 1000 >= ttl / 2) return {};
     const notAfter = await refreshTokens.liveUntil(claims.sid);
     if (notAfter === null) return {};
     const { sub, sid, cnf, dpop_skew: clockSkew, ...rest } = claims;

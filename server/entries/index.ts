@@ -3,7 +3,7 @@
 // Stores: memoryStore here; token-broker/server/sqlite and /redis.
 export { createTokenBroker } from '../core/token-broker';
 export type { AccessResult, BrokerEvent, TokenBrokerServer, TokenBrokerServerOptions } from '../core/token-broker';
-export type { AccessClaims, Account } from '../access-tokens';
+export type { AccessClaims, Account } from '../tokens/access-tokens';
 export type { BrokerHttpRequest, BrokerHttpResponse } from '../core/http';
 export { OptionError, type ErrorBody, type ServerErrorCode } from '../core/errors';
 export { memoryRateLimits, redisRateLimits, sqliteRateLimits, type LimitSpec, type RateLimitBacking } from '../core/rate-limits';
@@ -11,4 +11,4 @@ export { MAX_JSON_DEPTH, jsonDepth } from '../core/json-depth';
 export { memoryStore } from '../store/memory';
 export { memoryJtiStore, type JtiStore } from '../store/jti';
 export type { NewFamily, RefreshStore, RotationPolicy, RotationResult } from '../store/types';
-export { checkWorkerConfig, configuredSourceMap, configuredWorkerScript } from '../worker-script';
+export { checkWorkerConfig, configuredSourceMap, configuredWorkerScript } from '../core/worker-script';

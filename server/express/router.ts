@@ -3,7 +3,7 @@
 // over the core: it maps requests and responses and does nothing else.
 // Express's Request and Response under names of their own: the fetch globals have theirs.
 import express, { type ErrorRequestHandler, type Request as ExpressRequest, type RequestHandler, type Response as ExpressResponse, type Router } from 'express';
-import type { AccessClaims } from '../access-tokens';
+import type { AccessClaims } from '../tokens/access-tokens';
 import { codeForStatus } from '../core/errors';
 import type { BrokerHttpRequest, BrokerHttpResponse } from '../core/http';
 import { jsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../core/json-depth';

@@ -3,7 +3,7 @@
 // it maps requests and responses and does nothing else.
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import type { AccessClaims } from '../access-tokens';
+import type { AccessClaims } from '../tokens/access-tokens';
 import { codeForStatus } from '../core/errors';
 import { errorResponse, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
 import { jsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../core/json-depth';

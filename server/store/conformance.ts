@@ -5,7 +5,7 @@
 // `token-broker/server/testing`, so a store of your own can be held to it.
 import { deepStrictEqual, ok, strictEqual } from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { hashToken, RefreshTokens } from '../refresh-tokens';
+import { hashToken, RefreshTokens } from '../tokens/refresh-tokens';
 import type { RefreshStore, RotationPolicy } from './types';
 
 /** One empty store's data; open() may be called more than once, each a separate connection (an "instance"). */

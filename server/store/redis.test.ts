@@ -4,7 +4,7 @@
 import { expect, test } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { startRedisServer, type TestRedis } from '../test-support/redis-server';
+import { startRedisServer, type TestRedis } from '../../test-support/redis-server';
 import { POLICY, storeConformance } from './conformance';
 import { openRedisStore } from './redis';
 

@@ -4,10 +4,7 @@ import { expect, test } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SETTINGS } from '../settings';
-import { startSweeper } from '../sweeper';
 import { POLICY, storeConformance } from './conformance';
-import { openStore } from './open-store';
 import { openSqliteStore } from './sqlite';
 
 for (const c of storeConformance(async () => {
@@ -31,38 +28,4 @@ test('a sweep deletes revoked, idle and absolutely expired families, and only th
   expect(await store.rotate('h-live', 'h-next', 100_002, POLICY)).toMatchObject({ status: 'rotated' });
   expect(await store.rotate('h-idle', 'h-x', 100_002, POLICY)).toEqual({ status: 'unknown' });
   await store.close();
-});
-
-test('the sweeper sweeps on its interval until stopped', async () => {
-  const store = openSqliteStore(':memory:');
-  await store.createFamily({ familyId: 'old', userId: 'alice', tokenHash: 'h-old', now: Date.now() - POLICY.absoluteMs - 1 }, POLICY);
-  const swept: number[] = [];
-  const sweep = store.sweep.bind(store);
-  store.sweep = async (now) => {
-    const n = await sweep(now);
-    swept.push(n);
-    return n;
-  };
-  const stop = startSweeper(store, 20, (err) => {
-    throw err;
-  });
-  await expect.poll(() => swept.length).toBeGreaterThanOrEqual(2);
-  stop();
-  const count = swept.length;
-  await new Promise((r) => setTimeout(r, 80));
-  expect(swept.length).toBe(count);
-  expect(swept[0]).toBe(1);
-  await store.close();
-});
-
-test('the reference settings open on a fresh checkout: the database directory does not exist yet', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'broker-fresh-'));
-  try {
-    const opened = await openStore({ ...DEFAULT_SETTINGS, databasePath: join(dir, 'data', 'broker.sqlite') });
-    expect(await opened.jti.claim('k', Date.now() + 1000, Date.now())).toBe(true);
-    await opened.store.close();
-    await opened.jti.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 });

@@ -1,0 +1,212 @@
+// Assembles the reference server: settings in, a Fastify instance out.
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { TokenBrokerConfig } from '../sw/config';
+import { limitJsonDepth, sendBrokerResponse, tokenBroker } from '../server/entries/fastify';
+import {
+  configuredSourceMap,
+  createTokenBroker,
+  memoryJtiStore,
+  memoryRateLimits,
+  type BrokerEvent,
+  type JtiStore,
+  type RefreshStore,
+  type TokenBrokerServer,
+} from '../server/entries/index';
+// Not exported by the package: the app's error bodies are the library's own, and it serves
+// unchecked worker configurations on purpose (its tests see the worker refuse them).
+import { codeForStatus } from '../server/core/errors';
+import { errorResponse } from '../server/core/http';
+import { withConfigLine } from '../server/core/worker-script';
+import { closeConnectionsWhenClosing } from './drain';
+import { openStore } from './open-store';
+import { demoUserDirectory } from './passwords';
+import { apiRoutes } from './routes/api';
+import { probeRoutes } from './routes/probes';
+import { checkSettings, DEFAULT_SETTINGS, type Settings } from './settings';
+import { newStats, type Stats } from './stats';
+import { startSweeper } from './sweeper';
+
+export interface BrokerServer {
+  app: FastifyInstance;
+  settings: Settings;
+  stats: Stats;
+  broker: TokenBrokerServer;
+  keys: TokenBrokerServer['keys'];
+  store: RefreshStore;
+  refreshTokens: TokenBrokerServer['refreshTokens'];
+  accessTokens: TokenBrokerServer['accessTokens'];
+}
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'x-frame-options': 'DENY',
+};
+
+const STAT_OF_EVENT: Partial<Record<BrokerEvent, keyof Stats>> = {
+  login: 'login',
+  refresh: 'refresh',
+  refresh_rejected: 'refreshRejected',
+  logout_revoked: 'logoutRevoked',
+  account_changed: 'accountChanged',
+  key_replaced: 'keyReplaced',
+  password_check: 'passwordChecks',
+  api_ok: 'apiOk',
+  api_unauthorized: 'apiUnauthorized',
+  backing_unavailable: 'backingUnavailable',
+};
+
+/** What tests may put in place of the real thing. */
+export interface ServerParts {
+  /** Used instead of opening the store the settings name; closed with the server all the same. */
+  store?: RefreshStore;
+  /** The DPoP replay cache; with a given `store` and none given, one in memory. */
+  jti?: JtiStore;
+  /** Where the logs go instead of stdout. */
+  logStream?: { write(line: string): void };
+  /**
+   * The server's clock (ms since the epoch) instead of `Date.now()` shifted by the
+   * `clockOffsetSeconds` setting: the soak steps it while the server runs.
+   */
+  now?: () => number;
+  /** More configured worker scripts, by path: tests and benchmarks that need two configurations on one origin. */
+  workerScripts?: Record<string, { build: 'sw.js' | 'sw-dpop.js' | 'sw.dev.js' | 'sw-dpop.dev.js' | 'sw-remove.js'; config: TokenBrokerConfig }>;
+}
+
+/**
+ * Serves the standalone scripts found in the public directory with the
+ * server's configuration above them, so no page can choose it.
+ */
+function workerScriptRoutes(app: FastifyInstance, settings: Settings, extra: NonNullable<ServerParts['workerScripts']>): void {
+  const scripts: Record<string, { build: string; config: TokenBrokerConfig }> = {
+    '/sw.js': { build: 'sw.js', config: settings.workerConfig },
+    '/sw-dpop.js': { build: 'sw-dpop.js', config: settings.workerConfig },
+    // The development builds, with full messages: register these while developing.
+    '/sw.dev.js': { build: 'sw.dev.js', config: settings.workerConfig },
+    '/sw-dpop.dev.js': { build: 'sw-dpop.dev.js', config: settings.workerConfig },
+    ...extra,
+  };
+  for (const [path, { build, config }] of Object.entries(scripts)) {
+    const file = join(resolve(settings.publicDir), build);
+    if (!existsSync(file)) continue;
+    // Read on every request, as a static file would be: a deployment replaces the file in place.
+    // The worker script must be revalidated on every load so updates reach users.
+    app.get(path, async (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(withConfigLine(await readFile(file, 'utf8'), config)),
+    );
+    app.get(`${path}.map`, async (_request, reply) => reply.type('application/json').send(configuredSourceMap(await readFile(`${file}.map`, 'utf8'))));
+  }
+}
+
+export async function buildServer(settings: Settings, parts: ServerParts = {}): Promise<BrokerServer> {
+  checkSettings(settings);
+  const redact = ['req.headers.authorization', 'req.headers.cookie', 'req.headers.dpop', 'res.headers["set-cookie"]'];
+  const app = Fastify({
+    logger: settings.logLevel === 'silent' ? false : { level: settings.logLevel, redact, ...(parts.logStream && { stream: parts.logStream }) },
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+  });
+  const stats = newStats();
+  const opened = parts.store
+    ? { store: parts.store, jti: parts.jti ?? memoryJtiStore(), rateLimits: memoryRateLimits() }
+    : await openStore(settings, (err) => app.log.warn({ err }, 'refresh store connection'));
+  const users = await demoUserDirectory();
+  const offsetMs = settings.clockOffsetSeconds * 1000;
+  const now = parts.now ?? (() => Date.now() + offsetMs);
+  const broker = await createTokenBroker({
+    verifyCredentials: async ({ username, password }) => {
+      if (typeof username !== 'string' || typeof password !== 'string' || username.length > 128 || password.length > 1024) return null;
+      const user = await users.authenticate(username, password);
+      return user && { sub: user.id, claims: { name: user.name, role: user.role } };
+    },
+    store: opened.store,
+    jti: opened.jti,
+    rateLimits: opened.rateLimits,
+    signingKey: settings.signingKey || undefined,
+    refreshSecret: settings.refreshSecret || undefined,
+    accessTokenTtl: settings.accessTokenTtl,
+    refreshIdleTtl: settings.refreshTokenTtl,
+    refreshAbsoluteTtl: settings.refreshAbsoluteTtl,
+    rotationGraceSeconds: settings.rotationGraceSeconds,
+    cookieSecure: settings.cookieSecure,
+    dpop: settings.dpop,
+    dpopNonce: settings.dpopNonce,
+    dpopNonceSeconds: settings.dpopNonceSeconds,
+    renewHeader: settings.renewHeader || null,
+    limits: { perIp: settings.authRateLimit, perAccount: settings.loginAccountRateLimit },
+    now,
+    onEvent: (event, detail) => {
+      const stat = STAT_OF_EVENT[event];
+      if (stat) stats[stat]++;
+      if (event === 'refresh_rejected') app.log.info({ event, ...detail }, 'refresh refused');
+      if (event === 'login_failed') app.log.info({ event }, 'login refused');
+      if (event === 'backing_unavailable') app.log.warn({ event, ...detail }, 'answered 503: a backing failed');
+      if (event === 'account_changed' || event === 'key_replaced') app.log.warn({ event, ...detail }, 'the worker ended a session');
+    },
+  });
+
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    if (settings.contentSecurityPolicy) reply.header('content-security-policy', settings.contentSecurityPolicy);
+    // A simulated clock error shows in Date too, as a wrong server clock's would: the worker signs DPoP proofs by it.
+    if (parts.now || offsetMs) reply.header('date', new Date(now()).toUTCString());
+  });
+  closeConnectionsWhenClosing(app);
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error(error);
+    return sendBrokerResponse(reply, errorResponse(status, codeForStatus(status), status >= 500 ? 'Internal error' : error.message));
+  });
+  app.setNotFoundHandler((request, reply) => sendBrokerResponse(reply, errorResponse(404, 'not_found', `No route for ${request.method} ${request.url}`)));
+
+  limitJsonDepth(app);
+  await app.register(tokenBroker, { broker });
+  await app.register(async (scope) => apiRoutes(scope, broker));
+  await app.register(probeRoutes);
+
+  workerScriptRoutes(app, settings, parts.workerScripts ?? {});
+  await app.register(fastifyStatic, {
+    root: resolve(settings.publicDir),
+    // The worker script must be revalidated on every load so updates reach users.
+    setHeaders: (res, path) => {
+      if (path.endsWith('sw.js')) res.header('cache-control', 'no-cache');
+    },
+  });
+
+  const sweepers =
+    settings.sweepIntervalSeconds > 0
+      ? [
+          startSweeper(opened.store, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of refresh families failed'), now),
+          startSweeper(opened.jti, settings.sweepIntervalSeconds * 1000, (err) => app.log.warn({ err }, 'sweep of DPoP proof ids failed'), now),
+        ]
+      : [];
+  // Fastify runs this after the server has stopped and answered the requests in flight.
+  app.addHook('onClose', async () => {
+    for (const stop of sweepers) stop();
+    await broker.close();
+  });
+  const { keys, refreshTokens, accessTokens } = broker;
+  return { app, settings, stats, broker, keys, store: opened.store, refreshTokens, accessTokens };
+}
+
+export interface StartedServer extends BrokerServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts a server; without overrides it is a test server: in-memory store, free loopback port, silent. */
+export async function startServer(overrides: Partial<Settings> = {}, parts: ServerParts = {}): Promise<StartedServer> {
+  const settings: Settings = { ...DEFAULT_SETTINGS, port: 0, host: '127.0.0.1', databasePath: ':memory:', logLevel: 'silent', ...overrides };
+  const server = await buildServer(settings, parts);
+  await server.app.listen({ port: settings.port, host: settings.host });
+  const address = server.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  return { ...server, url: `http://${host}:${port}`, port, close: () => server.app.close() };
+}

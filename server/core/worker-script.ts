@@ -1,0 +1,39 @@
+// Serving the standalone worker scripts with their configuration fixed by the
+// server: `self.tokenBrokerConfig ??= {...}` on a line of its own above the
+// built script. The configuration is the server's, not the page's: the script
+// refuses any query on its URL. A host worker that sets the global before
+// `importScripts` keeps its own. Framework-neutral; the routes are in app.ts.
+import { resolveConfig, type TokenBrokerConfig } from '../../sw/config';
+import { CONFIG_GLOBAL } from '../../sw/standalone-config';
+
+/** Throws a ConfigError naming the key when `config` would not start a worker. */
+export function checkWorkerConfig(config: TokenBrokerConfig): void {
+  // Endpoints and prefixes are same-origin paths: any origin checks them alike.
+  resolveConfig(config, 'https://origin.invalid');
+}
+
+/**
+ * The script to serve: the built file with the configuration above it. The
+ * configuration is checked first, with full messages (a ConfigError naming the
+ * key): the production scripts report a bad one by its key alone.
+ */
+export function configuredWorkerScript(built: string, config: TokenBrokerConfig): string {
+  checkWorkerConfig(config);
+  return withConfigLine(built, config);
+}
+
+/**
+ * The same without the check: the reference server checks its own
+ * configuration at start, and its tests serve bad ones on purpose, to see
+ * the worker refuse them too.
+ */
+export function withConfigLine(built: string, config: TokenBrokerConfig): string {
+  return `self.${CONFIG_GLOBAL}??=${JSON.stringify(config)};\n${built}`;
+}
+
+/** The built file's source map, moved one line down to match `configuredWorkerScript`. */
+export function configuredSourceMap(map: string): string {
+  const parsed = JSON.parse(map) as { mappings: string };
+  // In a v3 source map each ';' starts the next generated line.
+  return JSON.stringify({ ...parsed, mappings: `;${parsed.mappings}` });
+}
