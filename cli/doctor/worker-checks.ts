@@ -3,18 +3,12 @@
 // or DPoP) can do what the configuration asks. Pure.
 import { ConfigError, type TokenBrokerConfig } from '../../sw/config';
 import { CONFIG_GLOBAL } from '../../sw/standalone-config';
-import { checkWorkerConfig } from '../../server/core/worker-script';
+import { BUILD_MARKERS, checkWorkerConfig, standaloneBuild } from '../../server/core/worker-script';
 import type { Results } from './findings';
 import { RULE } from './rules';
 import type { Answer } from './snapshot';
 
-/** Strings of the built scripts, checked against the builds by worker-checks.test.ts. */
-export const BUILD_MARKERS = {
-  /** Only the DPoP builds sign proofs. */
-  dpop: 'dpop+jwt',
-  /** A message the development builds keep and the production ones leave out. */
-  dev: 'is reserved for the token broker worker',
-} as const;
+export { BUILD_MARKERS };
 
 // The HTML standard's JavaScript MIME type essences.
 const JAVASCRIPT_TYPES = new Set([
@@ -113,7 +107,7 @@ export function checkWorkerScript(answer: Answer, imported: string[], secure: bo
   const sources = [answer.body, ...imported];
   const all = sources.join('\n');
   const standalone = all.includes(CONFIG_GLOBAL);
-  facts.build = all.includes(BUILD_MARKERS.dpop) ? 'dpop' : standalone ? 'bearer' : 'unknown';
+  facts.build = standaloneBuild(all) ?? 'unknown';
   const line = readConfigLine(answer.body);
   if (!standalone && !line.set) {
     results.info('worker_custom', `${path} is not a standalone broker script (no ${CONFIG_GLOBAL}): its configuration is in installTokenBroker()'s argument, which the doctor cannot read; token endpoints are taken as the defaults`);

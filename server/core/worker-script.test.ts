@@ -1,8 +1,9 @@
 // Serving a standalone script with its configuration: checked first, with the
 // message the production script leaves out.
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { ConfigError } from '../../sw/config';
-import { configuredSourceMap, configuredWorkerScript } from './worker-script';
+import { configuredSourceMap, configuredWorkerScript, standaloneBuild } from './worker-script';
 
 test('the configuration goes on a line of its own above the script', () => {
   expect(configuredWorkerScript('built();', { exposeClaims: ['sub', 'name'] })).toBe('self.tokenBrokerConfig??={"exposeClaims":["sub","name"]};\nbuilt();');
@@ -15,4 +16,21 @@ test('a configuration the worker would refuse is refused before it is served, sa
   const attempt = () => configuredWorkerScript('built();', { apiPrefixes: ['https://evil.example/api/'] });
   expect(attempt).toThrow(ConfigError);
   expect(attempt).toThrow('token broker config: apiPrefixes[0] must be a same-origin path starting with "/"');
+});
+
+test('dpop: true with the bearer build is refused on the server, with the fix; the DPoP build takes it', () => {
+  // npm test builds public/ first.
+  const built = (name: string) => readFileSync(`public/${name}`, 'utf8');
+  for (const bearer of ['sw.js', 'sw.dev.js']) {
+    const attempt = () => configuredWorkerScript(built(bearer), { dpop: true });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow('token broker config: dpop is true, but this script is the bearer build (token-broker/sw.js), which cannot sign proofs and refuses it: serve token-broker/sw-dpop.js, or leave dpop out');
+    expect(configuredWorkerScript(built(bearer), { dpop: false })).toContain('self.tokenBrokerConfig??={"dpop":false};');
+  }
+  for (const dpop of ['sw-dpop.js', 'sw-dpop.dev.js']) {
+    expect(standaloneBuild(built(dpop))).toBe('dpop');
+    expect(configuredWorkerScript(built(dpop), { dpop: true })).toContain('self.tokenBrokerConfig??={"dpop":true};');
+  }
+  expect(standaloneBuild(built('sw.js'))).toBe('bearer');
+  expect(standaloneBuild('importScripts("/other.js");')).toBe(null);
 });

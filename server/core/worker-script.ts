@@ -3,8 +3,22 @@
 // built script. The configuration is the server's, not the page's: the script
 // refuses any query on its URL. A host worker that sets the global before
 // `importScripts` keeps its own. Framework-neutral; the routes are in app.ts.
-import { resolveConfig, type TokenBrokerConfig } from '../../sw/config';
+import { ConfigError, resolveConfig, type TokenBrokerConfig } from '../../sw/config';
 import { CONFIG_GLOBAL } from '../../sw/standalone-config';
+
+/** Strings of the built scripts, checked against the builds by worker-script.test.ts. */
+export const BUILD_MARKERS = {
+  /** Only the DPoP builds sign proofs. */
+  dpop: 'dpop+jwt',
+  /** A message the development builds keep and the production ones leave out. */
+  dev: 'is reserved for the token broker worker',
+} as const;
+
+/** Which standalone build `source` is (bearer sw.js or DPoP sw-dpop.js), or null for any other script. */
+export function standaloneBuild(source: string): 'bearer' | 'dpop' | null {
+  if (source.includes(BUILD_MARKERS.dpop)) return 'dpop';
+  return source.includes(CONFIG_GLOBAL) ? 'bearer' : null;
+}
 
 /** Throws a ConfigError naming the key when `config` would not start a worker. */
 export function checkWorkerConfig(config: TokenBrokerConfig): void {
@@ -19,6 +33,10 @@ export function checkWorkerConfig(config: TokenBrokerConfig): void {
  */
 export function configuredWorkerScript(built: string, config: TokenBrokerConfig): string {
   checkWorkerConfig(config);
+  // The bearer build refuses dpop: true in the browser, where the error reaches only the page's calls.
+  if (config.dpop === true && standaloneBuild(built) === 'bearer') {
+    throw new ConfigError('dpop', 'is true, but this script is the bearer build (token-broker/sw.js), which cannot sign proofs and refuses it: serve token-broker/sw-dpop.js, or leave dpop out');
+  }
   return withConfigLine(built, config);
 }
 
