@@ -24,7 +24,7 @@ test.use({
  */
 async function slowRequestWithRenewal(context: BrowserContext, page: Page): Promise<{ release: () => void; done: Promise<void> }> {
   let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
+  const held = new Promise<void>((r) => (release = releaseHeld = r));
   let renewed = false;
   const answered = new Promise<void>((resolve) => {
     void context.route('**/api/slow', async (route) => {
@@ -41,6 +41,15 @@ async function slowRequestWithRenewal(context: BrowserContext, page: Page): Prom
   expect(renewed).toBe(true);
   return { release, done };
 }
+
+// A held answer must never outlive its test: released (and every route dropped) however the test ends,
+// or Playwright's teardown waits on the request for ever.
+let releaseHeld: (() => void) | undefined;
+test.afterEach(async ({ context }) => {
+  releaseHeld?.();
+  releaseHeld = undefined;
+  await context.unrouteAll({ behavior: 'ignoreErrors' });
+});
 
 test('an API answer with a renewal that arrives after logout does not sign the user in again', async ({ context, page, server }) => {
   await openApp(page, server);

@@ -118,13 +118,15 @@ export class Broker {
     return this.#decide(outcome, null);
   }
 
-  /** Takes a token that an API response carried in the renewal header, if it renews `used`. */
+  /** Takes a token that an API response carried in the renewal header, if it renews `used` and `used` is still the session's. */
   async adoptRenewed(raw: string, used: TokenRecord): Promise<void> {
     // The server renews a token with the same binding as the one it replaces.
     const record = recordFromToken(raw, null, Date.now(), this.config, used.tokenType);
-    // Same user, sign-in (sid) and key (cnf.jkt, hence token type), or dropped: an API
-    // route must not be able to switch the session. Opaque tokens cannot be checked.
-    if (record.binding !== used.binding) return;
+    // The worker cannot verify a signature, so a renewal may only extend the lifetime: the
+    // same claims but the time ones, or dropped (an API route must not switch the session or
+    // grant itself claims). An answer that arrives after a logout or another login renews a
+    // session that is over. Opaque tokens cannot be compared.
+    if (record.binding !== used.binding || this.store.current?.accessToken !== used.accessToken) return;
     await this.store.save(record);
     void this.#broadcast('refresh');
   }
