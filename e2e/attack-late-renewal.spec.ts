@@ -26,14 +26,15 @@ async function slowRequestWithRenewal(context: BrowserContext, page: Page): Prom
   let release!: () => void;
   const held = new Promise<void>((r) => (release = releaseHeld = r));
   let renewed = false;
-  const answered = new Promise<void>((resolve) => {
-    void context.route('**/api/slow', async (route) => {
-      const response = await route.fetch({ url: route.request().url().replace('/api/slow', '/api/me') });
-      renewed = !!response.headers()['x-renewed-token'];
-      resolve();
-      await held;
-      await route.fulfill({ response });
-    });
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => (answer = resolve));
+  // Registered before the request is made: a request that raced past the route would never be held.
+  await context.route('**/api/slow', async (route) => {
+    const response = await route.fetch({ url: route.request().url().replace('/api/slow', '/api/me') });
+    renewed = !!response.headers()['x-renewed-token'];
+    answer();
+    await held;
+    await route.fulfill({ response });
   });
   const done = page.evaluate(() => fetch('/api/slow').then(() => undefined));
   await answered;
