@@ -24,6 +24,9 @@ for (const persist of ['indexeddb', 'memory'] as const) {
     }
 
     test('a sibling plants its refresh cookie before the victim ever signs in: the victim is never signed into bob', async ({ context, page, server }) => {
+      // A stated limit of plain http (README, the account-switch row's "What remains"): the `__Host-`
+      // cookie of the https setup is what stops it. Expected to fail until a fix lands; if it passes, update the README.
+      test.fail();
       const bob = await bobsRefreshToken(server);
       await context.route('**/evil', (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>evil</title>' }));
       const attacker = await context.newPage();
