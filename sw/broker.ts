@@ -11,10 +11,10 @@ import { DEV } from './dev';
 import { withBoundedLock, type LockRequester } from './bounded-lock';
 import { SIGNED_OUT, type BrokerReply, type BrokerRequest, type Credentials, type ErrorCode, type SessionChangeReason } from './protocol';
 import { RefreshCoordinator, type AttemptResult, type RefreshOutcome } from './refresh-coordinator';
-import { DEFAULT_RETRY_POLICY } from './retry-policy';
+import { cooldownDelay, DEFAULT_RETRY_POLICY, isRetryableStatus, parseRetryAfter } from './retry-policy';
 import { sessionOf } from './session';
 import { parseTokenResponse, recordFromToken, type TokenRecord } from './token-response';
-import { TokenStore } from './token-store';
+import { TokenStore, type PendingLogout } from './token-store';
 
 /** What an API request goes out with. */
 export type TokenDecision =
@@ -28,6 +28,8 @@ export type TokenDecision =
 const LOCK_NAME = 'token-broker:refresh';
 /** Well under the client's 10 s timeout, well over a refresh's usual hold. */
 const LOCK_WAIT_MS = 3_000;
+/** How long a logout the server did not take is tried again. */
+const LOGOUT_RETRY_MS = 300_000;
 
 function isFresh(token: TokenRecord): boolean {
   return !needsRefresh(token.refreshAt, Date.now());
@@ -61,6 +63,8 @@ export class Broker {
   readonly config: ResolvedConfig;
   readonly #scope: ServiceWorkerGlobalScope;
   readonly #coordinator: RefreshCoordinator<TokenRecord>;
+  /** Logins this worker started: one since a logout was put off cancels it, even before it saves. */
+  #logins = 0;
 
   constructor(scope: ServiceWorkerGlobalScope, config: ResolvedConfig, dpopSupport?: DpopSupport) {
     this.#scope = scope;
@@ -79,6 +83,8 @@ export class Broker {
       random: Math.random,
       policy: DEFAULT_RETRY_POLICY,
     });
+    // The worker may have been stopped with a logout still to send.
+    void this.#retryLogout(0, 0);
   }
 
   /** Takes the session and its DPoP key as they are now: the other version may have changed both. */
@@ -118,13 +124,15 @@ export class Broker {
     return this.#decide(outcome, null);
   }
 
-  /** Takes a token that an API response carried in the renewal header, if it renews `used`. */
+  /** Takes a token that an API response carried in the renewal header, if it renews `used` and `used` is still the session's. */
   async adoptRenewed(raw: string, used: TokenRecord): Promise<void> {
     // The server renews a token with the same binding as the one it replaces.
     const record = recordFromToken(raw, null, Date.now(), this.config, used.tokenType);
-    // Same user, sign-in (sid) and key (cnf.jkt, hence token type), or dropped: an API
-    // route must not be able to switch the session. Opaque tokens cannot be checked.
-    if (record.binding !== used.binding) return;
+    // The worker cannot verify a signature, so a renewal may only extend the lifetime: the
+    // same claims but the time ones, or dropped (an API route must not switch the session or
+    // grant itself claims). An answer that arrives after a logout or another login renews a
+    // session that is over. Opaque tokens cannot be compared.
+    if (record.binding !== used.binding || this.store.current?.accessToken !== used.accessToken) return;
     await this.store.save(record);
     void this.#broadcast('refresh');
   }
@@ -172,6 +180,7 @@ export class Broker {
 
   async #login(credentials: Credentials): Promise<BrokerReply> {
     const { endpoints } = this.config;
+    this.#logins++;
     const reply = await this.#withLock(async (): Promise<BrokerReply> => {
       // Every login gets a new key; the old one stays in place until this login succeeds.
       const dpop = this.dpop;
@@ -207,9 +216,38 @@ export class Broker {
    */
   async #end(body: object): Promise<void> {
     await this.store.ready();
-    await this.store.clear(true);
+    const pending = { body, until: Date.now() + LOGOUT_RETRY_MS };
+    await this.store.clear(true, pending);
     await this.dpop?.drop();
-    await postToEndpoint(this.config.endpoints.logout, body);
+    await this.#sendLogout(pending, 0);
+  }
+
+  /**
+   * A network error, 5xx or 429 leaves the family live and its cookie in the
+   * browser: the logout stays beside the signed-out marker (so a worker stop
+   * does not lose it) and is tried again after a cool-down, until the server
+   * takes it (any other status) or `until`.
+   */
+  async #sendLogout(pending: PendingLogout, failures: number): Promise<void> {
+    const result = await postToEndpoint(this.config.endpoints.logout, pending.body);
+    const response = result.kind === 'response' ? result.response : null;
+    if (response && !isRetryableStatus(response.status)) return this.store.clear(true);
+    const retryAfter = response && parseRetryAfter(response.headers.get('retry-after'), Date.now());
+    const logins = this.#logins;
+    setTimeout(() => void this.#retryLogout(failures + 1, logins), cooldownDelay(DEFAULT_RETRY_POLICY, failures + 1, retryAfter, Math.random));
+  }
+
+  /**
+   * Under the lock, and only while the record still holds the logout: a login
+   * since (in any worker version) replaced it, and the cookie the browser sends
+   * now is the new session's, which the logout would revoke; a login in this
+   * worker that has not saved yet counts too (the lock's wait is bounded).
+   */
+  #retryLogout(failures: number, logins: number): Promise<void> {
+    return this.#withLock(async () => {
+      const pending = await this.store.pendingLogout();
+      if (pending && logins === this.#logins && Date.now() < pending.until) await this.#sendLogout(pending, failures);
+    });
   }
 
   /** The worker's own sign-out, for a reason every tab and the server are told. */
@@ -281,7 +319,8 @@ export class Broker {
     if (outcome.kind === 'ok') {
       await this.store.save(outcome.token);
       void this.#broadcast('refresh');
-    } else if (outcome.kind === 'rejected') {
+      // Signed out already: the account-switch check ended the session, and its logout may be waiting for a retry.
+    } else if (outcome.kind === 'rejected' && !this.store.signedOut) {
       const hadSession = this.store.current !== null;
       await this.store.clear(true);
       await this.dpop?.drop();

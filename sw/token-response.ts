@@ -17,7 +17,7 @@ export interface TokenRecord {
   claims: Record<string, unknown>;
   /** Whose session this is (the JWT's `sub`); undefined for an opaque token. */
   sub?: string;
-  /** The JWT's `sub`, `sid` and `cnf.jkt`: what a renewed token must share with the one it replaces. */
+  /** The JWT's claims but the time ones, in key order: what a renewed token must share with the one it replaces. */
   binding?: string;
 }
 
@@ -54,7 +54,8 @@ export function recordFromToken(
     refreshAt: refreshAtFrom(receivedAt, lifetime, config.refreshBeforeExpiry),
     claims: pick(claims, config.exposeClaims),
     sub: typeof claims?.sub === 'string' ? claims.sub : undefined,
-    binding: claims ? JSON.stringify([claims.sub, claims.sid, (claims.cnf as { jkt?: unknown } | undefined)?.jkt]) : undefined,
+    // Sorted: a backend may write the claims of a renewal in another order.
+    binding: claims ? JSON.stringify(Object.entries({ ...claims, exp: 0, iat: 0, nbf: 0, jti: 0 }).sort()) : undefined,
   };
 }
 

@@ -17,6 +17,14 @@ interface PersistedRecord {
    * memory mode restores silently with the cookie, and must know whose it had.
    */
   sub?: string;
+  /** A logout the server did not take (network error, 5xx, 429), tried again until it does: no secret. */
+  logout?: PendingLogout;
+}
+
+export interface PendingLogout {
+  body: object;
+  /** Local epoch ms after which it is no longer tried. */
+  until: number;
 }
 
 const KEY = 'session';
@@ -87,10 +95,15 @@ export class TokenStore {
     return rec ? rec.sub : this.#memory?.sub;
   }
 
-  async clear(signedOut: boolean): Promise<void> {
+  /** The logout still to be sent, as every worker of the origin sees it: a login since cancelled it. */
+  async pendingLogout(): Promise<PendingLogout | undefined> {
+    return (await this.#readPersisted())?.logout;
+  }
+
+  async clear(signedOut: boolean, logout?: PendingLogout): Promise<void> {
     this.#memory = null;
     this.#signedOutFlag = signedOut;
-    if (signedOut) await this.#write({ token: null, signedOut: true });
+    if (signedOut) await this.#write({ token: null, signedOut: true, logout });
     else await this.#swallow(del(KEY, this.db));
   }
 
