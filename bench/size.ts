@@ -18,8 +18,8 @@ export const BUDGETS: Record<'worker' | 'workerDpop' | 'client', { file: string;
    * and updates that wait (issue 23): 0.34 KB.
    */
   workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: 8.8125 * 1024 },
-  /** The client module, workbox-window included. */
-  client: { file: 'dist/client/index.js', maxGzipBytes: 4 * 1024 },
+  /** The client module, workbox-window included. 4 KB until the heartbeat (issue 30): 45 bytes. */
+  client: { file: 'dist/client/index.js', maxGzipBytes: 4.0625 * 1024 },
 };
 
 export interface SizeResult {
