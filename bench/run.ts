@@ -8,6 +8,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { chromiumArgs, chromiumPath } from '../e2e/support/chromium.mjs';
 import { startServer, type StartedServer } from '../reference-server/app';
+import { idleCost } from './idle';
 import { brokerLogin, concurrent, registerWorker, sequential } from './page-probes';
 import { measureSizes } from './size';
 import { median, ratio, round } from './stats';
@@ -201,6 +202,18 @@ async function steadyState(browser: Browser, site: string) {
   }
 }
 
+/** `--idle`: only the idle-tab comparison (bench/idle.ts), printed as JSON. */
+async function idleOnly(): Promise<void> {
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
+  try {
+    const idle = await idleCost(browser, makeSite(), quick);
+    writeFileSync(outFile, `${JSON.stringify({ date: new Date().toISOString(), quick, idle }, null, 2)}\n`);
+    console.log(JSON.stringify(idle, null, 2));
+  } finally {
+    await browser.close();
+  }
+}
+
 async function main(): Promise<void> {
   const sizes = measureSizes();
   const site = makeSite();
@@ -240,6 +253,7 @@ async function main(): Promise<void> {
     const coalesce = [];
     for (const [requests, tabs] of N.coalescing) coalesce.push(await coalescing(browser, site, requests!, tabs!));
     const steady = await steadyState(browser, site);
+    const idle = await idleCost(browser, site, quick);
 
     const report = {
       date: new Date().toISOString(),
@@ -267,6 +281,7 @@ async function main(): Promise<void> {
       coldStart: cold,
       coalescing: coalesce,
       steadyState: steady,
+      idle,
       sizes,
     };
     writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
@@ -304,6 +319,7 @@ function print(r: {
   coldStart: { coldMs: Record<string, number>; warmMs: Record<string, number>; brokerOverPassthrough: number; brokerDpopOverPassthrough: number };
   coalescing: { requests: number; tabs: number; refreshes: number }[];
   steadyState: { seconds: number; refreshes: number; expectedRefreshes: number; unauthorized: number };
+  idle: Awaited<ReturnType<typeof idleCost>>;
   sizes: Record<string, { gzipBytes: number; maxGzipBytes: number | null; withinBudget: boolean }>;
 }): void {
   const st = r.staticSequential;
@@ -323,6 +339,17 @@ function print(r: {
       `sw.js/pass-through ${r.coldStart.brokerOverPassthrough}, sw-dpop.js/pass-through ${r.coldStart.brokerDpopOverPassthrough}`,
     ],
     ...r.coalescing.map((c): [string, string, string] => [`Coalescing: ${c.requests} requests over ${c.tabs} tab(s)`, `${c.refreshes} refresh(es)`, c.refreshes === 1 ? 'ok' : 'FAIL']),
+    ...r.idle.refreshes.map((x): [string, string, string] => [
+      `Idle tab, one call every 5 min, ${x.accessTokenTtlMinutes}-min tokens: refreshes/hour`,
+      `IndexedDB (old default) ${x.perHour.indexeddb} | memory + heartbeat ${x.perHour.memory} | memory, worker stopped ${x.perHour.memoryNoPage}`,
+      `memory/IndexedDB ${x.memoryOverIndexeddb}, stopped memory/IndexedDB ${x.memoryNoPageOverIndexeddb}`,
+    ]),
+    ...(r.idle.latency
+      ? (['after1Minute', 'after10Minutes'] as const).map((k): [string, string, string] => {
+          const l = r.idle.latency![k];
+          return [`Idle tab, first call ${k === 'after1Minute' ? 'after 1 min' : 'after 10 min'} (ms)`, `IndexedDB ${l.ms.indexeddb} | memory + heartbeat ${l.ms.memory} | memory, worker stopped ${l.ms.memoryNoPage}`, `memory/IndexedDB ${l.memoryOverIndexeddb}, stopped memory/IndexedDB ${l.memoryNoPageOverIndexeddb}`];
+        })
+      : []),
     ['Steady state', `${r.steadyState.seconds} s: ${r.steadyState.refreshes} refreshes (expected ${r.steadyState.expectedRefreshes}), ${r.steadyState.unauthorized} 401s`, r.steadyState.unauthorized === 0 ? 'ok' : 'FAIL'],
     ...Object.entries(r.sizes).map(([name, s]): [string, string, string] =>
       s.maxGzipBytes === null
@@ -335,4 +362,4 @@ function print(r: {
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c}`);
 }
 
-await main();
+await (process.argv.includes('--idle') ? idleOnly() : main());

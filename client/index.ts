@@ -93,6 +93,7 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
   readonly #timeoutMs: number;
   /** The absolute URL of the broker's script: any other controller is foreign. */
   readonly #scriptURL: string;
+  readonly #heartbeat: ReturnType<typeof setInterval>;
 
   constructor(registration: ServiceWorkerRegistration, timeoutMs: number, scriptURL: string) {
     this.#registration = registration;
@@ -110,6 +111,14 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
     const resume = () => void this.#send({ type: MessageType.resume }).catch(() => undefined);
     addEventListener('online', resume);
     document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && resume());
+    // Browsers stop a worker after about 30 s without an event, and in memory mode the next call
+    // then waits for a silent refresh. A message from a page is an event: each page nudges its
+    // broker every 20 s (no reply port, so the worker does nothing with it). Hidden pages too: they
+    // still make API calls. A page that no broker controls sends nothing.
+    this.#heartbeat = setInterval(() => {
+      const c = navigator.serviceWorker.controller;
+      if (c?.scriptURL === scriptURL) c.postMessage({ type: MessageType.ping });
+    }, 20_000);
   }
 
   login(credentials: Credentials): Promise<Session<C>> {
@@ -152,6 +161,8 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
    */
   async unregister({ signOut = true }: { signOut?: boolean } = {}): Promise<boolean> {
     if (signOut) await this.logout().catch(() => undefined);
+    // Let the worker stop, so that the database below can go.
+    clearInterval(this.#heartbeat);
     const removed = await this.#registration.unregister();
     // The worker may still hold the database open: the delete then waits for it to stop; this does not.
     await new Promise<void>((resolve) => {

@@ -148,7 +148,10 @@ test.describe('with a short access token lifetime', () => {
   });
 });
 
-test('after the browser stops the worker, the next request succeeds without a refresh', async ({ context, page, server }) => {
+test.describe('opt-in persist indexeddb', () => {
+  test.use({ serverOptions: { workerConfig: { persist: 'indexeddb' } } });
+
+test('after the browser stops the worker, the next request succeeds without a refresh (persist indexeddb)', async ({ context, page, server }) => {
   await openApp(page, server);
   await login(page);
   expect((await apiFetch(page, '/api/me')).status).toBe(200);
@@ -158,4 +161,5 @@ test('after the browser stops the worker, the next request succeeds without a re
   expect(res.body).toMatchObject({ sub: 'alice' });
   expect(server.stats.refresh).toBe(0);
   expect((await status(page)).authenticated).toBe(true);
+});
 });

@@ -82,7 +82,8 @@ test('a new login makes a new key', async ({ context, page, server }) => {
 });
 
 test.describe('with a short access token lifetime', () => {
-  test.use({ serverOptions: { accessTokenTtl: 4, workerConfig: { refreshBeforeExpiry: 1 } } });
+  // Counts refreshes with the token shared through the record, as written before memory became the default.
+  test.use({ serverOptions: { accessTokenTtl: 4, workerConfig: { refreshBeforeExpiry: 1, persist: 'indexeddb' } } });
 
   test('a refresh after expiry is signed with the same key, and the new token works', async ({ context, page, server }) => {
     const wire = await recordWire(context);
@@ -114,17 +115,19 @@ test.describe('with a short access token lifetime', () => {
   });
 });
 
-test('after the browser stops the worker, the key comes back from IndexedDB: no refresh needed', async ({ context, page, server }) => {
-  await openApp(page, server);
-  await login(page);
-  await stopWorkers(context, page);
-  expect((await apiFetch(page, '/api/me')).status).toBe(200);
-  expect(server.stats.refresh).toBe(0);
+test.describe('opt-in persist indexeddb', () => {
+  test.use({ serverOptions: { workerConfig: { persist: 'indexeddb' } } });
+
+  test('after the browser stops the worker, the key and the token come back from IndexedDB: no refresh needed', async ({ context, page, server }) => {
+    await openApp(page, server);
+    await login(page);
+    await stopWorkers(context, page);
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    expect(server.stats.refresh).toBe(0);
+  });
 });
 
-test.describe('persist memory', () => {
-  test.use({ serverOptions: { workerConfig: { persist: 'memory' } } });
-
+test.describe('by default (persist memory)', () => {
   test('after the browser stops the worker, the key comes back from IndexedDB and one refresh restores the token', async ({ context, page, server }) => {
     await openApp(page, server);
     await login(page);
@@ -182,6 +185,9 @@ test.describe('an attacker with script in the page', () => {
     expect(await readBrokerRecord(page, 'dpop-key')).toMatchObject({ privateKey: { extractable: false } });
   });
 
+  test.describe('with the opt-in persist indexeddb', () => {
+    test.use({ serverOptions: { workerConfig: { persist: 'indexeddb' } } });
+
   test('reads the token out of IndexedDB, and it is useless outside the browser: as Bearer, or with a proof of its own key', async ({ page, server }) => {
     await openApp(page, server);
     await login(page);
@@ -204,6 +210,7 @@ test.describe('an attacker with script in the page', () => {
     expect(await withOwnKey.json()).toMatchObject({ error: 'invalid_dpop_proof', message: expect.stringContaining('another key') });
     // The browser's own session carries on.
     expect((await apiFetch(page, '/api/me')).status).toBe(200);
+  });
   });
 
   test('captures a real proof off the wire, and replaying it from outside fails: used once, and only for its own URL', async ({ context, page, server }) => {
@@ -252,7 +259,8 @@ test.describe('an attacker with script in the page', () => {
 });
 
 test.describe('with DPOP_NONCE on (the reference setup)', () => {
-  test.use({ serverOptions: { dpopNonce: true, accessTokenTtl: 4, workerConfig: { refreshBeforeExpiry: 1 } } });
+  // A restart without a refresh (the token in the record), to see the nonce alone come back.
+  test.use({ serverOptions: { dpopNonce: true, accessTokenTtl: 4, workerConfig: { refreshBeforeExpiry: 1, persist: 'indexeddb' } } });
 
   test('the first request is challenged for a nonce and retried once; later ones carry the latest nonce', async ({ context, page, server }) => {
     const wire = await recordWire(context);
@@ -299,7 +307,8 @@ test.describe('a worker served with dpop: false, against a server where DPoP is 
 
 test.describe('proofs signed in advance by script in the page (nonce slots of 3 s)', () => {
   const SLOT = 3;
-  test.use({ serverOptions: { dpopNonceSeconds: SLOT, accessTokenTtl: 300 } });
+  // The script reads the token from the record: the opt-in mode.
+  test.use({ serverOptions: { dpopNonceSeconds: SLOT, accessTokenTtl: 300, workerConfig: { persist: 'indexeddb' } } });
 
   test('stop working at most two nonce slots after the script got its nonce, whatever iat it stamped', async ({ page, server }) => {
     await openApp(page, server);

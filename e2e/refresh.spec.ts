@@ -136,7 +136,8 @@ test.describe('reactive refresh', () => {
 });
 
 test.describe('serialized refresh', () => {
-  test.use({ serverOptions: { accessTokenTtl: 4, workerConfig: { refreshBeforeExpiry: 1 } } });
+  // Two workers of the origin share the token through the record only with the opt-in mode.
+  test.use({ serverOptions: { accessTokenTtl: 4, workerConfig: { refreshBeforeExpiry: 1, persist: 'indexeddb' } } });
 
   test('two worker registrations sharing the origin refresh once, not twice', async ({ context, page, server }) => {
     await openApp(page, server);
@@ -374,9 +375,7 @@ test.describe('a worker stopped while it sends', () => {
   });
 });
 
-test.describe('session restore, persist memory', () => {
-  test.use({ serverOptions: { workerConfig: { persist: 'memory' } } });
-
+test.describe('session restore, by default (persist memory)', () => {
   test('persist memory: after a stop, status restores the session with one silent refresh', async ({ context, page, server }) => {
     await openApp(page, server);
     await login(page);
@@ -400,7 +399,9 @@ test.describe('session restore, persist memory', () => {
   });
 });
 
-test.describe('session restore, persist indexeddb', () => {
+test.describe('session restore, opt-in persist indexeddb', () => {
+  test.use({ serverOptions: { workerConfig: { persist: 'indexeddb' } } });
+
   test('persist indexeddb: a stop costs no refresh; a cleared store costs exactly one', async ({ context, page, server }) => {
     await openApp(page, server);
     await login(page);

@@ -3,7 +3,7 @@
 // page script can read.
 import type { BrowserContext, Page } from '@playwright/test';
 import { startServer } from '../reference-server/app';
-import { apiFetch, captureIssuedTokens, expect, login, messageWorkerUnderSecond, openApp, readBrokerRecord, status, test } from './support/fixtures';
+import { apiFetch, captureIssuedTokens, expect, login, messageWorkerUnderSecond, openApp, readAllBrokerRecords, readBrokerRecord, status, stopWorkers, test } from './support/fixtures';
 
 interface SeenRequest {
   url: string;
@@ -307,16 +307,38 @@ test.describe('nothing page-readable holds a token', () => {
     return JSON.stringify({ view, idb: await readBrokerRecord(page), consoleLines });
   }
 
-  test.describe('persist memory, sliding renewal', () => {
+  test('by default (persist memory) the worker\'s IndexedDB holds no token, before or after a restart: only whose session it is, the DPoP key (non-extractable) and nonces', async ({ context, page, server }) => {
+    const issued = await captureIssuedTokens(context);
+    await openApp(page, server);
+    await login(page);
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    await page.evaluate(() => window.tokenBroker.refresh());
+    await stopWorkers(context, page);
+    expect(await status(page)).toMatchObject({ authenticated: true });
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    const records = await readAllBrokerRecords(page);
+    const text = JSON.stringify(records);
+    for (const token of issued) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(token.split('.')[2]);
+    }
+    // Login, the forced refresh, and the silent one that restored the stopped worker.
+    expect(issued).toHaveLength(3);
+    expect(records['session']).toEqual({ token: null, signedOut: false, sub: 'alice' });
+    expect(records['dpop-key']).toMatchObject({ privateKey: { cryptoKey: 'private', extractable: false } });
+    expect(Object.keys(records).filter((k) => k !== 'session' && k !== 'dpop-key' && !/nonce/.test(k))).toEqual([]);
+  });
+
+  test.describe('the default persistence, sliding renewal', () => {
     test.use({
       serverOptions: {
         accessTokenTtl: 6,
         renewHeader: 'x-renewed-token',
-        workerConfig: { persist: 'memory', renewHeader: 'x-renewed-token', exposeClaims: ['sub'], refreshBeforeExpiry: 1 },
+        workerConfig: { renewHeader: 'x-renewed-token', exposeClaims: ['sub'], refreshBeforeExpiry: 1 },
       },
     });
 
-  test('after login, refresh, sliding renewal and logout (persist memory)', async ({ context, page, server }) => {
+  test('after login, refresh, sliding renewal and logout (default: persist memory)', async ({ context, page, server }) => {
     const issued = await captureIssuedTokens(context);
     await context.route('**/api/**', async (route) => {
       const response = await route.fetch();
@@ -369,11 +391,15 @@ test.describe('nothing page-readable holds a token', () => {
   });
   });
 
+  test.describe('opt-in persist indexeddb', () => {
+    test.use({ serverOptions: { workerConfig: { persist: 'indexeddb' } } });
+
   test('the documented limit: with persist indexeddb, page script can read the token from IndexedDB', async ({ context, page, server }) => {
     const issued = await captureIssuedTokens(context);
     await openApp(page, server);
     await login(page);
     expect(JSON.stringify(await readBrokerRecord(page))).toContain(issued[0]!);
+  });
   });
 });
 

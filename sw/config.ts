@@ -15,6 +15,11 @@ export interface TokenBrokerConfig {
   endpoints?: { login?: string; refresh?: string; logout?: string };
   /** Seconds before expiry at which a request first waits for a refresh. */
   refreshBeforeExpiry?: number;
+  /**
+   * Where the access token lives: `'memory'` (default) only in the worker, as RFC 10017 asks
+   * (a worker restarted by the browser gets a new one with a silent refresh); `'indexeddb'` also
+   * in the origin's IndexedDB, which page script of the origin can read.
+   */
   persist?: Persist;
   /** Claims of the access token that `status` may show the page. */
   exposeClaims?: string[];
@@ -52,7 +57,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = Object.freeze({
   apiPrefixes: ['/api/'],
   endpoints: { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout' },
   refreshBeforeExpiry: 30,
-  persist: 'indexeddb',
+  persist: 'memory',
   exposeClaims: ['sub'],
   fields: { accessToken: ['access_token', 'accessToken'], expiresIn: 'expires_in' },
   renewHeader: null,

@@ -129,6 +129,29 @@ export function readBrokerRecord(page: Page, key: 'session' | 'dpop-key' = 'sess
   );
 }
 
+/** Every record of the worker's IndexedDB store, by key, as page script can read them (CryptoKeys described). */
+export function readAllBrokerRecords(page: Page): Promise<Record<string, unknown>> {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('token-broker');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('records')) return resolve({});
+          const store = db.transaction('records').objectStore('records');
+          const keys = store.getAllKeys();
+          const values = store.getAll();
+          values.onsuccess = () => {
+            const all = Object.fromEntries(keys.result.map((k, i) => [String(k), values.result[i] as unknown]));
+            resolve(JSON.parse(JSON.stringify(all, (_, v: unknown) => (v instanceof CryptoKey ? { cryptoKey: v.type, extractable: v.extractable } : v))));
+          };
+          values.onerror = () => reject(values.error);
+        };
+      }),
+  );
+}
+
 /** Deletes the worker's persisted record from page script, as an app clearing site data would. */
 export function deleteBrokerRecord(page: Page): Promise<void> {
   return page.evaluate(
