@@ -194,6 +194,14 @@ test('a tab that meets one fault after another must recover once they stop, not 
     { kind: 'server-restart', ms: 15_500 },
     { kind: 'refresh-5xx', ms: 15_500 },
   ]);
+  // A call between two faults whose result is read after the second: recovered, timed from the first's end.
+  inv.faultEnded('worker-stop', 150_000, [0]);
+  inv.faultStarted();
+  inv.faultEnded('clock-jump', 151_000, [0]);
+  inv.pageResult(result({ tab: 0, start: 150_100, end: 150_600 }));
+  expect(inv.recoveries.at(-1)).toEqual({ kind: 'worker-stop', ms: 600 });
+  inv.pageResult(result({ tab: 0, start: 151_100, end: 151_300 }));
+  expect(inv.recoveries.at(-1)).toEqual({ kind: 'clock-jump', ms: 300 });
   inv.faultStarted();
   inv.faultEnded('offline', 200_000, [0]);
   inv.checkRecovery(260_001);

@@ -329,7 +329,8 @@ export class Invariants {
   #settleFaults(now?: number): void {
     this.#faults = this.#faults.filter((f) => {
       if (f.waiting.size > 0) return true;
-      if (now !== undefined) this.recoveries.push({ kind: f.kind, ms: now - f.from });
+      // A call that got through before a later fault ended (its result read afterwards) counts from the fault's own end.
+      if (now !== undefined) this.recoveries.push({ kind: f.kind, ms: now - (now >= f.from ? f.from : f.endAt) });
       return false;
     });
   }
