@@ -1,58 +1,15 @@
 // Review (brief R): what a worker in memory mode takes from the origin's
 // IndexedDB when it starts. Page script of the origin can write that record
 // (the same origin shares IndexedDB), so in memory mode nothing in it may
-// become the session's token. A minimal in-memory IndexedDB, just what
-// idb-keyval uses, stands in for the browser's.
+// become the session's token. A minimal in-memory IndexedDB stands in for
+// the browser's.
 import { expect, test } from '@playwright/test';
 import { createStore, get, set } from 'idb-keyval';
+import { installFakeIndexedDb } from '../test-support/fake-indexeddb';
 import { TokenStore } from './token-store';
 import type { TokenRecord } from './token-response';
 
-type Req = { result?: unknown; error?: unknown; onsuccess?: () => void; oncomplete?: () => void; onupgradeneeded?: () => void };
-
-function fakeIndexedDb() {
-  const dbs = new Map<string, Map<string, Map<unknown, unknown>>>();
-  const later = (fn: () => void) => setTimeout(fn, 0);
-  return {
-    open(name: string) {
-      const req: Req = {};
-      later(() => {
-        const fresh = !dbs.has(name);
-        const stores = dbs.get(name) ?? new Map<string, Map<unknown, unknown>>();
-        dbs.set(name, stores);
-        req.result = {
-          createObjectStore: (s: string) => stores.set(s, new Map()),
-          transaction(storeName: string) {
-            const tx: Req = {};
-            const data = stores.get(storeName)!;
-            const op = (fn: () => unknown) => {
-              const r: Req = {};
-              later(() => {
-                r.result = fn();
-                r.onsuccess?.();
-                later(() => tx.oncomplete?.());
-              });
-              return r;
-            };
-            return {
-              objectStore: () => ({
-                transaction: tx,
-                get: (k: unknown) => op(() => structuredClone(data.get(k))),
-                put: (v: unknown, k: unknown) => op(() => void data.set(k, structuredClone(v))),
-                delete: (k: unknown) => op(() => void data.delete(k)),
-              }),
-            };
-          },
-        };
-        if (fresh) req.onupgradeneeded?.();
-        req.onsuccess?.();
-      });
-      return req;
-    },
-  };
-}
-
-(globalThis as unknown as { indexedDB: unknown }).indexedDB = fakeIndexedDb();
+installFakeIndexedDb();
 
 const planted: TokenRecord = {
   accessToken: 'planted-by-page-script',

@@ -1,0 +1,53 @@
+// Review (brief R): the retried logout. A logout the server did not take (503)
+// is tried again after the cool-down, and a login since cancels it, because
+// the browser's cookie is then the new session's. A login that FAILED set no
+// cookie: the cookie is still the old family's, which stays live (for its idle
+// lifetime) unless the retry goes. The broker runs in Node with a stub scope
+// (no Web Locks), a stub fetch and an in-memory IndexedDB.
+import { expect, test } from '@playwright/test';
+import { installFakeIndexedDb } from '../test-support/fake-indexeddb';
+import { Broker } from './broker';
+import { resolveConfig } from './config';
+
+installFakeIndexedDb();
+
+const ORIGIN = 'https://app.test';
+
+function stubScope(): ServiceWorkerGlobalScope {
+  return {
+    location: { origin: ORIGIN },
+    navigator: {},
+    registration: { scope: `${ORIGIN}/` },
+    clients: { matchAll: async () => [], claim: async () => undefined },
+  } as unknown as ServiceWorkerGlobalScope;
+}
+
+test('a login that fails (wrong password) does not cancel a logout waiting for its retry: the old family is still the cookie\'s', async () => {
+  test.setTimeout(20_000);
+  const logouts: number[] = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (input: RequestInfo | URL) => {
+    const path = String(input);
+    if (path === '/auth/logout') {
+      logouts.push(Date.now());
+      // The backing's blip: the first logout is not taken, the next ones are.
+      return logouts.length === 1
+        ? new Response('{"error":"unavailable"}', { status: 503, headers: { 'retry-after': '1', 'content-type': 'application/json' } })
+        : new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
+    }
+    if (path === '/auth/login') return new Response('{"error":"invalid_credentials"}', { status: 401, headers: { 'content-type': 'application/json' } });
+    throw new Error(`unexpected fetch ${path}`);
+  }) as typeof fetch;
+  try {
+    const broker = new Broker(stubScope(), resolveConfig({}, ORIGIN));
+    expect(await broker.handle({ type: 'broker:logout' })).toMatchObject({ ok: true });
+    expect(logouts).toHaveLength(1);
+    // The user mistypes the password while the logout waits: no new session, no new cookie.
+    expect(await broker.handle({ type: 'broker:login', credentials: { username: 'alice', password: 'typo' } })).toMatchObject({ ok: false, error: { code: 'invalid_credentials' } });
+    // Past the first cool-down (at most 3 s, Retry-After 1 s).
+    await new Promise((r) => setTimeout(r, 4_500));
+    expect(logouts.length, 'the logout was tried again').toBeGreaterThanOrEqual(2);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+});
