@@ -8,6 +8,7 @@ import { expect, test } from '@playwright/test';
 import { installFakeIndexedDb } from '../test-support/fake-indexeddb';
 import { Broker } from './broker';
 import { resolveConfig } from './config';
+import { recordFromToken } from './token-response';
 
 installFakeIndexedDb();
 
@@ -49,5 +50,22 @@ test('a login that fails (wrong password) does not cancel a logout waiting for i
     expect(logouts.length, 'the logout was tried again').toBeGreaterThanOrEqual(2);
   } finally {
     globalThis.fetch = realFetch;
+  }
+});
+
+// The renewal check (README "Sliding renewal": "a renewal may only extend the lifetime"): every claim but
+// exp/iat/nbf/jti must equal the held token's. Nothing compares the time claims themselves.
+const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const jwt = (claims: object) => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
+
+test('a renewal that shortens the lifetime, or drops exp (expiry unknown: never refreshed ahead), is not taken', async () => {
+  const config = resolveConfig({ renewHeader: 'x-renewed-token' }, ORIGIN);
+  const iat = Math.floor(Date.now() / 1000);
+  for (const forged of [{ sub: 'alice', sid: 's1', iat, exp: iat + 1 }, { sub: 'alice', sid: 's1' }]) {
+    const broker = new Broker(stubScope(), config);
+    const held = jwt({ sub: 'alice', sid: 's1', iat, exp: iat + 300 });
+    await broker.store.save(recordFromToken(held, 300, Date.now(), config));
+    await broker.adoptRenewed(jwt(forged), broker.store.current!);
+    expect(broker.store.current?.accessToken === held, JSON.stringify(forged)).toBe(true);
   }
 });
