@@ -69,3 +69,28 @@ test('a renewal that shortens the lifetime, or drops exp (expiry unknown: never 
     expect(broker.store.current?.accessToken === held, JSON.stringify(forged)).toBe(true);
   }
 });
+
+test('a pending logout that page script planted with a far `until` is not retried past the worker\'s own five minutes', async () => {
+  test.setTimeout(20_000);
+  const { createStore, set } = await import('idb-keyval');
+  // Page script can write the worker's record: a logout "to retry" for ten years.
+  await set('session', { token: null, signedOut: true, logout: { body: {}, until: Date.now() + 10 * 365 * 86400_000 } }, createStore('token-broker', 'records'));
+  const logouts: number[] = [];
+  const realFetch = globalThis.fetch;
+  const realNow = Date.now;
+  globalThis.fetch = (async () => {
+    logouts.push(realNow());
+    return new Response('{"error":"unavailable"}', { status: 503, headers: { 'content-type': 'application/json' } });
+  }) as typeof fetch;
+  try {
+    new Broker(stubScope(), resolveConfig({}, ORIGIN));
+    await expect.poll(() => logouts.length).toBe(1);
+    // An hour later (the server still failing): the worker's own logout would have stopped after five minutes.
+    Date.now = () => realNow() + 3_600_000;
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(logouts).toHaveLength(1);
+  } finally {
+    globalThis.fetch = realFetch;
+    Date.now = realNow;
+  }
+});
