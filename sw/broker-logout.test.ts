@@ -70,7 +70,7 @@ test('a renewal that shortens the lifetime, or drops exp (expiry unknown: never 
   }
 });
 
-test('a pending logout that page script planted with a far `until` is not retried past the worker\'s own five minutes', async () => {
+test('a pending logout that page script planted (a far `until`, a body the worker never writes) is not sent; the worker\'s own kind is', async () => {
   test.setTimeout(20_000);
   const { createStore, set } = await import('idb-keyval');
   // Page script can write the worker's record: a logout "to retry" for ten years.
@@ -84,11 +84,18 @@ test('a pending logout that page script planted with a far `until` is not retrie
   }) as typeof fetch;
   try {
     new Broker(stubScope(), resolveConfig({}, ORIGIN));
-    await expect.poll(() => logouts.length).toBe(1);
-    // An hour later (the server still failing): the worker's own logout would have stopped after five minutes.
-    Date.now = () => realNow() + 3_600_000;
+    // The worker's own pending logout is never due more than five minutes ahead: this one is not its own.
     await new Promise((r) => setTimeout(r, 4_000));
-    expect(logouts).toHaveLength(1);
+    expect(logouts).toHaveLength(0);
+    // A body the worker never writes is not sent either.
+    await set('session', { token: null, signedOut: true, logout: { body: { reason: 'x', extra: 1 }, until: Date.now() + 60_000 } }, createStore('token-broker', 'records'));
+    new Broker(stubScope(), resolveConfig({}, ORIGIN));
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(logouts).toHaveLength(0);
+    // The worker's own kind of record is sent.
+    await set('session', { token: null, signedOut: true, logout: { body: { reason: 'account_changed' }, until: Date.now() + 60_000 } }, createStore('token-broker', 'records'));
+    new Broker(stubScope(), resolveConfig({}, ORIGIN));
+    await expect.poll(() => logouts.length).toBe(1);
   } finally {
     globalThis.fetch = realFetch;
     Date.now = realNow;

@@ -64,6 +64,7 @@ export class Broker {
   readonly #scope: ServiceWorkerGlobalScope;
   readonly #coordinator: RefreshCoordinator<TokenRecord>;
   /** Logins this worker started: one since a logout was put off cancels it, even before it saves. */
+  /** Logins in flight in this worker: one may not have saved yet. */
   #logins = 0;
 
   constructor(scope: ServiceWorkerGlobalScope, config: ResolvedConfig, dpopSupport?: DpopSupport) {
@@ -84,7 +85,7 @@ export class Broker {
       policy: DEFAULT_RETRY_POLICY,
     });
     // The worker may have been stopped with a logout still to send.
-    void this.#retryLogout(0, 0);
+    void this.#retryLogout(0);
   }
 
   /** Takes the session and its DPoP key as they are now: the other version may have changed both. */
@@ -131,8 +132,15 @@ export class Broker {
     // The worker cannot verify a signature, so a renewal may only extend the lifetime: the
     // same claims but the time ones, or dropped (an API route must not switch the session or
     // grant itself claims). An answer that arrives after a logout or another login renews a
-    // session that is over. Opaque tokens cannot be compared.
-    if (record.binding !== used.binding || this.store.current?.accessToken !== used.accessToken) return;
+    // session that is over. Nor may it shorten the lifetime or make it unknown. Opaque tokens
+    // cannot be compared.
+    if (
+      record.binding !== used.binding ||
+      this.store.current?.accessToken !== used.accessToken ||
+      (used.expiresAt !== null && (record.expiresAt ?? 0) < used.expiresAt)
+    ) {
+      return;
+    }
     await this.store.save(record);
     void this.#broadcast('refresh');
   }
@@ -197,7 +205,7 @@ export class Broker {
       await this.store.save(record);
       this.#coordinator.reset();
       return { ok: true, session: sessionOf(record) };
-    });
+    }).finally(() => this.#logins--);
     if (reply.ok) void this.#broadcast('login');
     return reply;
   }
@@ -232,21 +240,37 @@ export class Broker {
     const result = await postToEndpoint(this.config.endpoints.logout, pending.body);
     const response = result.kind === 'response' ? result.response : null;
     if (response && !isRetryableStatus(response.status)) return this.store.clear(true);
-    const retryAfter = response && parseRetryAfter(response.headers.get('retry-after'), Date.now());
-    const logins = this.#logins;
-    setTimeout(() => void this.#retryLogout(failures + 1, logins), cooldownDelay(DEFAULT_RETRY_POLICY, failures + 1, retryAfter, Math.random));
+    this.#retryLater(failures + 1, response && parseRetryAfter(response.headers.get('retry-after'), Date.now()));
+  }
+
+  #retryLater(failures: number, retryAfter: number | null): void {
+    setTimeout(() => void this.#retryLogout(failures), cooldownDelay(DEFAULT_RETRY_POLICY, failures, retryAfter, Math.random));
   }
 
   /**
    * Under the lock, and only while the record still holds the logout: a login
    * since (in any worker version) replaced it, and the cookie the browser sends
-   * now is the new session's, which the logout would revoke; a login in this
-   * worker that has not saved yet counts too (the lock's wait is bounded).
+   * now is the new session's, which the logout would revoke. While a login of
+   * this worker is in flight (it may not have saved yet; the lock's wait is
+   * bounded) it waits; a login that failed leaves the logout to be sent.
+   * Page script can write the record, so only what #end writes is taken.
    */
-  #retryLogout(failures: number, logins: number): Promise<void> {
+  #retryLogout(failures: number): Promise<void> {
     return this.#withLock(async () => {
+      if (this.#logins) return this.#retryLater(failures, null);
       const pending = await this.store.pendingLogout();
-      if (pending && logins === this.#logins && Date.now() < pending.until) await this.#sendLogout(pending, failures);
+      const body = pending?.body as { reason?: unknown } | undefined;
+      const left = pending ? pending.until - Date.now() : 0;
+      if (
+        left > 0 &&
+        left <= LOGOUT_RETRY_MS &&
+        body &&
+        typeof body === 'object' &&
+        Object.keys(body).length === (body.reason === undefined ? 0 : 1) &&
+        [undefined, 'account_changed', 'key_replaced'].includes(body.reason as string)
+      ) {
+        await this.#sendLogout(pending!, failures);
+      }
     });
   }
 

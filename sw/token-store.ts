@@ -57,7 +57,10 @@ export class TokenStore {
     this.#loading ??= this.#readPersisted().then((rec) => {
       // A login or refresh in this worker may have finished first; it wins.
       if (!this.#memory && rec) {
-        this.#memory = rec.token;
+        // In memory mode a token in the record is none of this worker's (page script can write
+        // there, or an earlier version kept it): not taken, and wiped.
+        if (this.#persist === 'indexeddb') this.#memory = rec.token;
+        else if (rec.token) void this.#write({ ...rec, token: null });
         this.#signedOutFlag = rec.signedOut;
       }
     });

@@ -73,7 +73,10 @@ export async function runDoctor(options: DoctorOptions): Promise<Report> {
   await checkEndpoints(facts, post, asWorker, results);
   const sign = facts.dpop ? await proofSigner() : null;
   if (sign) await checkNonces(facts, post, asWorker, sign, results);
-  if (options.credentials) await checkSignIn(facts, options.credentials, post, asWorker, sign, secure || !isLoopbackHttp(new URL(origin)), results);
+  const cleartext = !secure && !isLoopbackHttp(new URL(origin));
+  // A password posted over plain http to another machine crosses the network readable.
+  if (options.credentials && cleartext) results.info('credentials_not_sent', `the test credentials are not sent to ${origin}: it is plain http and not this machine`);
+  else if (options.credentials) await checkSignIn(facts, options.credentials, post, asWorker, sign, secure, results);
   else results.info('no_credentials', 'no test credentials (--user, --password or TOKEN_BROKER_DOCTOR_PASSWORD): the refresh cookie and DPoP binding are not checked');
   return results.report(origin, options.strict);
 }
