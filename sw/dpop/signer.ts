@@ -47,6 +47,8 @@ class IndexedDbDpopSigner implements DpopSigner {
   readonly #keys: DpopKeyStore;
   readonly #db: UseStore;
   #key: Promise<DpopKey | null> | null = null;
+  /** The stored key was planted: the session is over, and no key made for it is kept. */
+  #refused = false;
   readonly #noncesRead: Promise<void>;
   readonly #onKeyRefused: () => void;
 
@@ -69,6 +71,7 @@ class IndexedDbDpopSigner implements DpopSigner {
       (key) => {
         if (key !== false) return key;
         // Planted by page script: the binding is over, and the broker ends the session.
+        this.#refused = true;
         void this.drop();
         this.#onKeyRefused();
         return null;
@@ -92,7 +95,8 @@ class IndexedDbDpopSigner implements DpopSigner {
     const key = await this.current();
     if (key) return key;
     const fresh = await generateDpopKey();
-    await this.adopt(fresh);
+    // A refresh already under way when a planted key was refused: its key is not kept.
+    if (!this.#refused) await this.adopt(fresh);
     return fresh;
   }
 
@@ -102,6 +106,7 @@ class IndexedDbDpopSigner implements DpopSigner {
   }
 
   async adopt(key: DpopKey): Promise<void> {
+    this.#refused = false;
     this.#key = Promise.resolve(key);
     await this.#keys.save(key);
   }
