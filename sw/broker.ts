@@ -63,7 +63,6 @@ export class Broker {
   readonly config: ResolvedConfig;
   readonly #scope: ServiceWorkerGlobalScope;
   readonly #coordinator: RefreshCoordinator<TokenRecord>;
-  /** Logins this worker started: one since a logout was put off cancels it, even before it saves. */
   /** Logins in flight in this worker: one may not have saved yet. */
   #logins = 0;
 
