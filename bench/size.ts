@@ -19,7 +19,7 @@ export const BUDGETS: Record<'worker' | 'workerDpop' | 'client', { file: string;
    * and updates that wait (issue 23): 0.34 KB;
    * 8.8125 KB until the attack review's fixes (logout retried, renewals checked): 0.2 KB.
    */
-  workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: 9.125 * 1024 },
+  workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: 9.15625 * 1024 },
   /** The client module, workbox-window included. 4 KB until the heartbeat (issue 30): 45 bytes. */
   client: { file: 'dist/client/index.js', maxGzipBytes: 4.0625 * 1024 },
 };

@@ -49,6 +49,7 @@ class IndexedDbDpopSigner implements DpopSigner {
   #key: Promise<DpopKey | null> | null = null;
   /** The stored key was planted: the session is over, and no key made for it is kept. */
   #refused = false;
+  #reading: Promise<DpopKey | null> = Promise.resolve(null);
   readonly #noncesRead: Promise<void>;
   readonly #onKeyRefused: () => void;
 
@@ -67,21 +68,27 @@ class IndexedDbDpopSigner implements DpopSigner {
 
   /** The key in use; read from IndexedDB once per worker start (and on `reload`). */
   current(): Promise<DpopKey | null> {
-    this.#key ??= this.#keys.load().then(
-      (key) => {
-        if (key !== false) return key;
-        // Planted by page script: the binding is over, and the broker ends the session.
-        this.#refused = true;
-        void this.drop();
-        this.#onKeyRefused();
-        return null;
-      },
-      (err: unknown) => {
-        if (DEV) console.warn('[token-broker] could not read the DPoP key', err);
-        return null;
-      },
-    );
+    this.#key ??= this.#load();
     return this.#key;
+  }
+
+  /** One read at a time: a re-read while a refused key is being deleted would refuse it, and end the session, twice. */
+  #load(): Promise<DpopKey | null> {
+    // #read never rejects, so the chain does not break.
+    return (this.#reading = this.#reading.then(() => this.#read()));
+  }
+
+  async #read(): Promise<DpopKey | null> {
+    const key = await this.#keys.load().catch((err: unknown) => {
+      if (DEV) console.warn('[token-broker] could not read the DPoP key', err);
+      return null;
+    });
+    if (key !== false) return key;
+    // Planted by page script: the binding is over, and the broker ends the session.
+    this.#refused = true;
+    await this.drop();
+    this.#onKeyRefused();
+    return null;
   }
 
   /** Re-reads the stored key: another worker version may have signed in with a new one. */
