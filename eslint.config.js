@@ -62,15 +62,13 @@ function layers() {
     { files: ['sw/entries/**/*.ts'], rules: rule(tooling, testSupport, up('(^|/)(server|client)(/|$)', 'The worker does not import the server or the page client')) },
     { files: ['client/**/*.ts', 'react/**/*.ts', 'vue/**/*.ts'], ignores: ['**/*.test.ts'], rules: rule(tooling, testSupport, up('(^|/)(server|sw/(?!config$|protocol$))', 'The page client shares only the worker\'s config and protocol types')) },
     // The reference app is an adopter: the library's public entry points (server/entries/*,
-    // what `token-broker/server...` exports), and the worker's config schema. The helpers
-    // named here are not exported (exporting them would change the package's types) and
-    // are the app's only reach inside the library.
+    // what `token-broker/server...` exports), and the worker's config schema.
     {
       files: ['reference-server/**/*.ts'],
       ignores: ['**/*.test.ts', 'reference-server/test-settings.ts'],
       rules: rule(
         { regex: '(^|/)(e2e|bench|soak|examples|test-support)(/|$)', message: 'The reference app does not import the tests, the soak or the benchmarks.' },
-        { regex: '(^|/)server/(?!entries/|core/worker-script$|core/errors$|core/http$|core/token-broker$)', message: 'The reference app uses the library through its public entry points (server/entries/*).' },
+        { regex: '(^|/)server/(?!entries/)', message: 'The reference app uses the library through its public entry points (server/entries/*).' },
         { regex: '(^|/)sw/(?!config$)', message: 'The reference app knows only the worker\'s configuration schema.' },
       ),
     },

@@ -4,6 +4,7 @@
 import type { BrowserContext, Page } from '@playwright/test';
 import { startServer } from '../reference-server/app';
 import { apiFetch, captureIssuedTokens, expect, login, messageWorkerUnderSecond, openApp, readAllBrokerRecords, readBrokerRecord, status, stopWorkers, test } from './support/fixtures';
+import { uncheckedWorkerScript } from '../test-support/unchecked-worker-script';
 
 interface SeenRequest {
   url: string;
@@ -159,7 +160,7 @@ test.describe('injection rules', () => {
   ] as const) {
     test.describe(`a worker served with a bad config (${JSON.stringify(config)})`, () => {
       // Served past the server's own check of WORKER_CONFIG, as a hand-written wrapper could.
-      test.use({ serverParts: { workerScripts: { '/sw-dpop.js': { build: 'sw-dpop.js', config: config as object } } } });
+      test.use({ serverParts: { workerScripts: { '/sw-dpop.js': { build: 'sw-dpop.js', config: config as object } }, configureWorker: uncheckedWorkerScript } });
 
     test(`is refused: registerTokenBroker() rejects with bad_config naming ${key}, and nothing is intercepted`, async ({ page, server }) => {
       await page.goto(server.url);
@@ -404,7 +405,8 @@ test.describe('nothing page-readable holds a token', () => {
 });
 
 test.describe('a server that serves dpop: true with the bearer-only script', () => {
-  test.use({ serverOptions: { workerConfig: { dpop: true } } });
+  // Past configuredWorkerScript's own refusal of it, as a hand-written wrapper could.
+  test.use({ serverOptions: { workerConfig: { dpop: true } }, serverParts: { configureWorker: uncheckedWorkerScript } });
 
 test('the bearer-only script refuses dpop: true with a bad_config error naming dpop', async ({ context, page, server }) => {
   const reply = await messageWorkerUnderSecond(context, page, server, '/sw.js', { type: 'broker:status' });

@@ -123,6 +123,21 @@ test('the demo is served with a strict CSP and the worker script is revalidated'
   expect(missing.json()).toMatchObject({ error: 'not_found' });
 });
 
+test('with dpop: true in WORKER_CONFIG the bearer-only sw.js is not served, the DPoP build is, and the refusal says why', async () => {
+  const dpop = await buildServer({ ...server.settings, workerConfig: { dpop: true } });
+  try {
+    const bearer = await dpop.app.inject({ url: '/sw.js' });
+    expect(bearer.statusCode).toBe(404);
+    expect(bearer.json()).toMatchObject({ error: 'not_found' });
+    expect(bearer.json().message).toContain('bearer build');
+    const signing = await dpop.app.inject({ url: '/sw-dpop.js' });
+    expect(signing.statusCode).toBe(200);
+    expect(signing.body.startsWith('self.tokenBrokerConfig??={"dpop":true};')).toBe(true);
+  } finally {
+    await dpop.app.close();
+  }
+});
+
 test('cookie attributes: Secure and the __Host-Http- name with Path=/ with COOKIE_SECURE=true; a plain name scoped to /auth without Secure when COOKIE_SECURE=false', async () => {
   const plain = await buildServer({ ...server.settings, cookieSecure: false });
   try {

@@ -1,14 +1,18 @@
 // Assembles the reference server: settings in, a Fastify instance out.
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { TokenBrokerConfig } from '../sw/config';
+import { ConfigError, type TokenBrokerConfig } from '../sw/config';
 import { limitJsonDepth, sendBrokerResponse, tokenBroker } from '../server/entries/fastify';
 import {
+  codeForStatus,
   configuredSourceMap,
+  configuredWorkerScript,
   createTokenBroker,
+  errorResponse,
+  OptionError,
   memoryJtiStore,
   memoryRateLimits,
   type BrokerEvent,
@@ -16,17 +20,12 @@ import {
   type RefreshStore,
   type TokenBrokerServer,
 } from '../server/entries/index';
-// Not exported by the package: the app's error bodies are the library's own, and it serves
-// unchecked worker configurations on purpose (its tests see the worker refuse them).
-import { codeForStatus } from '../server/core/errors';
-import { errorResponse } from '../server/core/http';
-import { withConfigLine } from '../server/core/worker-script';
 import { closeConnectionsWhenClosing } from './drain';
 import { openStore } from './open-store';
 import { demoUserDirectory } from './passwords';
 import { apiRoutes } from './routes/api';
 import { probeRoutes } from './routes/probes';
-import { checkSettings, DEFAULT_SETTINGS, type Settings } from './settings';
+import { checkSettings, DEFAULT_SETTINGS, settingOfOption, type Settings } from './settings';
 import { newStats, type Stats } from './stats';
 import { startSweeper } from './sweeper';
 
@@ -76,28 +75,46 @@ export interface ServerParts {
   now?: () => number;
   /** More configured worker scripts, by path: tests and benchmarks that need two configurations on one origin. */
   workerScripts?: Record<string, { build: 'sw.js' | 'sw-dpop.js' | 'sw.dev.js' | 'sw-dpop.dev.js' | 'sw-remove.js'; config: TokenBrokerConfig }>;
+  /**
+   * How a configuration is put into a served script; `configuredWorkerScript`
+   * unless given. Tests that must see the worker itself refuse a configuration
+   * pass one that skips the server's check.
+   */
+  configureWorker?: (built: string, config: TokenBrokerConfig) => string;
 }
 
 /**
  * Serves the standalone scripts found in the public directory with the
  * server's configuration above them, so no page can choose it.
  */
-function workerScriptRoutes(app: FastifyInstance, settings: Settings, extra: NonNullable<ServerParts['workerScripts']>): void {
+function workerScriptRoutes(app: FastifyInstance, settings: Settings, parts: ServerParts): void {
+  const configure = parts.configureWorker ?? configuredWorkerScript;
   const scripts: Record<string, { build: string; config: TokenBrokerConfig }> = {
     '/sw.js': { build: 'sw.js', config: settings.workerConfig },
     '/sw-dpop.js': { build: 'sw-dpop.js', config: settings.workerConfig },
     // The development builds, with full messages: register these while developing.
     '/sw.dev.js': { build: 'sw.dev.js', config: settings.workerConfig },
     '/sw-dpop.dev.js': { build: 'sw-dpop.dev.js', config: settings.workerConfig },
-    ...extra,
+    ...parts.workerScripts,
   };
   for (const [path, { build, config }] of Object.entries(scripts)) {
     const file = join(resolve(settings.publicDir), build);
     if (!existsSync(file)) continue;
+    try {
+      configure(readFileSync(file, 'utf8'), config);
+    } catch (err) {
+      // The bearer build under a configuration with dpop: true, say: answered with the reason, never
+      // as the bare file from the public directory (a worker without its configuration).
+      if (!(err instanceof ConfigError)) throw err;
+      app.log.warn({ path, err: err.message }, 'worker script not served: its configuration does not fit this build');
+      const refusal = errorResponse(404, 'not_found', `${path} is not served with this configuration: ${err.message}`);
+      app.get(path, (_request, reply) => sendBrokerResponse(reply, refusal));
+      continue;
+    }
     // Read on every request, as a static file would be: a deployment replaces the file in place.
     // The worker script must be revalidated on every load so updates reach users.
     app.get(path, async (_request, reply) =>
-      reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(withConfigLine(await readFile(file, 'utf8'), config)),
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(configure(await readFile(file, 'utf8'), config)),
     );
     app.get(`${path}.map`, async (_request, reply) => reply.type('application/json').send(configuredSourceMap(await readFile(`${file}.map`, 'utf8'))));
   }
@@ -148,6 +165,10 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
       if (event === 'backing_unavailable') app.log.warn({ event, ...detail }, 'answered 503: a backing failed');
       if (event === 'account_changed' || event === 'key_replaced') app.log.warn({ event, ...detail }, 'the worker ended a session');
     },
+  }).catch(async (err: unknown) => {
+    await Promise.all([opened.store.close(), opened.jti.close()]);
+    // The operator set an environment variable, not an option: name it.
+    throw err instanceof OptionError ? settingOfOption(err) : err;
   });
 
   app.addHook('onRequest', async (_request, reply) => {
@@ -169,7 +190,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
   await app.register(async (scope) => apiRoutes(scope, broker));
   await app.register(probeRoutes);
 
-  workerScriptRoutes(app, settings, parts.workerScripts ?? {});
+  workerScriptRoutes(app, settings, parts);
   await app.register(fastifyStatic, {
     root: resolve(settings.publicDir),
     // The worker script must be revalidated on every load so updates reach users.

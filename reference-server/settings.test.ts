@@ -1,5 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildServer } from './app';
 import { DEFAULT_SETTINGS, parseSettings, SettingsError } from './settings';
 
@@ -16,10 +19,22 @@ test('STORE=redis needs REFRESH_SECRET, so that every instance derives the same 
   expect(parseSettings({}).store).toBe('sqlite');
 });
 
-test('a short or non-base64url REFRESH_SECRET and an unknown STORE are refused by name', () => {
-  expect(() => parseSettings({ REFRESH_SECRET: randomBytes(16).toString('base64url') })).toThrow(/REFRESH_SECRET: expected at least 32 bytes/);
-  expect(() => parseSettings({ REFRESH_SECRET: `${secret}+/=` })).toThrow(/REFRESH_SECRET: expected base64url/);
+test('an unknown STORE is refused by name', () => {
   expect(() => parseSettings({ STORE: 'mongo' })).toThrow(SettingsError);
+});
+
+test('a short or non-base64url REFRESH_SECRET is refused by the library at start, named by its variable', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'settings-secret-'));
+  for (const [raw, why] of [
+    [randomBytes(16).toString('base64url'), /^REFRESH_SECRET: expected at least 32 bytes/],
+    [`${secret}+/=`, /^REFRESH_SECRET: expected base64url/],
+  ] as const) {
+    const settings = parseSettings({ REFRESH_SECRET: raw, DATABASE_PATH: join(dir, 'db.sqlite'), LOG_LEVEL: 'silent' });
+    const refused = await buildServer(settings).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(SettingsError);
+    expect((refused as Error).message).toMatch(why);
+  }
+  rmSync(dir, { recursive: true });
 });
 
 test('a server built from settings objects gets the same check', async () => {

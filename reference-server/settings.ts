@@ -1,7 +1,5 @@
 import { ConfigError, type TokenBrokerConfig } from '../sw/config';
 import { checkWorkerConfig, OptionError } from '../server/entries/index';
-// Not exported: the settings name a bad REFRESH_SECRET before the broker would.
-import { refreshSecretProblem } from '../server/core/token-broker';
 
 // Server settings, read once from the environment. Every knob is documented in
 // the README's "Settings" table; names here are the camelCase of the variables.
@@ -117,6 +115,23 @@ export class SettingsError extends OptionError {
   }
 }
 
+/** The variable behind each option the app passes to `createTokenBroker` under another name. */
+const VARIABLE_OF_OPTION: Record<string, string> = {
+  refreshIdleTtl: 'REFRESH_TOKEN_TTL',
+  'limits.perIp': 'AUTH_RATE_LIMIT',
+  'limits.perAccount': 'LOGIN_ACCOUNT_RATE_LIMIT',
+};
+
+/**
+ * The library's refusal of an option, named by the variable it came from
+ * (`refreshSecret` is REFRESH_SECRET): the library checks what it is given,
+ * and the app does not repeat the checks.
+ */
+export function settingOfOption(err: OptionError): SettingsError {
+  const variable = VARIABLE_OF_OPTION[err.option] ?? (/[a-z]/.test(err.option) ? err.option.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase() : err.option);
+  return new SettingsError(variable, err.message.slice(err.option.length + 2));
+}
+
 type Env = Record<string, string | undefined>;
 
 function integer(env: Env, name: string, fallback: number, min: number): number {
@@ -160,10 +175,7 @@ function choice<T extends string>(env: Env, name: string, fallback: T, allowed: 
  * like reuse and revoke the family: so Redis requires an explicit secret.
  */
 export function checkSettings(settings: Settings): Settings {
-  if (settings.refreshSecret !== '') {
-    const problem = refreshSecretProblem(settings.refreshSecret);
-    if (problem) throw new SettingsError('REFRESH_SECRET', problem);
-  } else if (settings.store === 'redis') {
+  if (settings.refreshSecret === '' && settings.store === 'redis') {
     throw new SettingsError('REFRESH_SECRET', 'required with STORE=redis: every instance must derive the same successor tokens');
   }
   if (settings.dpopNonce && settings.dpop === 'off') throw new SettingsError('DPOP_NONCE', 'needs DPOP=optional or DPOP=required');

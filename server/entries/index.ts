@@ -4,8 +4,8 @@
 export { createTokenBroker } from '../core/token-broker';
 export type { AccessResult, BrokerEvent, TokenBrokerServer, TokenBrokerServerOptions } from '../core/token-broker';
 export type { AccessClaims, Account } from '../tokens/access-tokens';
-export type { BrokerHttpRequest, BrokerHttpResponse } from '../core/http';
-export { OptionError, type ErrorBody, type ServerErrorCode } from '../core/errors';
+export { errorResponse, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
+export { codeForStatus, OptionError, type ErrorBody, type ServerErrorCode } from '../core/errors';
 export { memoryRateLimits, redisRateLimits, sqliteRateLimits, type LimitSpec, type RateLimitBacking } from '../core/rate-limits';
 export { MAX_JSON_DEPTH, jsonDepth } from '../core/json-depth';
 export { memoryStore } from '../store/memory';

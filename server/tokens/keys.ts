@@ -25,20 +25,20 @@ async function createKey(): Promise<SigningKey> {
   return signingKey(privateKey, await exportJWK(publicKey));
 }
 
-/** A private P-256 JWK given as JSON (the SIGNING_KEY setting). */
+/** A private P-256 JWK given as JSON (the `signingKey` option). */
 async function importKey(json: string): Promise<SigningKey> {
   let jwk: JWK;
   try {
     jwk = JSON.parse(json) as JWK;
   } catch {
-    throw new OptionError('SIGNING_KEY', 'expected a private JWK as JSON');
+    throw new OptionError('signingKey', 'expected a private JWK as JSON');
   }
   if (jwk === null || typeof jwk !== 'object' || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') {
-    throw new OptionError('SIGNING_KEY', 'expected a private EC P-256 JWK (kty EC, crv P-256, with d)');
+    throw new OptionError('signingKey', 'expected a private EC P-256 JWK (kty EC, crv P-256, with d)');
   }
   const { kty, crv, x, y } = jwk;
   const privateKey = await importJWK(jwk, ALGORITHM).catch((err: Error) => {
-    throw new OptionError('SIGNING_KEY', err.message);
+    throw new OptionError('signingKey', err.message);
   });
   return signingKey(privateKey as CryptoKey, { kty, crv, x, y });
 }
