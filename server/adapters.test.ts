@@ -172,6 +172,24 @@ for (const [name, start] of Object.entries(adapters)) {
       expect((await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: proof } })).status).toBe(200);
     });
 
+    test('by default DPoP is off: a bearer setup gets no DPoP-Nonce header and no DPoP challenge, and a proof sent anyway binds nothing', async () => {
+      await open();
+      const missing = await fetch(`${server.url}/api/me`);
+      expect(missing.status).toBe(401);
+      expect(missing.headers.get('www-authenticate')).not.toContain('DPoP');
+      const key = await newDpopKey();
+      const res = await post('/auth/login', {
+        body: JSON.stringify({ username: 'alice', password: 'wonderland' }),
+        headers: { dpop: await signProof(key, { htm: 'POST', htu: `${server.url}/auth/login` }) },
+      });
+      const body = (await res.json()) as { access_token: string; token_type: string };
+      expect(body.token_type).toBe('Bearer');
+      expect(res.headers.get('dpop-nonce')).toBeNull();
+      const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${body.access_token}` } });
+      expect(me.status).toBe(200);
+      expect(me.headers.get('dpop-nonce')).toBeNull();
+    });
+
     test('30 concurrent guesses at one account: only the per-account limit is checked', async () => {
       await open({ limits: { perAccount: 5, perIp: 1_000 } });
       const statuses = await Promise.all(Array.from({ length: 30 }, () => login('wrong').then((r) => r.status)));

@@ -80,6 +80,12 @@ export interface TokenBrokerServerOptions {
    * cookies). Refused with `NODE_ENV=production`: say which one you run.
    */
   cookieSecure?: CookieSecurity;
+  /**
+   * DPoP (RFC 9449): `'off'` (the default, for the bearer `sw.js`), `'optional'`
+   * (bind the tokens of workers that sign proofs, take Bearer from the rest) or
+   * `'required'` (for `sw-dpop.js` with `dpop: true`). Off unless asked for, so a
+   * bearer setup sends no `DPoP-Nonce` header and no DPoP challenge.
+   */
   dpop?: DpopMode;
   /** Demand the server's nonce in every proof (default true when DPoP is on). */
   dpopNonce?: boolean;
@@ -171,7 +177,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     throw new OptionError('cookieSecure', "'auto' (the default) is refused with NODE_ENV=production: set true behind https, or false only for a plain-http intranet");
   }
   const ttl = options.accessTokenTtl ?? 300;
-  const mode = options.dpop ?? 'optional';
+  const mode = options.dpop ?? 'off';
   const nonceRequired = mode !== 'off' && (options.dpopNonce ?? true);
   const clock = options.now ?? Date.now;
   if (options.refreshSecret !== undefined && options.refreshSecret !== '') {
