@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { checkRefreshCookie } from './cookie-checks';
 import { checkRefusal } from './csrf-checks';
 import { Results } from './findings';
+import { formatText } from './format';
 import { checkCsp } from './page-checks';
 import { checkScope } from './scope-checks';
 import type { Answer } from './snapshot';
@@ -113,4 +114,17 @@ test('CSP: none, Report-Only, no script restriction and unsafe script are flagge
   expect(run({ 'content-security-policy': "script-src 'self' 'unsafe-inline'" })).toEqual(['csp_unsafe_script']);
   expect(run({ 'content-security-policy': "script-src 'nonce-abc' 'unsafe-inline'" })).toEqual([]);
   expect(run({}, `<meta http-equiv="Content-Security-Policy" content="script-src 'self'">`)).toEqual([]);
+});
+
+test('what the deployment answered reaches the terminal without control characters: no escape sequence, forged line or bidi override', () => {
+  const r = new Results();
+  // A configuration key, after JSON parsing, is whatever the served script says.
+  const hostile = 'self.tokenBrokerConfig??={"\\u001b[2J\\u001b[32mok   all good\\n\\u202ecolour":1};\n';
+  checkWorkerScript(answer({ headers: { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }, body: hostile }), [], true, r);
+  const text = formatText({ url: 'https://app.example/\u001b]8;;x', ok: false, findings: r.findings, passed: r.passed });
+  expect(r.findings.map((f) => f.message).join()).toContain('\u001b');
+  expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+  expect(text).toContain('\\u001b[2J');
+  // Every line of the report is one the doctor wrote: none starts with what the server sent.
+  expect(text.split('\n').filter((line) => line.startsWith('ok   all good'))).toEqual([]);
 });

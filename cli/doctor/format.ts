@@ -5,10 +5,20 @@ import type { Finding, Report } from './findings';
 const ORDER = { fail: 0, warn: 1, info: 2 } as const;
 const MARK = { fail: 'FAIL', warn: 'WARN', info: 'INFO' } as const;
 
+/**
+ * Messages quote what the deployment answered (headers, bodies): a control
+ * character there must not reach the terminal. An escape sequence could
+ * recolour or rewrite the report, a newline forge an "ok" line, a bidi
+ * override reorder one; each is shown as its code instead.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function finding(f: Finding): string {
-  const lines = [`${MARK[f.level]} ${f.code}: ${f.message}`];
-  if (f.rule) lines.push(`     rule: ${f.rule}`);
-  if (f.fix) lines.push(`     fix:  ${f.fix}`);
+  const lines = [`${MARK[f.level]} ${f.code}: ${printable(f.message)}`];
+  if (f.rule) lines.push(`     rule: ${printable(f.rule)}`);
+  if (f.fix) lines.push(`     fix:  ${printable(f.fix)}`);
   return lines.join('\n');
 }
 
@@ -16,9 +26,9 @@ export function formatText(report: Report): string {
   const sorted = [...report.findings].sort((a, b) => ORDER[a.level] - ORDER[b.level]);
   const count = (level: Finding['level']) => report.findings.filter((f) => f.level === level).length;
   return [
-    `token-broker doctor ${report.url}`,
+    `token-broker doctor ${printable(report.url)}`,
     ...sorted.map(finding),
-    ...report.passed.map((p) => `ok   ${p}`),
+    ...report.passed.map((p) => `ok   ${printable(p)}`),
     `${count('fail')} failed, ${count('warn')} warnings, ${report.passed.length} passed: ${report.ok ? 'OK' : 'NOT OK'}`,
   ].join('\n');
 }
