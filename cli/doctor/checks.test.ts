@@ -123,6 +123,7 @@ test('what the deployment answered reaches the terminal without control characte
   checkWorkerScript(answer({ headers: { 'content-type': 'text/javascript', 'cache-control': 'no-cache' }, body: hostile }), [], true, r);
   const text = formatText({ url: 'https://app.example/\u001b]8;;x', ok: false, findings: r.findings, passed: r.passed });
   expect(r.findings.map((f) => f.message).join()).toContain('\u001b');
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
   expect(text).toContain('\\u001b[2J');
   // Every line of the report is one the doctor wrote: none starts with what the server sent.
