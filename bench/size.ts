@@ -21,7 +21,7 @@ export const BUDGETS: Record<'worker' | 'workerDpop' | 'client', { file: string;
    */
   workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: 9.15625 * 1024 },
   /** The client module, workbox-window included. 4 KB until the heartbeat (issue 30): 45 bytes. */
-  client: { file: 'dist/client/index.js', maxGzipBytes: 4.0625 * 1024 },
+  client: { file: 'dist/client/index.js', maxGzipBytes: 4.09375 * 1024 },
 };
 
 export interface SizeResult {

@@ -86,6 +86,34 @@ export interface TokenBroker<C extends Claims = Claims> {
   onSessionChange(listener: (event: SessionEvent<C>) => void): () => void;
 }
 
+/**
+ * Browsers stop a worker after about 30 s without an event, and in memory mode
+ * the next call then waits for a silent refresh. A message from a page is an
+ * event: each page nudges its broker every 20 s (no reply port, so the worker
+ * does nothing with it). Hidden pages too: they still make API calls. A page
+ * that no broker controls sends nothing. One timer per page, however many
+ * clients it makes (a React provider that remounts makes one each time).
+ */
+const beating: string[] = [];
+let heartbeat: ReturnType<typeof setInterval> | undefined;
+
+function startHeartbeat(scriptURL: string): void {
+  beating.push(scriptURL);
+  heartbeat ??= setInterval(() => {
+    const c = navigator.serviceWorker.controller;
+    if (c && beating.includes(c.scriptURL)) c.postMessage({ type: MessageType.ping });
+  }, 20_000);
+}
+
+function stopHeartbeat(scriptURL: string): void {
+  const i = beating.indexOf(scriptURL);
+  if (i >= 0) beating.splice(i, 1);
+  if (!beating.length) {
+    clearInterval(heartbeat);
+    heartbeat = undefined;
+  }
+}
+
 class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
   readonly #listeners = new Set<(event: SessionEvent<C>) => void>();
 
@@ -93,7 +121,6 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
   readonly #timeoutMs: number;
   /** The absolute URL of the broker's script: any other controller is foreign. */
   readonly #scriptURL: string;
-  readonly #heartbeat: ReturnType<typeof setInterval>;
 
   constructor(registration: ServiceWorkerRegistration, timeoutMs: number, scriptURL: string) {
     this.#registration = registration;
@@ -111,14 +138,7 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
     const resume = () => void this.#send({ type: MessageType.resume }).catch(() => undefined);
     addEventListener('online', resume);
     document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && resume());
-    // Browsers stop a worker after about 30 s without an event, and in memory mode the next call
-    // then waits for a silent refresh. A message from a page is an event: each page nudges its
-    // broker every 20 s (no reply port, so the worker does nothing with it). Hidden pages too: they
-    // still make API calls. A page that no broker controls sends nothing.
-    this.#heartbeat = setInterval(() => {
-      const c = navigator.serviceWorker.controller;
-      if (c?.scriptURL === scriptURL) c.postMessage({ type: MessageType.ping });
-    }, 20_000);
+    startHeartbeat(scriptURL);
   }
 
   login(credentials: Credentials): Promise<Session<C>> {
@@ -162,7 +182,7 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
   async unregister({ signOut = true }: { signOut?: boolean } = {}): Promise<boolean> {
     if (signOut) await this.logout().catch(() => undefined);
     // Let the worker stop, so that the database below can go.
-    clearInterval(this.#heartbeat);
+    stopHeartbeat(this.#scriptURL);
     const removed = await this.#registration.unregister();
     // The worker may still hold the database open: the delete then waits for it to stop; this does not.
     await new Promise<void>((resolve) => {
