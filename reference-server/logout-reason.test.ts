@@ -26,3 +26,13 @@ test('an anonymous logout that names a worker reason revokes nothing and is not 
   // No family was revoked, no worker was involved: nothing for an operator to chase.
   expect({ accountChanged: server.stats.accountChanged, keyReplaced: server.stats.keyReplaced }).toEqual({ accountChanged: 0, keyReplaced: 0 });
 });
+
+test('a logout sent twice with the same cookie (a retry whose first answer was lost) is counted and reported once', async () => {
+  const login = await server.app.inject({ method: 'POST', url: '/auth/login', headers: { 'x-token-broker': '1', 'content-type': 'application/json' }, payload: JSON.stringify({ username: 'alice', password: 'wonderland' }) });
+  const cookie = login.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+  for (let i = 0; i < 2; i++) {
+    const res = await server.app.inject({ method: 'POST', url: '/auth/logout', headers: { 'x-token-broker': '1', 'content-type': 'application/json', cookie }, payload: JSON.stringify({ reason: 'key_replaced' }) });
+    expect(res.statusCode).toBe(200);
+  }
+  expect(server.stats.keyReplaced).toBe(1);
+});

@@ -146,6 +146,8 @@ export function storeConformance(newBacking: () => Promise<StoreBacking>): Confo
     const second = await tokens.rotate(first, 10);
     if (!second.ok) throw new Error('rotation failed');
     expect(await tokens.revoke(second.token, 20)).toBe('alice');
+    // Revoked once: a second logout (a retry whose first answer was lost) revokes nothing.
+    expect(await tokens.revoke(first, 25)).toBeNull();
     expect(await tokens.rotate(second.token, 30)).toEqual({ ok: false, reason: 'revoked' });
     expect(await tokens.rotate(first, 30)).toEqual({ ok: false, reason: 'revoked' });
     expect(await tokens.revoke('A'.repeat(43), 40)).toBeNull();

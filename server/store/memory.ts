@@ -55,8 +55,8 @@ export function memoryStoreBacking(): { open(): RefreshStore } {
     async revokeFamilyOf(hash, now) {
       const token = tokens.get(hash);
       const family = token && families.get(token.familyId);
-      if (!family) return null;
-      family.revokedAt ??= now;
+      if (!family || family.revokedAt !== null) return null;
+      family.revokedAt = now;
       return family.userId;
     },
     async revokeUser(userId, now) {

@@ -65,14 +65,14 @@ redis.call('HSET', fkey, 'v', int(now))
 return {'reused', f[1], t[1]}
 `;
 
-/** KEYS: token. ARGV: prefix, now. Resolves the family's user, or nil. */
+/** KEYS: token. ARGV: prefix, now. Resolves the family's user if this call revoked it, or nil. */
 const REVOKE_FAMILY = `
 local family = redis.call('HGET', KEYS[1], 'f')
 if not family then return nil end
 local fkey = ARGV[1] .. 'f:' .. family
 local user = redis.call('HGET', fkey, 'u')
-if user then redis.call('HSETNX', fkey, 'v', ARGV[2]) end
-return user
+if user and redis.call('HSETNX', fkey, 'v', ARGV[2]) == 1 then return user end
+return nil
 `;
 
 /** KEYS: family. ARGV: prefix. Resolves {absolute end, current token's idle end} of an unrevoked family, or nil. */

@@ -114,7 +114,7 @@ export function openSqliteStore(path: string): RefreshStore {
     async revokeFamilyOf(hash, now) {
       const token = getToken.get(hash);
       if (!token) return null;
-      revokeFamily.run(now, token.family_id);
+      if (revokeFamily.run(now, token.family_id).changes === 0) return null;
       return getFamily.get(token.family_id)?.user_id ?? null;
     },
     async liveUntil(familyId, now) {

@@ -44,7 +44,11 @@ export interface RefreshStore {
    * and answers `wrong_key`, checked in the same atomic step.
    */
   rotate(tokenHash: string, successorHash: string, now: number, policy: RotationPolicy, jkt?: string | null): Promise<RotationResult>;
-  /** Revokes the family of a token; resolves the user it belonged to, if any. */
+  /**
+   * Revokes the family of a token; resolves the user it belonged to when this
+   * call revoked it, null for an unknown token or a family already revoked (a
+   * logout sent twice is counted, and reported, once).
+   */
   revokeFamilyOf(tokenHash: string, now: number): Promise<string | null>;
   /**
    * The absolute end of a family that is live at `now`: not revoked, its
