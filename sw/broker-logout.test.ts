@@ -101,3 +101,29 @@ test('a pending logout that page script planted (a far `until`, a body the worke
     Date.now = realNow;
   }
 });
+
+test('a logout answered after a login made meanwhile (no Web Locks to order them) leaves that login\'s session in place', async () => {
+  let answerLogout!: () => void;
+  const realFetch = globalThis.fetch;
+  const iat = Math.floor(Date.now() / 1000);
+  globalThis.fetch = (async (input: RequestInfo | URL) => {
+    const path = String(input);
+    const json = (body: object) => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    if (path === '/auth/logout') return new Promise<Response>((resolve) => (answerLogout = () => resolve(json({ ok: true }))));
+    if (path === '/auth/login') return json({ access_token: jwt({ sub: 'alice', iat, exp: iat + 300 }), token_type: 'Bearer', expires_in: 300 });
+    throw new Error(`unexpected fetch ${path}`);
+  }) as typeof fetch;
+  try {
+    const broker = new Broker(stubScope(), resolveConfig({}, ORIGIN));
+    const out = broker.handle({ type: 'broker:logout' });
+    await expect.poll(() => typeof answerLogout).toBe('function');
+    // Another tab signs in while the logout is on the wire.
+    expect(await broker.handle({ type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } })).toMatchObject({ ok: true });
+    answerLogout();
+    await out;
+    expect(broker.store.current?.sub).toBe('alice');
+    expect(await broker.handle({ type: 'broker:ping' })).toMatchObject({ ok: true, session: { authenticated: true } });
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+});

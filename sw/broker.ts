@@ -238,7 +238,7 @@ export class Broker {
   async #sendLogout(pending: PendingLogout, failures: number): Promise<void> {
     const result = await postToEndpoint(this.config.endpoints.logout, pending.body);
     const response = result.kind === 'response' ? result.response : null;
-    if (response && !isRetryableStatus(response.status)) return this.store.clear(true);
+    if (response && !isRetryableStatus(response.status)) return this.store.settleLogout(pending);
     this.#retryLater(failures + 1, response && parseRetryAfter(response.headers.get('retry-after'), Date.now()));
   }
 

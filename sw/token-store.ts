@@ -3,7 +3,7 @@
 // browser stopped carries on without a refresh. With persist 'memory' only the
 // "signed out on purpose" marker is written, never a token.
 
-import { createStore, del, get, set, type UseStore } from 'idb-keyval';
+import { createStore, del, get, set, update, type UseStore } from 'idb-keyval';
 import type { Persist } from './config';
 import { DEV } from './dev';
 import type { TokenRecord } from './token-response';
@@ -108,6 +108,16 @@ export class TokenStore {
     this.#signedOutFlag = signedOut;
     if (signedOut) await this.#write({ token: null, signedOut: true, logout });
     else await this.#swallow(del(KEY, this.db));
+  }
+
+  /**
+   * The server took the logout `sent`: it is dropped from the record, in one
+   * transaction and only if it is still there. A login saved meanwhile (this
+   * worker's or another version's, without Web Locks nothing orders them)
+   * replaced it, and is kept.
+   */
+  settleLogout(sent: PendingLogout): Promise<void> {
+    return this.#swallow(update<PersistedRecord>(KEY, (rec) => (rec?.logout?.until === sent.until ? { ...rec, logout: undefined } : rec!), this.db));
   }
 
   async #readPersisted(): Promise<PersistedRecord | null> {
