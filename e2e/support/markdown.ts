@@ -1,17 +1,22 @@
 // What the package tests read out of its markdown: the links (outside code),
 // the heading anchors a link may name, and the blocks marked as full examples.
 
+function withoutFences(md: string): string {
+  return md.replace(/^```[\s\S]*?^```/gm, '');
+}
+
 /** The text with fenced code blocks and inline code blanked, so code is not read as links. */
 function prose(md: string): string {
-  return md.replace(/^```[\s\S]*?^```/gm, '').replace(/`[^`\n]*`/g, '');
+  return withoutFences(md).replace(/`[^`]*`/g, '');
 }
 
 /** The anchors GitHub (and npm's page) give the headings: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
 export function headingAnchors(md: string): Set<string> {
   const seen = new Map<string, number>();
   const anchors = new Set<string>();
-  for (const [, heading] of prose(md.replace(/`/g, '')).matchAll(/^#{1,6} (.+)$/gm)) {
+  for (const [, heading] of withoutFences(md).matchAll(/^#{1,6} (.+)$/gm)) {
     const base = heading!
+      .replace(/`/g, '')
       .trim()
       .toLowerCase()
       .replace(/[^\p{L}\p{N} _-]/gu, '')
