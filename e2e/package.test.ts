@@ -1,12 +1,13 @@
 // What `npm publish` would ship: the entry points, their types, the worker
 // scripts, and nothing else (no sources, tests, reference server or demo).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { startServer } from '../reference-server/app';
-import { installInto } from './support/packed';
+import { headingAnchors, markdownLinks } from './support/markdown';
+import { installInto, packedTarball } from './support/packed';
 
 interface Exports {
   [subpath: string]: string | { types?: string; import?: string };
@@ -33,9 +34,10 @@ test('the package holds every exported file, type declarations included, and not
   for (const required of ['README.md', 'CHANGELOG.md', 'LICENSE', 'package.json', 'public/sw.js', 'public/sw-dpop.js', 'dist/THIRD_PARTY_LICENSES.md']) {
     expect(files.has(required), required).toBe(true);
   }
+  // The examples ship as copyable source (the README links them), TypeScript included; nothing else does.
   for (const path of files) {
     expect(path, path).not.toMatch(
-      /\.ts$(?<!\.d\.ts)|\.test\.|^server\/|^reference-server\/|^test-support\/|^dist\/(reference-server|test-support|soak|bench|examples)\/|^e2e\/|^public\/demo|^examples\//,
+      /\.ts$(?<!\.d\.ts|^examples\/[\w-]+\/.*)|\.test\.|^server\/|^reference-server\/|^test-support\/|^dist\/(reference-server|test-support|soak|bench|examples)\/|^e2e\/|^public\/demo|^examples\/[^/]+$|^docs\/.*(?<!\.md)$/,
     );
   }
   // Nothing the package ships was built from the reference app, the test tooling, the tests,
@@ -60,23 +62,32 @@ test('bundled libraries are not runtime dependencies, and their licences ship wi
   expect(notices).toContain('Apache License');
 });
 
-test('every link in the README points at a heading of the README, or a file of the repository', () => {
-  const readme = readFileSync('README.md', 'utf8');
-  const anchors = new Set(
-    [...readme.matchAll(/^#{1,4} (.+)$/gm)].map((m) =>
-      m[1]!
-        .toLowerCase()
-        .replace(/[^a-z0-9 -]/g, '')
-        .replace(/ /g, '-'),
-    ),
-  );
-  const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((href) => !/^https?:/.test(href));
-  expect(links.length).toBeGreaterThan(3);
-  for (const href of links) {
-    const [file, anchor] = href.split('#') as [string, string | undefined];
-    if (file === '') expect(anchors.has(anchor!), href).toBe(true);
-    else expect(existsSync(file), href).toBe(true);
+test('every link of the README, and of every markdown file the package ships, resolves inside the packed tarball', () => {
+  const root = mkdtempSync(join(tmpdir(), 'broker-links-'));
+  execFileSync('tar', ['-xzf', packedTarball(), '-C', root]);
+  const pkg = join(root, 'package');
+  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  const markdown = walk(pkg).filter((f) => f.endsWith('.md'));
+  expect(markdown.map((f) => relative(pkg, f))).toEqual(expect.arrayContaining(['README.md', 'CHANGELOG.md', 'docs/benchmarks.md']));
+  let checked = 0;
+  for (const file of markdown) {
+    const text = readFileSync(file, 'utf8');
+    for (const href of markdownLinks(text)) {
+      if (/^(https?|mailto):/.test(href)) continue;
+      const where = `${relative(pkg, file)}: ${href}`;
+      const [path, anchor] = href.split('#') as [string, string | undefined];
+      const target = path === '' ? file : join(dirname(file), decodeURIComponent(path));
+      // Inside the package, not only on this machine.
+      expect(relative(pkg, target).startsWith('..'), where).toBe(false);
+      expect(existsSync(target), where).toBe(true);
+      if (anchor !== undefined) {
+        expect(statSync(target).isFile() && target.endsWith('.md'), where).toBe(true);
+        expect([...headingAnchors(readFileSync(target, 'utf8'))], where).toContain(anchor);
+      }
+      checked++;
+    }
   }
+  expect(checked).toBeGreaterThan(10);
 });
 
 test('the doctor runs from the installed tarball (its imports are the package\'s dependencies) and passes the reference setup', async () => {
