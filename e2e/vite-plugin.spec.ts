@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { startServer } from '../reference-server/app';
 import { installInto } from './support/packed';
 
@@ -54,7 +55,7 @@ function listening(child: ChildProcess, url: string): Promise<void> {
     let out = '';
     const read = (chunk: Buffer) => {
       // Vite prints the port in bold: compare without the colour codes.
-      out += chunk.toString().replace(/\x1b\[[0-9;]*m/g, '');
+      out += stripVTControlCharacters(chunk.toString());
       if (out.includes(url)) resolve();
     };
     child.stdout!.on('data', read);
