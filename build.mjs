@@ -54,6 +54,7 @@ const results = await Promise.all([
     ...shipped,
   }),
   build({ entryPoints: ['cli/token-broker.ts'], outfile: 'dist/bin/token-broker.js', ...node, banner: { js: '#!/usr/bin/env node' } }),
+  build({ entryPoints: ['vite/index.ts'], outfile: 'dist/vite/index.js', ...node, ...shipped }),
   build({
     // The server, the in-process startServer() that bench/dpop.mjs uses, the browser
     // benchmark, the soak and its server process, and the throwaway redis-server that
@@ -131,6 +132,7 @@ if (!process.argv.includes('--no-types')) {
     ['react/tsconfig.json', [['react/index.ts', 'react', browser]]],
     ['vue/tsconfig.json', [['vue/index.ts', 'vue', browser]]],
     ['sw/tsconfig.json', [['sw/entries/index.ts', 'sw', browser], ['sw/entries/dpop.ts', 'sw-dpop', browser]]],
+    ['vite/tsconfig.json', [['vite/index.ts', 'vite', { output: { noBanner: true } }]]],
     ['server/tsconfig.json', ['index', 'sqlite', 'redis', 'fastify', 'express', 'testing'].map((e) => [`server/entries/${e}.ts`, `server/${e}`, server])],
   ];
   mkdirSync('dist/types/server', { recursive: true });

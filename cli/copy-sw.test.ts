@@ -44,3 +44,9 @@ test('a configuration the worker would refuse is refused here, with the full mes
   expect(status).toBe(2);
   expect(stderr).toContain('apiPrefixes[0] must be narrower than "/"');
 });
+
+test('a mistyped key is refused with "did you mean", before anything is written', () => {
+  const { status, stderr } = copySw('--config', '{"refreshBeforeExpiri":60}');
+  expect(status).toBe(2);
+  expect(stderr).toContain('--config: token broker config: refreshBeforeExpiri is not a known option; did you mean refreshBeforeExpiry?');
+});

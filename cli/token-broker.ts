@@ -4,11 +4,12 @@
 // no server code is needed to serve it. The configuration is checked first,
 // with full messages. `--dev` copies the development build (full messages in
 // the browser too) under the same name, so the registration does not change.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, type TokenBrokerConfig } from '../sw/config';
-import { checkWorkerConfig, configuredSourceMap, configuredWorkerScript } from '../server/core/worker-script';
+import { checkWorkerConfig } from '../server/core/worker-script';
+import { workerFiles } from './worker-files';
 import { doctorCommand } from './doctor/command';
 
 const USAGE = 'usage: token-broker copy-sw <dir> [--dpop] [--dev] [--config <json>]\n       token-broker doctor <url> [--help]';
@@ -39,12 +40,9 @@ try {
   fail(err instanceof ConfigError ? `--config: ${err.message}` : `--config must be a JSON object: ${(err as Error).message}`);
 }
 
-const name = values.dpop ? 'sw-dpop.js' : 'sw.js';
 // This file is dist/bin/token-broker.js; the built scripts are in public/.
-const built = new URL(`../../public/${values.dev ? name.replace(/\.js$/, '.dev.js') : name}`, import.meta.url);
+const files = workerFiles(new URL('../../public/', import.meta.url), { dpop: values.dpop, dev: values.dev, config });
 mkdirSync(dir, { recursive: true });
-// Under the copied name, the script points at its map by that name.
-const script = readFileSync(built, 'utf8').replace(/\/\/# sourceMappingURL=\S+/, `//# sourceMappingURL=${name}.map`);
-writeFileSync(join(dir, name), configuredWorkerScript(script, config));
-writeFileSync(join(dir, `${name}.map`), configuredSourceMap(readFileSync(new URL(`${built.pathname.split('/').pop()}.map`, built), 'utf8')));
-console.log(`token-broker: wrote ${join(dir, name)}; register it with registerTokenBroker({ scriptURL: '/${name}' })`);
+writeFileSync(join(dir, files.name), files.script);
+writeFileSync(join(dir, `${files.name}.map`), files.map);
+console.log(`token-broker: wrote ${join(dir, files.name)}; register it with registerTokenBroker({ scriptURL: '/${files.name}' })`);

@@ -41,8 +41,12 @@ export function code(err: unknown): ClientErrorCode | null {
   // The React glue, over the same client types.
   'react.ts': `
 import { createElement } from 'react';
-import { TokenBrokerProvider, useSession, type SessionState } from 'token-broker/react';
+import { TokenBrokerError, TokenBrokerProvider, useSession, type ClientErrorCode, type ErrorCode, type SessionState } from 'token-broker/react';
 import type { TokenBroker } from 'token-broker/client';
+
+// The error class and codes come from the glue as from the client.
+export const codeOf = (err: unknown): ClientErrorCode | null => (err instanceof TokenBrokerError ? err.code : null);
+export const workerCode: ErrorCode = 'invalid_credentials';
 
 export const tree = createElement(TokenBrokerProvider, { options: { scriptURL: '/sw.js' } });
 export function Greeting(): string | undefined {
@@ -55,7 +59,10 @@ export function Greeting(): string | undefined {
   // The Vue glue.
   'vue.ts': `
 import { createApp } from 'vue';
-import { tokenBroker, useSession, type SessionRefs } from 'token-broker/vue';
+import { tokenBroker, TokenBrokerError, useSession, type ClientErrorCode, type ErrorCode, type SessionRefs } from 'token-broker/vue';
+
+export const codeOf = (err: unknown): ClientErrorCode | null => (err instanceof TokenBrokerError ? err.code : null);
+export const workerCode: ErrorCode = 'invalid_credentials';
 
 export const app = createApp({}).use(tokenBroker, { scriptURL: '/sw.js' });
 export function setup(): string | undefined {
@@ -160,6 +167,17 @@ for (const [moduleResolution, module] of [
     }
   });
 }
+
+test('TokenBrokerError from token-broker/react and token-broker/vue is the client\'s class, so instanceof holds across entries', () => {
+  const script = `
+import { TokenBrokerError } from 'token-broker/client';
+import * as react from 'token-broker/react';
+import * as vue from 'token-broker/vue';
+console.log(JSON.stringify([react.TokenBrokerError === TokenBrokerError, vue.TokenBrokerError === TokenBrokerError, new vue.TokenBrokerError('timeout', 'x') instanceof react.TokenBrokerError]));
+`;
+  writeFileSync(join(project, 'errors.mjs'), script);
+  expect(execFileSync(process.execPath, ['errors.mjs'], { cwd: project, encoding: 'utf8' }).trim()).toBe('[true,true,true]');
+});
 
 test('the main entry type-checks under moduleResolution node10', () => {
   writeFileSync(

@@ -7,6 +7,10 @@ import { createContext, createElement, useContext, useEffect, useState, type Rea
 import { followSession } from '../client/follow-session';
 import { registerTokenBroker, type Claims, type RegisterOptions, type Session, type TokenBroker, type TokenBrokerError } from '../client/index';
 
+// What a component catches or reads from `error`, importable from here as from the client: the same class
+// (this entry imports token-broker/client), so `instanceof` holds whichever entry the app imports it from.
+export { TokenBrokerError, type ClientErrorCode, type ErrorCode } from '../client/index';
+
 export interface SessionState<C extends Claims = Claims> {
   /** Null until the worker controls the page (and always during server-side rendering). */
   broker: TokenBroker<C> | null;

@@ -51,6 +51,7 @@ const STAT_OF_EVENT: Partial<Record<BrokerEvent, keyof Stats>> = {
   login: 'login',
   refresh: 'refresh',
   refresh_rejected: 'refreshRejected',
+  no_session: 'noSession',
   logout_revoked: 'logoutRevoked',
   account_changed: 'accountChanged',
   key_replaced: 'keyReplaced',

@@ -3,6 +3,8 @@ export interface Stats {
   login: number;
   refresh: number;
   refreshRejected: number;
+  /** Refreshes with no cookie at all (first visits): not failures, so not in refreshRejected. */
+  noSession: number;
   /** Logouts that presented a known refresh token: its family is revoked now. */
   logoutRevoked: number;
   /** Sessions the worker ended because a refresh answered for another account (a planted cookie). */
@@ -18,5 +20,5 @@ export interface Stats {
 }
 
 export function newStats(): Stats {
-  return { login: 0, refresh: 0, refreshRejected: 0, logoutRevoked: 0, accountChanged: 0, keyReplaced: 0, passwordChecks: 0, apiOk: 0, apiUnauthorized: 0, backingUnavailable: 0 };
+  return { login: 0, refresh: 0, refreshRejected: 0, noSession: 0, logoutRevoked: 0, accountChanged: 0, keyReplaced: 0, passwordChecks: 0, apiOk: 0, apiUnauthorized: 0, backingUnavailable: 0 };
 }

@@ -114,6 +114,17 @@ for (const [name, start] of Object.entries(adapters)) {
       expect((await post('/auth/refresh', { cookie: second })).status).toBe(401);
     });
 
+    test('a refresh with no cookie (a first visit) is the quiet event no_session; an unknown cookie is refresh_rejected', async () => {
+      const events: string[] = [];
+      await open({ onEvent: (e) => void events.push(e) });
+      const first = await post('/auth/refresh');
+      expect(first.status).toBe(401);
+      expect(await first.json()).toMatchObject({ error: 'invalid_grant' });
+      expect(events).toEqual(['no_session']);
+      expect((await post('/auth/refresh', { cookie: 'A'.repeat(43) })).status).toBe(401);
+      expect(events).toEqual(['no_session', 'refresh_rejected']);
+    });
+
     test('logout revokes the family and clears the cookie', async () => {
       await open();
       const cookie = cookieOf(await login())!;

@@ -8,6 +8,10 @@ import { inject, onMounted, onUnmounted, shallowRef, type App, type InjectionKey
 import { followSession } from '../client/follow-session';
 import { registerTokenBroker, type Claims, type RegisterOptions, type Session, type TokenBroker, type TokenBrokerError } from '../client/index';
 
+// What a component catches or reads from `error`, importable from here as from the client: the same class
+// (this entry imports token-broker/client), so `instanceof` holds whichever entry the app imports it from.
+export { TokenBrokerError, type ClientErrorCode, type ErrorCode } from '../client/index';
+
 export interface SessionRefs<C extends Claims = Claims> {
   /** Null until the worker controls the page (and always during server-side rendering). */
   broker: ShallowRef<TokenBroker<C> | null>;

@@ -31,6 +31,11 @@ export type BrokerEvent =
   | 'password_check'
   | 'refresh'
   | 'refresh_rejected'
+  /**
+   * A refresh with no refresh cookie at all: a first visit, or a browser whose cookie is gone.
+   * Answered 401 like `refresh_rejected`, but not a failure: metrics should not count new visitors.
+   */
+  | 'no_session'
   | 'logout_revoked'
   /**
    * The worker ended a session itself (logout body `{"reason": ...}`), instead of
@@ -319,7 +324,9 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       return errorResponse(400, 'invalid_dpop_proof', 'This refresh token is bound to a DPoP key: present a proof signed with it');
     }
     if (!outcome.ok) {
-      emit('refresh_rejected', { reason: outcome.reason });
+      // No cookie at all is a first visit (the worker's silent restore), not a refused token.
+      if (presented) emit('refresh_rejected', { reason: outcome.reason });
+      else emit('no_session');
       return { ...errorResponse(401, 'invalid_grant', `The refresh token is ${outcome.reason}; sign in again`), cookies: [clearCookie(request), ...clearLegacy(request)] };
     }
     if (outcome.jkt === null && mode === 'required') {

@@ -2,7 +2,7 @@
 // message the production script leaves out.
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { ConfigError } from '../../sw/config';
+import { ConfigError, type TokenBrokerConfig } from '../../sw/config';
 import { configuredSourceMap, configuredWorkerScript, standaloneBuild } from './worker-script';
 
 test('the configuration goes on a line of its own above the script', () => {
@@ -33,4 +33,13 @@ test('dpop: true with the bearer build is refused on the server, with the fix; t
   }
   expect(standaloneBuild(built('sw.js'))).toBe('bearer');
   expect(standaloneBuild('importScripts("/other.js");')).toBe(null);
+});
+
+test('a mistyped key is refused with the nearest known key, nested keys included; a key unlike any gets no guess', () => {
+  const refused = (config: unknown) => () => configuredWorkerScript('built();', config as TokenBrokerConfig);
+  expect(refused({ apiPrefix: ['/api/'] })).toThrow('token broker config: apiPrefix is not a known option; did you mean apiPrefixes?');
+  expect(refused({ endpoints: { logn: '/auth/login' } })).toThrow('token broker config: endpoints.logn is not a known option; did you mean endpoints.login?');
+  expect(refused({ persits: 'memory' })).toThrow('did you mean persist?');
+  expect(refused({ exposeclaims: ['sub'] })).toThrow('did you mean exposeClaims?');
+  expect(refused({ colour: 'blue' })).toThrow(/^token broker config: colour is not a known option$/);
 });

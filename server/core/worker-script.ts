@@ -5,6 +5,7 @@
 // `importScripts` keeps its own. Framework-neutral; the routes are in app.ts.
 import { ConfigError, resolveConfig, type TokenBrokerConfig } from '../../sw/config';
 import { CONFIG_GLOBAL } from '../../sw/standalone-config';
+import { suggestKey } from './did-you-mean';
 
 /** Strings of the built scripts, checked against the builds by worker-script.test.ts. */
 export const BUILD_MARKERS = {
@@ -22,8 +23,14 @@ export function standaloneBuild(source: string): 'bearer' | 'dpop' | null {
 
 /** Throws a ConfigError naming the key when `config` would not start a worker. */
 export function checkWorkerConfig(config: TokenBrokerConfig): void {
-  // Endpoints and prefixes are same-origin paths: any origin checks them alike.
-  resolveConfig(config, 'https://origin.invalid');
+  try {
+    // Endpoints and prefixes are same-origin paths: any origin checks them alike.
+    resolveConfig(config, 'https://origin.invalid');
+  } catch (err) {
+    const suggestion = err instanceof ConfigError && err.message.endsWith('is not a known option') ? suggestKey(err.key) : null;
+    if (suggestion) throw new ConfigError((err as ConfigError).key, `is not a known option; did you mean ${suggestion}?`);
+    throw err;
+  }
 }
 
 /**
