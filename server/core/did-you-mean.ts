@@ -1,20 +1,8 @@
 // "Did you mean ...?" for a mistyped worker configuration key. On the server
 // and CLI side only: the worker scripts have size budgets, and every path that
 // serves or copies a standalone script checks its configuration here first.
+import { distance } from 'fastest-levenshtein';
 import { DEFAULT_CONFIG } from '../../sw/config';
-
-/** Edit distance (insertions, deletions, substitutions), case-insensitive. */
-function distance(a: string, b: string): number {
-  a = a.toLowerCase();
-  b = b.toLowerCase();
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
-}
 
 /**
  * The known key closest to `key` (a dotted path such as `endpoints.logn`), as
@@ -31,7 +19,8 @@ export function suggestKey(key: string): string | null {
   let best: string | null = null;
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
   for (const candidate of known) {
-    const d = distance(name, candidate);
+    // Case-insensitive: `apiprefixes` is the same typo as `apiPrefix`.
+    const d = distance(name.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   return best && [...parts, best].join('.');
