@@ -13,7 +13,8 @@ import type { RefreshExchange } from './invariants';
 export interface WireObserver {
   login(at: number, status: number, sid: string | null): void;
   logout(at: number): void;
-  refreshStarted(at: number): void;
+  /** `resent`: the same request again (the same DPoP proof), as Chromium's network stack resends one after a connection reset. */
+  refreshStarted(at: number, resent: boolean): void;
   refreshEnded(exchange: RefreshExchange): void;
   apiSent(at: number, sid: string | null, postId: string | null): void;
   apiAnswered(at: number, status: number, postId: string | null): void;
@@ -111,7 +112,7 @@ export async function startFaultProxy(observer: WireObserver): Promise<FaultProx
     }
     const refreshEnded = (x: Partial<RefreshExchange>) =>
       observer.refreshEnded({ start, end: Date.now(), status: 0, code: null, reason: null, sid: null, answerLost: false, injected: false, resent, cookieless, ...x });
-    if (kind === 'refresh') observer.refreshStarted(start);
+    if (kind === 'refresh') observer.refreshStarted(start, resent);
 
     const fault = kind === 'refresh' ? proxy.refreshFault : null;
     if (fault?.kind === 'status') {

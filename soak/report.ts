@@ -13,21 +13,30 @@ export class Tally {
   logins = 0;
   /** Tabs that saw a new worker version take control. */
   takeovers = 0;
-  /** Each refresh outage (5xx, 429, dropped): how long it lasted and how many refreshes reached the proxy meanwhile. */
-  readonly outages: { kind: string; ms: number; attempts: number }[] = [];
-  #outage: { kind: string; from: number; attempts: number } | null = null;
+  /**
+   * Each refresh outage (5xx, 429, dropped): how long it lasted, how many
+   * refreshes the worker started meanwhile, and how many the browser's network
+   * stack sent again on its own (a resend is not the worker's cool-down failing).
+   */
+  readonly outages: { kind: string; ms: number; attempts: number; resends: number }[] = [];
+  #outage: { kind: string; from: number; attempts: number; resends: number } | null = null;
 
   outageStarted(kind: string, at: number): void {
-    this.#outage = { kind, from: at, attempts: 0 };
+    this.#outage = { kind, from: at, attempts: 0, resends: 0 };
   }
 
   outageEnded(at: number): void {
-    if (this.#outage) this.outages.push({ kind: this.#outage.kind, ms: at - this.#outage.from, attempts: this.#outage.attempts });
+    if (this.#outage) {
+      const { kind, from, attempts, resends } = this.#outage;
+      this.outages.push({ kind, ms: at - from, attempts, resends });
+    }
     this.#outage = null;
   }
 
-  refreshAttempted(): void {
-    if (this.#outage) this.#outage.attempts++;
+  refreshAttempted(resent = false): void {
+    if (!this.#outage) return;
+    if (resent) this.#outage.resends++;
+    else this.#outage.attempts++;
   }
 
   page(r: PageResult): void {
@@ -59,9 +68,11 @@ export interface SoakReport {
   pageUnauthorized: Record<string, number>;
   faults: Partial<Record<FaultKind, number>>;
   refreshes: Record<string, number>;
-  /** Refresh attempts that reached the proxy during refresh outages: the worker's cool-down at work. */
+  /** Refresh attempts the worker started during refresh outages: its cool-down at work. */
   outageRefreshes: {
     count: number;
+    /** The browser's own resends of a refresh during those outages, not counted as attempts. */
+    resends: number;
     /** Per minute, over the outages of 10 s or more. */
     perMinuteOfLongOnes: { count: number; median: number; max: number };
     /** The outage with the most attempts. */
@@ -95,6 +106,7 @@ export function outageSummary(outages: Tally['outages']): SoakReport['outageRefr
   const most = outages.reduce<Tally['outages'][number] | null>((m, o) => (m === null || o.attempts > m.attempts ? o : m), null);
   return {
     count: outages.length,
+    resends: outages.reduce((n, o) => n + o.resends, 0),
     perMinuteOfLongOnes: { count: long.length, median: median(long), max: Math.max(0, ...long) },
     most: most && { attempts: most.attempts, seconds: Math.round(most.ms / 100) / 10 },
   };
@@ -126,9 +138,10 @@ export function markdown(report: SoakReport): string {
     row(['faults injected', list(report.faults)]),
     row(['refreshes on the wire, by answer', list(report.refreshes)]),
     row([
-      'refresh attempts in refresh outages: per minute of those of 10 s or more (median, max); the most in one',
+      "refresh attempts by the worker in refresh outages: per minute of those of 10 s or more (median, max); the most in one; the browser's own resends, apart",
       `${report.outageRefreshes.perMinuteOfLongOnes.median}, ${report.outageRefreshes.perMinuteOfLongOnes.max} (${report.outageRefreshes.perMinuteOfLongOnes.count} of ${report.outageRefreshes.count} outages); ` +
-        (report.outageRefreshes.most ? `${report.outageRefreshes.most.attempts} in ${report.outageRefreshes.most.seconds} s` : 'none'),
+        (report.outageRefreshes.most ? `${report.outageRefreshes.most.attempts} in ${report.outageRefreshes.most.seconds} s` : 'none') +
+        `; resends: ${report.outageRefreshes.resends}`,
     ]),
     row(['sign-ins', report.logins]),
     row(['tabs that saw a new worker version take control', report.takeovers]),

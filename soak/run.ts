@@ -122,9 +122,9 @@ const proxy = await startFaultProxy({
     invariants.logout(at);
     log('logout answered');
   },
-  refreshStarted: (at) => {
+  refreshStarted: (at, resent) => {
     invariants.refreshStarted(at);
-    tally.refreshAttempted();
+    tally.refreshAttempted(resent);
   },
   refreshEnded: (x) => {
     invariants.refreshEnded(x);
