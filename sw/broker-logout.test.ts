@@ -102,28 +102,86 @@ test('a pending logout that page script planted (a far `until`, a body the worke
   }
 });
 
-test('a logout answered after a login made meanwhile (no Web Locks to order them) leaves that login\'s session in place', async () => {
-  let answerLogout!: () => void;
-  const realFetch = globalThis.fetch;
+/** A stub of the token endpoints whose answers the test gives, in the order it chooses; `log` is the order the worker saw. */
+function heldEndpoints() {
+  const log: string[] = [];
+  const waiting = new Map<string, () => void>();
   const iat = Math.floor(Date.now() / 1000);
-  globalThis.fetch = (async (input: RequestInfo | URL) => {
+  const json = (body: object) => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+  const fetchStub = (async (input: RequestInfo | URL) => {
     const path = String(input);
-    const json = (body: object) => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
-    if (path === '/auth/logout') return new Promise<Response>((resolve) => (answerLogout = () => resolve(json({ ok: true }))));
-    if (path === '/auth/login') return json({ access_token: jwt({ sub: 'alice', iat, exp: iat + 300 }), token_type: 'Bearer', expires_in: 300 });
-    throw new Error(`unexpected fetch ${path}`);
+    log.push(path);
+    const body = path === '/auth/login' ? { access_token: jwt({ sub: 'alice', iat, exp: iat + 300 }), token_type: 'Bearer', expires_in: 300 } : { ok: true };
+    return new Promise<Response>((resolve) =>
+      waiting.set(path, () => {
+        log.push(`${path} answered`);
+        resolve(json(body));
+      }),
+    );
   }) as typeof fetch;
+  const answer = (path: string) => {
+    waiting.get(path)!();
+    waiting.delete(path);
+  };
+  return { log, fetchStub, answer, asked: (path: string) => waiting.has(path) };
+}
+
+// No Web Locks here (as in a browser without them, or past the lock's bounded wait): the worker's own queue orders them.
+test.describe('logins and logouts in the order asked', () => {
+  // An earlier test's record (a logout to retry) would be sent first, and these stubs answer only when told.
+  test.beforeEach(async () => {
+    const { createStore, del } = await import('idb-keyval');
+    await del('session', createStore('token-broker', 'records'));
+  });
+
+test('a login asked for while a logout is on the wire waits for its answer (which clears the refresh cookie), and its session is kept', async () => {
+  const endpoints = heldEndpoints();
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = endpoints.fetchStub;
   try {
     const broker = new Broker(stubScope(), resolveConfig({}, ORIGIN));
+    await broker.store.ready();
     const out = broker.handle({ type: 'broker:logout' });
-    await expect.poll(() => typeof answerLogout).toBe('function');
-    // Another tab signs in while the logout is on the wire.
-    expect(await broker.handle({ type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } })).toMatchObject({ ok: true });
-    answerLogout();
-    await out;
+    await expect.poll(() => endpoints.asked('/auth/logout')).toBe(true);
+    // Signed out here at once, before the server answers.
+    expect(await out).toMatchObject({ ok: true, session: { authenticated: false } });
+    const signingIn = broker.handle({ type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(endpoints.log, 'no login on the wire before the logout is answered').toEqual(['/auth/logout']);
+    endpoints.answer('/auth/logout');
+    await expect.poll(() => endpoints.asked('/auth/login')).toBe(true);
+    endpoints.answer('/auth/login');
+    expect(await signingIn).toMatchObject({ ok: true, session: { authenticated: true } });
+    expect(endpoints.log).toEqual(['/auth/logout', '/auth/logout answered', '/auth/login', '/auth/login answered']);
     expect(broker.store.current?.sub).toBe('alice');
-    expect(await broker.handle({ type: 'broker:ping' })).toMatchObject({ ok: true, session: { authenticated: true } });
   } finally {
     globalThis.fetch = realFetch;
   }
+});
+
+test('a logout asked for while a login is on the wire comes after it and ends that session: the last thing the user asked for wins', async () => {
+  const endpoints = heldEndpoints();
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = endpoints.fetchStub;
+  try {
+    const broker = new Broker(stubScope(), resolveConfig({}, ORIGIN));
+    await broker.store.ready();
+    const signingIn = broker.handle({ type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } });
+    await expect.poll(() => endpoints.asked('/auth/login')).toBe(true);
+    const out = broker.handle({ type: 'broker:logout' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(endpoints.log, 'no logout on the wire before the login is answered').toEqual(['/auth/login']);
+    endpoints.answer('/auth/login');
+    expect(await signingIn).toMatchObject({ ok: true });
+    expect(await out).toMatchObject({ ok: true, session: { authenticated: false } });
+    expect(broker.store.current).toBeNull();
+    // The logout carries the cookie the login set: the server revokes the new session.
+    await expect.poll(() => endpoints.asked('/auth/logout')).toBe(true);
+    endpoints.answer('/auth/logout');
+    expect(endpoints.log).toEqual(['/auth/login', '/auth/login answered', '/auth/logout', '/auth/logout answered']);
+    expect(await broker.handle({ type: 'broker:ping' })).toMatchObject({ ok: true, session: { authenticated: false } });
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+});
 });

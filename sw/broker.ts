@@ -65,6 +65,16 @@ export class Broker {
   readonly #coordinator: RefreshCoordinator<TokenRecord>;
   /** Logins in flight in this worker: one may not have saved yet. */
   #logins = 0;
+  /**
+   * Logins and logouts of this worker, one at a time in the order they were
+   * asked for, each with its server's answer: the user's last action wins. A
+   * logout's answer clears the refresh cookie by name, so a login may not be
+   * on the wire meanwhile (its new cookie would go), and a logout asked for
+   * during a login revokes that login's session. The Web Lock also orders
+   * them against refreshes and other versions, but its wait is bounded (page
+   * script can hold it); this queue is not, and page script cannot reach it.
+   */
+  #sessionChanges: Promise<unknown> = Promise.resolve();
 
   constructor(scope: ServiceWorkerGlobalScope, config: ResolvedConfig, dpopSupport?: DpopSupport) {
     this.#scope = scope;
@@ -188,7 +198,7 @@ export class Broker {
   async #login(credentials: Credentials): Promise<BrokerReply> {
     const { endpoints } = this.config;
     this.#logins++;
-    const reply = await this.#withLock(async (): Promise<BrokerReply> => {
+    const reply = await this.#inTurn(() => this.#withLock(async (): Promise<BrokerReply> => {
       // Every login gets a new key; the old one stays in place until this login succeeds.
       const dpop = this.dpop;
       // config.dpop without DPoP support is refused at install, so dpop is there when asked for.
@@ -204,29 +214,42 @@ export class Broker {
       await this.store.save(record);
       this.#coordinator.reset();
       return { ok: true, session: sessionOf(record) };
-    }).finally(() => this.#logins--);
+    })).finally(() => this.#logins--);
     if (reply.ok) void this.#broadcast('login');
     return reply;
   }
 
+  /**
+   * Answered once the session has ended here; the server's answer may come
+   * later, and the next login waits for it.
+   */
   async #logout(): Promise<BrokerReply> {
-    await this.#withLock(() => this.#end({}));
+    let ended!: () => void;
+    const endedHere = new Promise<void>((resolve) => (ended = resolve));
+    const done = this.#inTurn(() =>
+      this.#withLock(async () => {
+        const pending = await this.#end({});
+        ended();
+        await this.#sendLogout(pending, 0);
+      }),
+    );
+    await Promise.race([endedHere, done]);
     void this.#broadcast('logout');
     return { ok: true, session: SIGNED_OUT };
   }
 
   /**
-   * Ends the session here and at the server, which revokes the family of the
-   * cookie the browser holds now and clears it. The local session ends first,
-   * whatever the server does; the signed-out marker stops a silent restore with
-   * a cookie the server may not have revoked.
+   * Ends the session here; the caller sends the logout, which has the server
+   * revoke the family of the cookie the browser holds then and clear it. The
+   * local session ends first, whatever the server does; the signed-out marker
+   * stops a silent restore with a cookie the server may not have revoked.
    */
-  async #end(body: object): Promise<void> {
+  async #end(body: object): Promise<PendingLogout> {
     await this.store.ready();
     const pending = { body, until: Date.now() + LOGOUT_RETRY_MS };
     await this.store.clear(true, pending);
     await this.dpop?.drop();
-    await this.#sendLogout(pending, 0);
+    return pending;
   }
 
   /**
@@ -255,7 +278,7 @@ export class Broker {
    * Page script can write the record, so only what #end writes is taken.
    */
   #retryLogout(failures: number): Promise<void> {
-    return this.#withLock(async () => {
+    return this.#inTurn(() => this.#withLock(async () => {
       if (this.#logins) return this.#retryLater(failures, null);
       const pending = await this.store.pendingLogout();
       const body = pending?.body as { reason?: unknown } | undefined;
@@ -270,13 +293,18 @@ export class Broker {
       ) {
         await this.#sendLogout(pending!, failures);
       }
-    });
+    }));
   }
 
-  /** The worker's own sign-out, for a reason every tab and the server are told. */
+  /**
+   * The worker's own sign-out, for a reason every tab and the server are told.
+   * Called under the lock, or within a login's turn: the logout goes in its own
+   * turn after it, as a retry does, and only while the record still holds it.
+   */
   async #endFor(reason: 'account_changed' | 'key_replaced'): Promise<void> {
     await this.#end({ reason });
     void this.#broadcast(reason);
+    void this.#retryLogout(0);
   }
 
   async #status(): Promise<BrokerReply> {
@@ -354,6 +382,12 @@ export class Broker {
   /** A token endpoint call, with a DPoP proof of `key` when there is one. */
   #post(path: string, body: unknown, key: DpopKey | null): Promise<EndpointResult> {
     return key && this.dpop ? this.dpop.post(new URL(path, this.#scope.location.origin).href, body, key) : postToEndpoint(path, body);
+  }
+
+  #inTurn<R>(fn: () => Promise<R>): Promise<R> {
+    const turn = this.#sessionChanges.then(fn);
+    this.#sessionChanges = turn.catch(() => undefined);
+    return turn;
   }
 
   #withLock<R>(fn: () => Promise<R>): Promise<R> {

@@ -6,6 +6,13 @@ import { WORKER_REQUEST_HEADER } from './protocol';
 
 export type EndpointResult = { kind: 'response'; response: Response; body: unknown } | { kind: 'network' };
 
+/**
+ * An answer that has not come by then counts as a network error. Logins and
+ * logouts wait for each other, and a refresh holds the lock: none may wait on
+ * a connection that never answers.
+ */
+const ENDPOINT_TIMEOUT_MS = 15_000;
+
 export async function postToEndpoint(path: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<EndpointResult> {
   let response: Response;
   try {
@@ -16,6 +23,7 @@ export async function postToEndpoint(path: string, body: unknown, extraHeaders: 
       redirect: 'error',
       headers: { ...extraHeaders, 'content-type': 'application/json', [WORKER_REQUEST_HEADER]: '1' },
       body: JSON.stringify(body ?? {}),
+      signal: AbortSignal.timeout(ENDPOINT_TIMEOUT_MS),
     });
   } catch {
     return { kind: 'network' };
