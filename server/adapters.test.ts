@@ -134,6 +134,20 @@ for (const [name, start] of Object.entries(adapters)) {
       expect((await post('/auth/refresh', { cookie })).status).toBe(401);
     });
 
+    test('a login revokes the session whose cookie it replaces; a wrong password revokes nothing', async () => {
+      await open();
+      const first = cookieOf(await login())!;
+      expect((await post('/auth/login', { cookie: first, body: JSON.stringify({ username: 'alice', password: 'typo' }) })).status).toBe(401);
+      const kept = await post('/auth/refresh', { cookie: first });
+      expect(kept.status).toBe(200);
+      const current = cookieOf(kept)!;
+      const second = await post('/auth/login', { cookie: current, body: JSON.stringify({ username: 'alice', password: 'wonderland' }) });
+      expect(second.status).toBe(200);
+      // Nothing holds the old cookie now but a copy: it refreshes nothing.
+      expect((await post('/auth/refresh', { cookie: current })).status).toBe(401);
+      expect((await post('/auth/refresh', { cookie: cookieOf(second)! })).status).toBe(200);
+    });
+
     test('the CSRF guard, cookie tossing and non-canonical paths are refused, and change nothing', async () => {
       await open();
       const cookie = cookieOf(await login())!;

@@ -305,6 +305,11 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       return errorResponse(401, 'invalid_credentials', 'Unknown account or wrong credentials');
     }
     emit('login', { sub: account.sub });
+    // The browser's session before this one: the new cookie replaces its cookie, so nothing but a
+    // copy could still use it (or a logout the worker asked for during this login, which would
+    // revoke only the new one).
+    const previous = presentedCookie(request);
+    if (previous) await refreshTokens.revoke(previous);
     const family = await refreshTokens.issue(account.sub, clock(), key?.jkt ?? null, account.claims ?? {});
     return grant(request, account, family, key);
   }
