@@ -11,9 +11,12 @@ const MARK = { fail: 'FAIL', warn: 'WARN', info: 'INFO' } as const;
  * recolour or rewrite the report, a newline forge an "ok" line, a bidi
  * override reorder one; each is shown as its code instead.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what it finds
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNPRINTABLE, escaped);
 }
 
 function finding(f: Finding): string {
@@ -34,6 +37,11 @@ export function formatText(report: Report): string {
   ].join('\n');
 }
 
+/**
+ * `JSON.stringify` escapes C0 controls inside strings but not C1, bidi
+ * overrides or line separators, which reach a terminal that shows the JSON.
+ * Escaped the same way, the output is the same JSON to a parser.
+ */
 export function formatJson(report: Report): string {
-  return JSON.stringify(report, null, 2);
+  return JSON.stringify(report, null, 2).replace(UNPRINTABLE, (c) => (c === '\n' ? c : escaped(c)));
 }

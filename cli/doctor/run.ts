@@ -39,8 +39,11 @@ export async function runDoctor(options: DoctorOptions): Promise<Report> {
   async function send(path: string, init: RequestInit = {}): Promise<Answer> {
     const url = new URL(path, origin).href;
     let response: Response;
+    let body: string;
     try {
       response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeout), ...init });
+      // The body too: a connection cut or stalled in the middle of it is as unreachable as none.
+      body = await response.text();
     } catch (err) {
       const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
       throw new Unreachable(`${init.method ?? 'GET'} ${url}: ${cause}`);
@@ -48,7 +51,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Report> {
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => (headers[name] = value));
     // A followed redirect (the page only) is judged where it ended.
-    return { url: response.url || url, status: response.status, headers, setCookies: response.headers.getSetCookie(), body: await response.text() };
+    return { url: response.url || url, status: response.status, headers, setCookies: response.headers.getSetCookie(), body };
   }
 
   const post = (path: string, headers: Record<string, string>, body = '{}') =>
