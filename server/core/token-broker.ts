@@ -199,6 +199,8 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       idleMs: (options.refreshIdleTtl ?? 14 * 86400) * 1000,
       absoluteMs: (options.refreshAbsoluteTtl ?? 30 * 86400) * 1000,
       graceMs: (options.rotationGraceSeconds ?? 10) * 1000,
+      // Listed, not yet checked: authenticate() asks the list in the next change.
+      accessListMs: (ttl + 60) * 1000,
     },
     secret,
     clock,
