@@ -81,7 +81,7 @@ export interface TokenBrokerServerOptions {
    * logouts), its access tokens (tied by their `sid`) are refused by
    * `authenticate()` on every instance sharing the store, not only when they
    * expire. The store keeps the list for the access-token lifetime plus
-   * `REVOCATION_CLOCK_TOLERANCE_SECONDS`. `false`: access tokens stay valid until they expire.
+   * 60 s of clock tolerance. `false`: access tokens stay valid until they expire.
    */
   revocationCheck?: boolean;
   /**
