@@ -6,8 +6,6 @@ export type ServerErrorCode =
   | 'invalid_credentials'
   | 'invalid_grant'
   | 'invalid_token'
-  /** API routes: a valid access token whose sign-in session has ended (logout, sign out everywhere, reuse, an admin call). */
-  | 'token_revoked'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
   | 'csrf'

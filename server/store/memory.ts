@@ -25,12 +25,6 @@ interface Token {
 export function memoryStoreBacking(): { open(): RefreshStore } {
   const families = new Map<string, Family>();
   const tokens = new Map<string, Token>();
-  /** Family id to when its access tokens stop being listed as revoked. */
-  const revokedAccess = new Map<string, number>();
-  const end = (familyId: string, family: Family, now: number, policy: RotationPolicy) => {
-    family.revokedAt = now;
-    if (policy.accessListMs > 0) revokedAccess.set(familyId, now + policy.accessListMs);
-  };
   const open = (): RefreshStore => ({
     async createFamily(f: NewFamily, policy: RotationPolicy) {
       const absoluteExpiresAt = f.now + policy.absoluteMs;
@@ -55,35 +49,25 @@ export function memoryStoreBacking(): { open(): RefreshStore } {
         return { status: 'rotated', ...bound };
       }
       if (family.currentHash === successor && now - token.rotatedAt <= policy.graceMs) return { status: 'grace', ...bound };
-      end(token.familyId, family, now, policy);
+      family.revokedAt = now;
       return { status: 'reused', ...ids };
     },
-    async revokeFamilyOf(hash, now, policy) {
+    async revokeFamilyOf(hash, now) {
       const token = tokens.get(hash);
       const family = token && families.get(token.familyId);
-      if (!token || !family || family.revokedAt !== null) return null;
-      end(token.familyId, family, now, policy);
+      if (!family || family.revokedAt !== null) return null;
+      family.revokedAt = now;
       return family.userId;
     },
-    async revokeFamily(familyId, now, policy) {
-      const family = families.get(familyId);
-      if (!family || family.revokedAt !== null) return false;
-      end(familyId, family, now, policy);
-      return true;
-    },
-    async revokeUser(userId, now, policy) {
+    async revokeUser(userId, now) {
       let n = 0;
-      for (const [id, family] of families) {
+      for (const family of families.values()) {
         if (family.userId === userId && family.revokedAt === null) {
-          end(id, family, now, policy);
+          family.revokedAt = now;
           n++;
         }
       }
       return n;
-    },
-    async accessRevoked(familyId, now) {
-      const until = revokedAccess.get(familyId);
-      return until !== undefined && now < until;
     },
     async liveUntil(familyId, now) {
       const family = families.get(familyId);
@@ -92,7 +76,6 @@ export function memoryStoreBacking(): { open(): RefreshStore } {
       return family.absoluteExpiresAt;
     },
     async sweep(now) {
-      for (const [id, until] of revokedAccess) if (until <= now) revokedAccess.delete(id);
       let n = 0;
       for (const [id, family] of families) {
         const current = tokens.get(family.currentHash);
