@@ -144,11 +144,12 @@ test('a login asked for while a logout is on the wire waits for its answer (whic
     const out = broker.handle({ type: 'broker:logout' });
     await expect.poll(() => endpoints.asked('/auth/logout')).toBe(true);
     // Signed out here at once, before the server answers.
-    expect(await out).toMatchObject({ ok: true, session: { authenticated: false } });
+    expect(broker.store.current).toBeNull();
     const signingIn = broker.handle({ type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } });
     await new Promise((r) => setTimeout(r, 300));
     expect(endpoints.log, 'no login on the wire before the logout is answered').toEqual(['/auth/logout']);
     endpoints.answer('/auth/logout');
+    expect(await out).toMatchObject({ ok: true, session: { authenticated: false } });
     await expect.poll(() => endpoints.asked('/auth/login')).toBe(true);
     endpoints.answer('/auth/login');
     expect(await signingIn).toMatchObject({ ok: true, session: { authenticated: true } });
@@ -173,11 +174,11 @@ test('a logout asked for while a login is on the wire comes after it and ends th
     expect(endpoints.log, 'no logout on the wire before the login is answered').toEqual(['/auth/login']);
     endpoints.answer('/auth/login');
     expect(await signingIn).toMatchObject({ ok: true });
-    expect(await out).toMatchObject({ ok: true, session: { authenticated: false } });
-    expect(broker.store.current).toBeNull();
     // The logout carries the cookie the login set: the server revokes the new session.
     await expect.poll(() => endpoints.asked('/auth/logout')).toBe(true);
+    expect(broker.store.current).toBeNull();
     endpoints.answer('/auth/logout');
+    expect(await out).toMatchObject({ ok: true, session: { authenticated: false } });
     expect(endpoints.log).toEqual(['/auth/login', '/auth/login answered', '/auth/logout', '/auth/logout answered']);
     expect(await broker.handle({ type: 'broker:ping' })).toMatchObject({ ok: true, session: { authenticated: false } });
   } finally {

@@ -220,20 +220,12 @@ export class Broker {
   }
 
   /**
-   * Answered once the session has ended here; the server's answer may come
-   * later, and the next login waits for it.
+   * Answered once the server answered the logout (or it failed, and waits for
+   * its retry): a page that signs out and then leaves may count on the
+   * revocation. After a login asked for before it, which it ends.
    */
   async #logout(): Promise<BrokerReply> {
-    let ended!: () => void;
-    const endedHere = new Promise<void>((resolve) => (ended = resolve));
-    const done = this.#inTurn(() =>
-      this.#withLock(async () => {
-        const pending = await this.#end({});
-        ended();
-        await this.#sendLogout(pending, 0);
-      }),
-    );
-    await Promise.race([endedHere, done]);
+    await this.#inTurn(() => this.#withLock(async () => this.#sendLogout(await this.#end({}), 0)));
     void this.#broadcast('logout');
     return { ok: true, session: SIGNED_OUT };
   }
