@@ -126,6 +126,22 @@ function heldEndpoints() {
   return { log, fetchStub, answer, asked: (path: string) => waiting.has(path) };
 }
 
+type HeldEndpoints = ReturnType<typeof heldEndpoints>;
+
+/** Runs `body` with a broker whose token endpoints answer only when the test says. */
+async function withHeldEndpoints(body: (endpoints: HeldEndpoints, broker: Broker) => Promise<void>): Promise<void> {
+  const endpoints = heldEndpoints();
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = endpoints.fetchStub;
+  try {
+    const broker = new Broker(stubScope(), resolveConfig({}, ORIGIN));
+    await broker.store.ready();
+    await body(endpoints, broker);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+}
+
 // No Web Locks here (as in a browser without them, or past the lock's bounded wait): the worker's own queue orders them.
 test.describe('logins and logouts in the order asked', () => {
   // An earlier test's record (a logout to retry) would be sent first, and these stubs answer only when told.
@@ -135,12 +151,7 @@ test.describe('logins and logouts in the order asked', () => {
   });
 
 test('a login asked for while a logout is on the wire waits for its answer (which clears the refresh cookie), and its session is kept', async () => {
-  const endpoints = heldEndpoints();
-  const realFetch = globalThis.fetch;
-  globalThis.fetch = endpoints.fetchStub;
-  try {
-    const broker = new Broker(stubScope(), resolveConfig({}, ORIGIN));
-    await broker.store.ready();
+  await withHeldEndpoints(async (endpoints, broker) => {
     const out = broker.handle({ type: 'broker:logout' });
     await expect.poll(() => endpoints.asked('/auth/logout')).toBe(true);
     // Signed out here at once, before the server answers.
@@ -155,18 +166,11 @@ test('a login asked for while a logout is on the wire waits for its answer (whic
     expect(await signingIn).toMatchObject({ ok: true, session: { authenticated: true } });
     expect(endpoints.log).toEqual(['/auth/logout', '/auth/logout answered', '/auth/login', '/auth/login answered']);
     expect(broker.store.current?.sub).toBe('alice');
-  } finally {
-    globalThis.fetch = realFetch;
-  }
+  });
 });
 
 test('a logout asked for while a login is on the wire comes after it and ends that session: the last thing the user asked for wins', async () => {
-  const endpoints = heldEndpoints();
-  const realFetch = globalThis.fetch;
-  globalThis.fetch = endpoints.fetchStub;
-  try {
-    const broker = new Broker(stubScope(), resolveConfig({}, ORIGIN));
-    await broker.store.ready();
+  await withHeldEndpoints(async (endpoints, broker) => {
     const signingIn = broker.handle({ type: 'broker:login', credentials: { username: 'alice', password: 'wonderland' } });
     await expect.poll(() => endpoints.asked('/auth/login')).toBe(true);
     const out = broker.handle({ type: 'broker:logout' });
@@ -181,8 +185,6 @@ test('a logout asked for while a login is on the wire comes after it and ends th
     expect(await out).toMatchObject({ ok: true, session: { authenticated: false } });
     expect(endpoints.log).toEqual(['/auth/login', '/auth/login answered', '/auth/logout', '/auth/logout answered']);
     expect(await broker.handle({ type: 'broker:ping' })).toMatchObject({ ok: true, session: { authenticated: false } });
-  } finally {
-    globalThis.fetch = realFetch;
-  }
+  });
 });
 });

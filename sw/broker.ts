@@ -198,7 +198,7 @@ export class Broker {
   async #login(credentials: Credentials): Promise<BrokerReply> {
     const { endpoints } = this.config;
     this.#logins++;
-    const reply = await this.#inTurn(() => this.#withLock(async (): Promise<BrokerReply> => {
+    const reply = await this.#inTurn(async (): Promise<BrokerReply> => {
       // Every login gets a new key; the old one stays in place until this login succeeds.
       const dpop = this.dpop;
       // config.dpop without DPoP support is refused at install, so dpop is there when asked for.
@@ -214,7 +214,7 @@ export class Broker {
       await this.store.save(record);
       this.#coordinator.reset();
       return { ok: true, session: sessionOf(record) };
-    })).finally(() => this.#logins--);
+    }).finally(() => this.#logins--);
     if (reply.ok) void this.#broadcast('login');
     return reply;
   }
@@ -225,7 +225,7 @@ export class Broker {
    * revocation. After a login asked for before it, which it ends.
    */
   async #logout(): Promise<BrokerReply> {
-    await this.#inTurn(() => this.#withLock(async () => this.#sendLogout(await this.#end({}), 0)));
+    await this.#inTurn(async () => this.#sendLogout(await this.#end({}), 0));
     void this.#broadcast('logout');
     return { ok: true, session: SIGNED_OUT };
   }
@@ -270,7 +270,7 @@ export class Broker {
    * Page script can write the record, so only what #end writes is taken.
    */
   #retryLogout(failures: number): Promise<void> {
-    return this.#inTurn(() => this.#withLock(async () => {
+    return this.#inTurn(async () => {
       if (this.#logins) return this.#retryLater(failures, null);
       const pending = await this.store.pendingLogout();
       const body = pending?.body as { reason?: unknown } | undefined;
@@ -285,7 +285,7 @@ export class Broker {
       ) {
         await this.#sendLogout(pending!, failures);
       }
-    }));
+    });
   }
 
   /**
@@ -376,8 +376,9 @@ export class Broker {
     return key && this.dpop ? this.dpop.post(new URL(path, this.#scope.location.origin).href, body, key) : postToEndpoint(path, body);
   }
 
+  /** A login or logout: in this worker's queue, then under the Web Lock. */
   #inTurn<R>(fn: () => Promise<R>): Promise<R> {
-    const turn = this.#sessionChanges.then(fn);
+    const turn = this.#sessionChanges.then(() => this.#withLock(fn));
     this.#sessionChanges = turn.catch(() => undefined);
     return turn;
   }
