@@ -1,0 +1,140 @@
+// A real OpenID provider for tests: panva's certified oidc-provider on its own
+// loopback port, so it is another origin from the app under test. One
+// confidential client and one user. There is no login page: the provider's
+// interaction API is completed by a tiny route that signs the user in and
+// grants consent at once, or refuses, as the test set `nextInteraction` — so
+// the same provider serves Node tests (fetch, following redirects by hand) and
+// Chromium (a plain top-level navigation).
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider from 'oidc-provider';
+
+export interface TestOidcClient {
+  clientId: string;
+  clientSecret: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+}
+
+export interface TestOidcProviderOptions {
+  /** Where the app's callback lives; every URI the tests use must be listed (exact match at the provider). */
+  redirectUris: string[];
+  postLogoutRedirectUris?: string[];
+  /** Access-token lifetime at the provider, in seconds; short to exercise the upstream refresh. */
+  accessTokenTtl?: number;
+}
+
+export interface TestOidcProvider {
+  /** The issuer, e.g. http://127.0.0.1:41234 (discovery at /.well-known/openid-configuration). */
+  issuer: string;
+  client: TestOidcClient;
+  /** The user's `sub`. */
+  subject: string;
+  /** What the next sign-in interaction does: sign in and consent, or deny (error=access_denied). */
+  nextInteraction: 'approve' | 'deny';
+  /** Stops answering (connections refused): the provider is down. `start()` brings it back on the same port. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+const SUBJECT = 'alice-at-provider';
+
+export async function startTestOidcProvider(options: TestOidcProviderOptions): Promise<TestOidcProvider> {
+  const client: TestOidcClient = {
+    clientId: 'token-broker-test',
+    clientSecret: 'a-test-secret-that-is-long-enough-for-hs256-0123456789',
+    redirectUris: options.redirectUris,
+    postLogoutRedirectUris: options.postLogoutRedirectUris ?? [],
+  };
+  // The port is chosen first because the issuer, part of every token, names it.
+  let server: Server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const issuer = `http://127.0.0.1:${port}`;
+
+  const provider = new Provider(issuer, {
+    clients: [{
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      redirect_uris: client.redirectUris,
+      post_logout_redirect_uris: client.postLogoutRedirectUris,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    }],
+    async findAccount(_ctx, sub) {
+      if (sub !== SUBJECT) return undefined;
+      return { accountId: sub, async claims() { return { sub, email: 'alice@example.test', name: 'Alice' }; } };
+    },
+    claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
+    scopes: ['openid', 'email', 'profile', 'offline_access'],
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+    },
+    // A refresh token on every code grant, offline_access or not: the broker keeps it server-side.
+    issueRefreshToken: async (_ctx, c) => c.grantTypeAllowed('refresh_token'),
+    // Every lifetime set, and signing keys of its own, so the provider's start-up notices stay quiet.
+    ttl: {
+      AccessToken: options.accessTokenTtl ?? 3600, IdToken: 3600, RefreshToken: 86_400,
+      Interaction: 600, Session: 86_400, Grant: 86_400,
+    },
+    jwks: { keys: [{ ...(await exportJWK((await generateKeyPair('RS256', { extractable: true })).privateKey)), use: 'sig', alg: 'RS256', kid: 'test' }] },
+    cookies: { keys: ['test-provider-cookie-key-not-secret'] },
+  });
+
+  const handle: TestOidcProvider = {
+    issuer,
+    client,
+    subject: SUBJECT,
+    nextInteraction: 'approve',
+    async stop() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+    async start() {
+      server = createServer(listener);
+      server.listen(port, '127.0.0.1');
+      await once(server, 'listening');
+    },
+  };
+
+  async function completeInteraction(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const details = await provider.interactionDetails(req, res);
+    if (handle.nextInteraction === 'deny') {
+      await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the user refused' }, { mergeWithLastSubmission: false });
+      return;
+    }
+    if (details.prompt.name === 'login') {
+      await provider.interactionFinished(req, res, { login: { accountId: SUBJECT } }, { mergeWithLastSubmission: false });
+      return;
+    }
+    const grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+    const g = grant ?? new provider.Grant({ accountId: SUBJECT, clientId: client.clientId });
+    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+    if (missing.missingOIDCScope) g.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) g.addOIDCClaims(missing.missingOIDCClaims);
+    const grantId = await g.save();
+    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  }
+
+  const callback = provider.callback();
+  function listener(req: IncomingMessage, res: ServerResponse): void {
+    if (req.url?.startsWith('/interaction/')) {
+      completeInteraction(req, res).catch((error: unknown) => {
+        res.statusCode = 500;
+        res.end(String(error));
+      });
+      return;
+    }
+    void callback(req, res);
+  }
+  server.on('request', listener);
+  return handle;
+}
