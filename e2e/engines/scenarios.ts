@@ -3,6 +3,7 @@
 // server's default cookie, each test with its own browser and server.
 import { expect, test } from '@playwright/test';
 import { startServer, type ServerParts } from '../../reference-server/app';
+import type { Fault } from '../../reference-server/faults';
 import { DEFAULT_SETTINGS } from '../../reference-server/settings';
 import { waitFor, type Engine } from './engine';
 
@@ -157,6 +158,43 @@ export function scenarios({ start, idleStopMs }: EngineUnderTest): void {
     // The redirect targets were never requested: no token, no proof went there.
     expect(urls.filter((u) => /^\/(apix|public)\/ping/.test(u!))).toEqual([]);
   });
+
+  // No request interception outside Chromium's Playwright: the server answers the faults itself (reference-server/faults.ts).
+  test('a 401 on a token the worker trusts: one refresh, the request replayed with its body, the page sees 200', async () => {
+    const faults: Fault[] = [{ path: '/api/echo', times: 1, answer: { status: 401, body: { error: 'invalid_token' } } }];
+    const server = await serve({}, { faults });
+    await openApp(server);
+    await login();
+    const before = server.stats.refresh;
+    const res = await browser.run<{ status: number; body: string }>(
+      `const r = await fetch('/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 1, b: [true, null] }) });
+      return { status: r.status, body: await r.text() };`,
+    );
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ sub: 'alice', body: { a: 1, b: [true, null] } });
+    expect(faults[0]!.hits).toBe(1);
+    expect(server.stats.refresh - before).toBe(1);
+  });
+
+  for (const [name, answer] of [
+    ['answers 503', { status: 503, headers: { 'retry-after': '0' }, body: { error: 'busy' } }],
+    ['answers 429 with Retry-After', { status: 429, headers: { 'retry-after': '0' }, body: { error: 'slow_down' } }],
+  ] as const) {
+    test(`the refresh endpoint ${name} when a 401 needs a refresh: the page gets 503 unavailable, the session is kept, then recovers`, async () => {
+      const refreshDown: Fault = { path: '/auth/refresh', times: 1_000, answer };
+      const faults: Fault[] = [{ path: '/api/me', times: 1, answer: { status: 401, body: { error: 'invalid_token' } } }, refreshDown];
+      const server = await serve({}, { faults });
+      await openApp(server);
+      await login();
+      const res = await api('/api/me');
+      expect(res.status).toBe(503);
+      expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'unavailable' } });
+      expect(refreshDown.hits).toBeGreaterThan(0);
+      expect((await browser.run<{ authenticated: boolean }>('return window.tokenBroker.status();')).authenticated).toBe(true);
+      refreshDown.times = 0;
+      expect((await api('/api/me')).status).toBe(200);
+    });
+  }
 
   // A browser stops a worker that no page uses after a while: leaving the origin long
   // enough lets it. In memory mode the restarted worker has no token and needs one
