@@ -179,16 +179,23 @@ export function scenarios({ start, idleStopMs }: EngineUnderTest): void {
   for (const [name, answer] of [
     ['answers 503', { status: 503, headers: { 'retry-after': '0' }, body: { error: 'busy' } }],
     ['answers 429 with Retry-After', { status: 429, headers: { 'retry-after': '0' }, body: { error: 'slow_down' } }],
+    ['drops the connection', 'drop'],
   ] as const) {
-    test(`the refresh endpoint ${name} when a 401 needs a refresh: the page gets 503 unavailable, the session is kept, then recovers`, async () => {
+    test(`the refresh endpoint ${name} when a 401 needs a refresh: the page gets ${answer === 'drop' ? 'a network error' : '503 unavailable'}, the session is kept, then recovers`, async () => {
       const refreshDown: Fault = { path: '/auth/refresh', times: 1_000, answer };
       const faults: Fault[] = [{ path: '/api/me', times: 1, answer: { status: 401, body: { error: 'invalid_token' } } }, refreshDown];
       const server = await serve({}, { faults });
       await openApp(server);
       await login();
-      const res = await api('/api/me');
-      expect(res.status).toBe(503);
-      expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'unavailable' } });
+      if (answer === 'drop') {
+        // No answer at all reads as a network failure, as offline does: the page's fetch rejects.
+        const failure = await browser.run<string>(`return fetch('/api/me').then((r) => 'status ' + r.status, (e) => e.name);`);
+        expect(failure).toBe('TypeError');
+      } else {
+        const res = await api('/api/me');
+        expect(res.status).toBe(503);
+        expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'unavailable' } });
+      }
       expect(refreshDown.hits).toBeGreaterThan(0);
       expect((await browser.run<{ authenticated: boolean }>('return window.tokenBroker.status();')).authenticated).toBe(true);
       refreshDown.times = 0;
