@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 
 export interface Fault {
-  /** The request path (without the query) this fault answers for. */
+  /** The request path (without the query) this fault answers for; '*' for every path (a server out of reach). */
   path: string;
   /** How many requests it answers before the route answers again. */
   times: number;
@@ -18,7 +18,7 @@ export interface Fault {
 export function injectFaults(app: FastifyInstance, faults: Fault[]): void {
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
-    const fault = faults.find((f) => f.path === path && (f.hits ?? 0) < f.times);
+    const fault = faults.find((f) => (f.path === path || f.path === '*') && (f.hits ?? 0) < f.times);
     if (!fault) return;
     fault.hits = (fault.hits ?? 0) + 1;
     if (fault.answer === 'drop') {

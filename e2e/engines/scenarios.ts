@@ -203,6 +203,24 @@ export function scenarios({ start, idleStopMs }: EngineUnderTest): void {
     });
   }
 
+  test('offline, then online: API calls fail as network errors, no sign-out, and they work again once the server is back', async () => {
+    // No way to take these browsers offline from the test: the server dropping every connection is what the worker sees then.
+    const offline: Fault = { path: '*', times: 0, answer: 'drop' };
+    const server = await serve({ accessTokenTtl: 3, workerConfig: { refreshBeforeExpiry: 1 } }, { faults: [offline] });
+    await openApp(server);
+    await login();
+    offline.times = 1_000;
+    await sleep(2_500);
+    // The token is due: the refresh cannot reach the server either.
+    expect(await browser.run<string>(`return fetch('/api/me').then((r) => 'status ' + r.status, (e) => e.name);`)).toBe('TypeError');
+    expect(offline.hits).toBeGreaterThan(0);
+    expect((await browser.run<{ authenticated: boolean }>('return window.tokenBroker.status();')).authenticated).toBe(true);
+    offline.times = 0;
+    await waitFor(browser, `return fetch('/api/me').then((r) => r.status === 200, () => false);`);
+    expect((await browser.run<{ authenticated: boolean }>('return window.tokenBroker.status();')).authenticated).toBe(true);
+    expect(server.stats.refresh).toBeGreaterThanOrEqual(1);
+  });
+
   // A browser stops a worker that no page uses after a while: leaving the origin long
   // enough lets it. In memory mode the restarted worker has no token and needs one
   // refresh, which shows it did restart; by default it reads IndexedDB and needs none.
