@@ -248,6 +248,25 @@ test.describe('when the refresh endpoint fails', () => {
     expect((await apiFetch(page, '/api/me')).status).toBe(200);
   });
 
+  test('a 401 on a token the worker still trusts, while the refresh endpoint drops the connection, gives the page a network error; the session is kept', async ({
+    context,
+    page,
+    server,
+  }) => {
+    // The engine scenarios (e2e/engines/scenarios.ts) check the same in WebKit and Firefox, with the server dropping the connection.
+    await openApp(page, server);
+    await login(page);
+    await context.route('**/api/me', (route) => route.fulfill({ status: 401, json: { error: 'invalid_token' } }), { times: 1 });
+    await context.route('**/auth/refresh', (route) => route.abort('connectionreset'));
+    const failure = await page.evaluate(() => fetch('/api/me').then((r) => `status ${r.status}`, (e: Error) => e.name));
+    expect(failure).toBe('TypeError');
+    expect((await status(page)).authenticated).toBe(true);
+    await context.unroute('**/auth/refresh');
+    await expect
+      .poll(() => apiFetch(page, '/api/me').then((r) => r.status, (e: Error) => e.name), { timeout: 5_000, intervals: [100, 250, 500] })
+      .toBe(200);
+  });
+
   test('offline, an API call with a valid token fails as a network error and the worker logs no uncaught error', async ({ browser, context, page, server }) => {
     // Found by the soak: the worker's respondWith rejected, which Chromium reports as an uncaught rejection in the worker.
     const watch = await watchServiceWorkers(browser);

@@ -24,6 +24,7 @@ import { closeConnectionsWhenClosing } from './drain';
 import { openStore } from './open-store';
 import { demoUserDirectory } from './passwords';
 import { apiRoutes } from './routes/api';
+import { injectFaults, type Fault } from './faults';
 import { probeRoutes } from './routes/probes';
 import { checkSettings, DEFAULT_SETTINGS, settingOfOption, type Settings } from './settings';
 import { newStats, type Stats } from './stats';
@@ -82,6 +83,8 @@ export interface ServerParts {
    * pass one that skips the server's check.
    */
   configureWorker?: (built: string, config: TokenBrokerConfig) => string;
+  /** Answers given in place of routes (faults.ts): the engine scenarios' fault injection; the array may change while the server runs. */
+  faults?: Fault[];
 }
 
 /**
@@ -178,6 +181,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
     // A simulated clock error shows in Date too, as a wrong server clock's would: the worker signs DPoP proofs by it.
     if (parts.now || offsetMs) reply.header('date', new Date(now()).toUTCString());
   });
+  if (parts.faults) injectFaults(app, parts.faults);
   closeConnectionsWhenClosing(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;

@@ -3,6 +3,7 @@
 // server's default cookie, each test with its own browser and server.
 import { expect, test } from '@playwright/test';
 import { startServer, type ServerParts } from '../../reference-server/app';
+import type { Fault } from '../../reference-server/faults';
 import { DEFAULT_SETTINGS } from '../../reference-server/settings';
 import { waitFor, type Engine } from './engine';
 
@@ -156,6 +157,68 @@ export function scenarios({ start, idleStopMs }: EngineUnderTest): void {
     expect(urls).toContain('/api/redirect?to=/apix/ping');
     // The redirect targets were never requested: no token, no proof went there.
     expect(urls.filter((u) => /^\/(apix|public)\/ping/.test(u!))).toEqual([]);
+  });
+
+  // No request interception outside Chromium's Playwright: the server answers the faults itself (reference-server/faults.ts).
+  test('a 401 on a token the worker trusts: one refresh, the request replayed with its body, the page sees 200', async () => {
+    const faults: Fault[] = [{ path: '/api/echo', times: 1, answer: { status: 401, body: { error: 'invalid_token' } } }];
+    const server = await serve({}, { faults });
+    await openApp(server);
+    await login();
+    const before = server.stats.refresh;
+    const res = await browser.run<{ status: number; body: string }>(
+      `const r = await fetch('/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 1, b: [true, null] }) });
+      return { status: r.status, body: await r.text() };`,
+    );
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ sub: 'alice', body: { a: 1, b: [true, null] } });
+    expect(faults[0]!.hits).toBe(1);
+    expect(server.stats.refresh - before).toBe(1);
+  });
+
+  for (const [name, answer] of [
+    ['answers 503', { status: 503, headers: { 'retry-after': '0' }, body: { error: 'busy' } }],
+    ['answers 429 with Retry-After', { status: 429, headers: { 'retry-after': '0' }, body: { error: 'slow_down' } }],
+    ['drops the connection', 'drop'],
+  ] as const) {
+    test(`the refresh endpoint ${name} when a 401 needs a refresh: the page gets ${answer === 'drop' ? 'a network error' : '503 unavailable'}, the session is kept, then recovers`, async () => {
+      const refreshDown: Fault = { path: '/auth/refresh', times: 1_000, answer };
+      const faults: Fault[] = [{ path: '/api/me', times: 1, answer: { status: 401, body: { error: 'invalid_token' } } }, refreshDown];
+      const server = await serve({}, { faults });
+      await openApp(server);
+      await login();
+      if (answer === 'drop') {
+        // No answer at all reads as a network failure, as offline does: the page's fetch rejects.
+        const failure = await browser.run<string>(`return fetch('/api/me').then((r) => 'status ' + r.status, (e) => e.name);`);
+        expect(failure).toBe('TypeError');
+      } else {
+        const res = await api('/api/me');
+        expect(res.status).toBe(503);
+        expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'unavailable' } });
+      }
+      expect(refreshDown.hits).toBeGreaterThan(0);
+      expect((await browser.run<{ authenticated: boolean }>('return window.tokenBroker.status();')).authenticated).toBe(true);
+      refreshDown.times = 0;
+      expect((await api('/api/me')).status).toBe(200);
+    });
+  }
+
+  test('offline, then online: API calls fail as network errors, no sign-out, and they work again once the server is back', async () => {
+    // No way to take these browsers offline from the test: the server dropping every connection is what the worker sees then.
+    const offline: Fault = { path: '*', times: 0, answer: 'drop' };
+    const server = await serve({ accessTokenTtl: 3, workerConfig: { refreshBeforeExpiry: 1 } }, { faults: [offline] });
+    await openApp(server);
+    await login();
+    offline.times = 1_000;
+    await sleep(2_500);
+    // The token is due: the refresh cannot reach the server either.
+    expect(await browser.run<string>(`return fetch('/api/me').then((r) => 'status ' + r.status, (e) => e.name);`)).toBe('TypeError');
+    expect(offline.hits).toBeGreaterThan(0);
+    expect((await browser.run<{ authenticated: boolean }>('return window.tokenBroker.status();')).authenticated).toBe(true);
+    offline.times = 0;
+    await waitFor(browser, `return fetch('/api/me').then((r) => r.status === 200, () => false);`);
+    expect((await browser.run<{ authenticated: boolean }>('return window.tokenBroker.status();')).authenticated).toBe(true);
+    expect(server.stats.refresh).toBeGreaterThanOrEqual(1);
   });
 
   // A browser stops a worker that no page uses after a while: leaving the origin long

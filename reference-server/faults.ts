@@ -1,0 +1,30 @@
+// Faults answered in place of a route, for tests in engines where the test
+// cannot intercept the browser's requests (no `context.route` in WebKit or
+// Firefox). Only a `ServerParts` option passed in code, never a setting, so
+// no deployment can turn it on.
+import type { FastifyInstance } from 'fastify';
+
+export interface Fault {
+  /** The request path (without the query) this fault answers for; '*' for every path (a server out of reach). */
+  path: string;
+  /** How many requests it answers before the route answers again. */
+  times: number;
+  /** The answer, or 'drop' to close the connection without one. */
+  answer: { status: number; headers?: Record<string, string>; body?: unknown } | 'drop';
+  /** Filled in as the fault answers: how many requests it took. */
+  hits?: number;
+}
+
+export function injectFaults(app: FastifyInstance, faults: Fault[]): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0];
+    const fault = faults.find((f) => (f.path === path || f.path === '*') && (f.hits ?? 0) < f.times);
+    if (!fault) return;
+    fault.hits = (fault.hits ?? 0) + 1;
+    if (fault.answer === 'drop') {
+      request.raw.socket.destroy();
+      return reply.hijack();
+    }
+    return reply.code(fault.answer.status).headers(fault.answer.headers ?? {}).send(fault.answer.body ?? null);
+  });
+}
