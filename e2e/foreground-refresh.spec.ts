@@ -73,7 +73,7 @@ test('three tabs waking together with the token in its margin: exactly one refre
   expect(refresh.count).toBe(1);
   // Had the first call needed a refresh, it would find the endpoint gone and go out with the old token.
   refresh.block = true;
-  expect((await apiFetch(tabs[2], '/api/me')).status).toBe(200);
+  expect((await apiFetch(tabs[2]!, '/api/me')).status).toBe(200);
   expect(bearers).toEqual([refresh.tokens[0]]);
   expect(refresh.count).toBe(1);
 });
