@@ -108,3 +108,18 @@ test('page script posting resume in a loop during an outage causes one refresh, 
   expect(refresh.count).toBe(first);
 });
 
+test('a resume whose refresh fails on the network leaves no cool-down: the next request refreshes at once', async ({ context, page, server }) => {
+  // The page's online event can come before the worker's network is back; the first call after it must not be held off.
+  await openApp(page, server);
+  await login(page);
+  const refresh = await watchRefresh(context);
+  const bearers = await watchApi(context);
+  await page.waitForTimeout(2_300);
+  refresh.block = true;
+  await postResume(page, 1);
+  expect(refresh.count).toBe(1);
+  refresh.block = false;
+  expect((await apiFetch(page, '/api/me')).status).toBe(200);
+  expect(refresh.count).toBe(2);
+  expect(bearers).toEqual([refresh.tokens[0]]);
+});

@@ -195,8 +195,11 @@ export class Broker {
     if (shouldRefreshOnResume(state)) {
       this.#lastResumeFor = resumeKey(token);
       // The reply waits for it, so the message's waitUntil keeps the worker alive; requests made meanwhile join it.
-      // A failure is the requests' to report, with the cool-down it started.
-      await this.#coordinator.refresh(token).catch(() => undefined);
+      // A failure is the requests' to report. One on the network leaves no cool-down: the page's online event may
+      // come before the worker's network is back, and the app's first request must then try at once. The allowance
+      // stays spent, so a page looping on resume still gets one refresh per token.
+      const outcome = await this.#coordinator.refresh(token).catch(() => null);
+      if (outcome?.kind === 'network') this.#coordinator.reset();
     }
     return this.#ping();
   }
