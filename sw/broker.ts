@@ -184,15 +184,7 @@ export class Broker {
   async #resume(): Promise<BrokerReply> {
     await this.store.ready();
     const token = this.store.current;
-    const state = {
-      enabled: this.config.refreshOnResume,
-      token,
-      signedOut: this.store.signedOut,
-      inflight: this.#coordinator.busy,
-      lastResumeFor: this.#lastResumeFor,
-      now: Date.now(),
-    };
-    if (shouldRefreshOnResume(state)) {
+    if (this.config.refreshOnResume && !this.#coordinator.busy && shouldRefreshOnResume(token, this.store.signedOut, this.#lastResumeFor, Date.now())) {
       this.#lastResumeFor = resumeKey(token);
       // The reply waits for it, so the message's waitUntil keeps the worker alive; requests made meanwhile join it.
       // A failure is the requests' to report. One on the network leaves no cool-down: the page's online event may

@@ -9,29 +9,22 @@
 
 import { needsRefresh } from './expiry';
 
-export interface ResumeState {
-  /** `refreshOnResume` in the config. */
-  enabled: boolean;
-  /** The token held now; null when there is none in memory. */
-  token: { accessToken: string; refreshAt: number | null } | null;
-  /** Signed out: there is nothing to refresh. */
-  signedOut: boolean;
-  /** A refresh is already on the wire: the waiters join it. */
-  inflight: boolean;
-  /** The token (access token, or '' for none) a resume last refreshed for; null if none yet. */
-  lastResumeFor: string | null;
-  now: number;
-}
+/** The token held now; null when there is none in memory. */
+export type ResumeToken = { accessToken: string; refreshAt: number | null } | null;
 
-/** The key a resume-started refresh is remembered by. */
-export function resumeKey(token: ResumeState['token']): string {
+/** The key a resume-started refresh is remembered by: the access token, or '' for none. */
+export function resumeKey(token: ResumeToken): string {
   return token?.accessToken ?? '';
 }
 
-export function shouldRefreshOnResume(s: ResumeState): boolean {
-  if (!s.enabled || s.inflight) return false;
-  if (!s.token && s.signedOut) return false;
-  if (s.lastResumeFor === resumeKey(s.token)) return false;
+/**
+ * Positional, not an options object: the worker script's size is paid on every restart, and property names are not
+ * minified. `refreshOnResume` off and a refresh already in flight are the worker's to check before asking.
+ * `lastResumeFor`: the key a resume last refreshed for, null if none yet.
+ */
+export function shouldRefreshOnResume(token: ResumeToken, signedOut: boolean, lastResumeFor: string | null, now: number): boolean {
+  if (!token && signedOut) return false;
+  if (lastResumeFor === resumeKey(token)) return false;
   // No token in memory but a session (a worker restarted with `persist: 'memory'`): the first request refreshes anyway.
-  return s.token === null || needsRefresh(s.token.refreshAt, s.now);
+  return token === null || needsRefresh(token.refreshAt, now);
 }
