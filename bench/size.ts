@@ -9,8 +9,9 @@ export const BUDGETS: Record<'worker' | 'workerDpop' | 'client', { file: string;
    * 6.5 KB until the worker refused tokens it did not ask for (issue 24): 0.12 KB;
    * 6.625 KB until the refresh cool-down and updates that wait (issue 23): 0.33 KB;
    * 7 KB until the attack review's fixes (logout retried, renewals checked): 0.2 KB.
+   * 7.46875 KB until the foreground refresh (refreshOnResume, issue 27): 129 bytes, 7,581 -> 7,710.
    */
-  worker: { file: 'public/sw.js', maxGzipBytes: 7.46875 * 1024 },
+  worker: { file: 'public/sw.js', maxGzipBytes: 7.53125 * 1024 },
   /**
    * The standalone worker with DPoP support. 8 KB until the soak found POSTs sent
    * twice when a worker is stopped mid-request; their guard costs 0.18 KB.
@@ -18,8 +19,9 @@ export const BUDGETS: Record<'worker' | 'workerDpop' | 'client', { file: string;
    * 8.4375 KB until the refresh cool-down, the fresh proof for a resent refresh
    * and updates that wait (issue 23): 0.34 KB;
    * 8.8125 KB until the attack review's fixes (logout retried, renewals checked): 0.2 KB.
+   * 9.3125 KB until the foreground refresh (refreshOnResume, issue 27): 117 bytes, 9,480 -> 9,597.
    */
-  workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: 9.3125 * 1024 },
+  workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: 9.375 * 1024 },
   /** The client module, workbox-window included. 4 KB until the heartbeat (issue 30): 45 bytes. */
   client: { file: 'dist/client/index.js', maxGzipBytes: 4.09375 * 1024 },
 };

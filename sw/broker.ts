@@ -12,6 +12,7 @@ import { withBoundedLock, type LockRequester } from './bounded-lock';
 import { SIGNED_OUT, type BrokerReply, type BrokerRequest, type Credentials, type ErrorCode, type SessionChangeReason } from './protocol';
 import { RefreshCoordinator, type AttemptResult, type RefreshOutcome } from './refresh-coordinator';
 import { cooldownDelay, DEFAULT_RETRY_POLICY, isRetryableStatus, parseRetryAfter } from './retry-policy';
+import { resumeKey, shouldRefreshOnResume } from './resume-refresh';
 import { sessionOf } from './session';
 import { parseTokenResponse, recordFromToken, type TokenRecord } from './token-response';
 import { TokenStore, type PendingLogout } from './token-store';
@@ -75,6 +76,8 @@ export class Broker {
    * script can hold it); this queue is not, and page script cannot reach it.
    */
   #sessionChanges: Promise<unknown> = Promise.resolve();
+  /** The token a resume last started a refresh for: page script may post resume in a loop. */
+  #lastResumeFor: string | null = null;
 
   constructor(scope: ServiceWorkerGlobalScope, config: ResolvedConfig, dpopSupport?: DpopSupport) {
     this.#scope = scope;
@@ -167,7 +170,7 @@ export class Broker {
       case 'broker:resume':
         // The page is back (visible, online): a refresh that is cooling down may be tried at once.
         this.#coordinator.reset();
-        return this.#ping();
+        return this.#resume();
       case 'broker:ping':
         return this.#ping();
       case 'broker:claim':
@@ -175,6 +178,22 @@ export class Broker {
         // page then sees controllerchange without reloading.
         return this.#scope.clients.claim().then(() => this.#status());
     }
+  }
+
+  /** Back from sleep or the background: a token within its margin is refreshed before the app's first request. */
+  async #resume(): Promise<BrokerReply> {
+    await this.store.ready();
+    const token = this.store.current;
+    if (this.config.refreshOnResume && !this.#coordinator.busy && shouldRefreshOnResume(token, this.store.signedOut, this.#lastResumeFor, Date.now())) {
+      this.#lastResumeFor = resumeKey(token);
+      // The reply waits for it, so the message's waitUntil keeps the worker alive; requests made meanwhile join it.
+      // A failure is the requests' to report. One on the network leaves no cool-down: the page's online event may
+      // come before the worker's network is back, and the app's first request must then try at once. The allowance
+      // stays spent, so a page looping on resume still gets one refresh per token.
+      const outcome = await this.#coordinator.refresh(token).catch(() => null);
+      if (outcome?.kind === 'network') this.#coordinator.reset();
+    }
+    return this.#ping();
   }
 
   #ping(): Promise<BrokerReply> {

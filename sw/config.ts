@@ -15,6 +15,8 @@ export interface TokenBrokerConfig {
   endpoints?: { login?: string; refresh?: string; logout?: string };
   /** Seconds before expiry at which a request first waits for a refresh. */
   refreshBeforeExpiry?: number;
+  /** When a tab becomes visible or the page comes back online with the token within its margin, refresh at once rather than on the first request. */
+  refreshOnResume?: boolean;
   /**
    * Where the access token lives: `'memory'` (default) only in the worker, as RFC 10017 asks
    * (a worker restarted by the browser gets a new one with a silent refresh); `'indexeddb'` also
@@ -44,6 +46,7 @@ export interface ResolvedConfig {
   apiPrefixes: readonly string[];
   endpoints: { login: string; refresh: string; logout: string };
   refreshBeforeExpiry: number;
+  refreshOnResume: boolean;
   persist: Persist;
   exposeClaims: readonly string[];
   fields: { accessToken: readonly string[]; expiresIn: string };
@@ -57,6 +60,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = Object.freeze({
   apiPrefixes: ['/api/'],
   endpoints: { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout' },
   refreshBeforeExpiry: 30,
+  refreshOnResume: true,
   persist: 'memory',
   exposeClaims: ['sub'],
   fields: { accessToken: ['access_token', 'accessToken'], expiresIn: 'expires_in' },
@@ -148,6 +152,7 @@ const RULES: Rules = {
     must(typeof value === 'string' && HEADER_NAME.test(value), key, DEV && 'a valid HTTP header name');
     return (value as string).toLowerCase();
   },
+  refreshOnResume: flag,
   takeControl: flag,
   staticRouting: flag,
   dpop: flag,
