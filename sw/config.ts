@@ -159,15 +159,21 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const otherOrigin: Rule = (value, key, own) => {
   let url: URL | null = null;
   try {
-    url = typeof value === 'string' ? new URL(value) : null;
+    url = new URL(value as string);
   } catch {
     // reported below
   }
-  const shown = JSON.stringify(value);
-  must(url && (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))), key, DEV && `an https origin, or http on 127.0.0.1, localhost or [::1] (got ${shown})`);
-  must(!url!.username && !url!.password && url!.pathname === '/' && !url!.search && !url!.hash && !/[?#]/.test(value as string), key, DEV && `an origin alone: no user, path, query or fragment; paths go in prefixes (got ${shown})`);
-  must(!url!.hostname.includes('*'), key, DEV && `an exact origin, without wildcards (got ${shown})`);
-  must(url!.origin !== own, key, DEV && `another origin than the worker's own; same-origin paths go in apiPrefixes (got ${shown})`);
+  must(
+    typeof value === 'string' &&
+      url &&
+      (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))) &&
+      // Userinfo, a path, a query or a fragment (even empty) all show in href.
+      url.href === `${url.origin}/` &&
+      !url.host.includes('*') &&
+      url.origin !== own,
+    key,
+    DEV && `an exact https origin (http only on 127.0.0.1, localhost or [::1]), other than the worker's, without wildcard, user, path, query or fragment; paths go in prefixes (got ${JSON.stringify(value)})`,
+  );
   return url!.origin;
 };
 
