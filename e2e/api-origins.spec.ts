@@ -4,6 +4,7 @@
 // is another origin) that log the Authorization header each request brought.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Page } from '@playwright/test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { STRICT_CSP } from '../reference-server/settings';
 import { expect, login, openApp, test as base } from './support/fixtures';
@@ -44,6 +45,7 @@ async function startOrigin(redirectTo: () => string): Promise<Origin> {
 }
 
 const test = base.extend<{ origins: { api: Origin; third: Origin } }>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright reads the fixtures a fixture uses from its first parameter's pattern.
   origins: async ({}, use) => {
     let thirdUrl = '';
     const api = await startOrigin(() => thirdUrl);
@@ -65,7 +67,7 @@ const test = base.extend<{ origins: { api: Origin; third: Origin } }>({
 });
 
 /** A fetch from page script, as the app would write it; the answer as the page sees it. */
-function pageFetch(page: import('@playwright/test').Page, url: string, init: RequestInit = {}): Promise<{ status: number; type: string; body: string } | { error: string }> {
+function pageFetch(page: Page, url: string, init: RequestInit = {}): Promise<{ status: number; type: string; body: string } | { error: string }> {
   return page.evaluate(
     async ([u, i]) => {
       try {
