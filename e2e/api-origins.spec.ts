@@ -14,6 +14,8 @@ interface Logged {
   path: string;
   authorization: string | null;
   dpop: string | null;
+  cookie: string | null;
+  body: string;
 }
 
 interface Origin {
@@ -22,22 +24,51 @@ interface Origin {
   close(): Promise<void>;
 }
 
-/** A CORS API for the app's origin (which it learns per request): logs, answers JSON, redirects on /v1/redirect. */
+/** The token with its expiry moved an hour on and its signature kept: what a renewal from this origin would carry. */
+function extended(token: string): string {
+  const [head, payload, signature] = token.split('.');
+  const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { exp: number };
+  return [head, Buffer.from(JSON.stringify({ ...claims, exp: claims.exp + 3600 })).toString('base64url'), signature].join('.');
+}
+
+/**
+ * A CORS API for the app's origin (which it learns per request), with credentials allowed: logs each
+ * request, answers JSON; /v1/redirect redirects, /v1/set-cookie sets its own cookie, /v1/expired answers
+ * 401 the first time, /v1/renew sends a renewal header it exposes to CORS.
+ */
 async function startOrigin(redirectTo: () => string): Promise<Origin> {
   const seen: Logged[] = [];
-  const server: Server = createServer((req: IncomingMessage, res) => {
+  let expiredOnce = false;
+  const server: Server = createServer(async (req: IncomingMessage, res) => {
     const path = req.url ?? '/';
-    const cors = { 'access-control-allow-origin': req.headers.origin ?? '*', 'access-control-allow-headers': 'authorization, dpop, content-type', vary: 'origin' };
+    const cors = {
+      'access-control-allow-origin': req.headers.origin ?? '*',
+      'access-control-allow-headers': 'authorization, dpop, content-type',
+      'access-control-allow-credentials': 'true',
+      'access-control-expose-headers': 'x-renewed-token',
+      vary: 'origin',
+    };
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST' }).end();
       return;
     }
-    seen.push({ method: req.method ?? '', path, authorization: req.headers.authorization ?? null, dpop: (req.headers.dpop as string | undefined) ?? null });
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    const authorization = req.headers.authorization ?? null;
+    seen.push({ method: req.method ?? '', path, authorization, dpop: (req.headers.dpop as string | undefined) ?? null, cookie: req.headers.cookie ?? null, body });
     if (path === '/v1/redirect') {
       res.writeHead(302, { ...cors, location: `${redirectTo()}/v1/me` }).end();
       return;
     }
-    res.writeHead(200, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify({ path }));
+    if (path === '/v1/expired' && !expiredOnce) {
+      expiredOnce = true;
+      res.writeHead(401, { ...cors, 'content-type': 'application/json' }).end('{"error":"invalid_token"}');
+      return;
+    }
+    const extra: Record<string, string> = {};
+    if (path === '/v1/set-cookie') extra['set-cookie'] = 'api_session=s1; Path=/v1; SameSite=Lax; HttpOnly';
+    if (path === '/v1/renew' && authorization) extra['x-renewed-token'] = extended(authorization.split(' ')[1]!);
+    res.writeHead(200, { ...cors, ...extra, 'content-type': 'application/json' }).end(JSON.stringify({ path, body }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -59,7 +90,7 @@ const test = base.extend<{ origins: { api: Origin; third: Origin } }>({
   serverOptions: async ({ origins }, use) => {
     const others = `${origins.api.url} ${origins.third.url}`;
     await use({
-      workerConfig: { apiOrigins: [{ origin: origins.api.url, prefixes: ['/v1/'] }] },
+      workerConfig: { apiOrigins: [{ origin: origins.api.url, prefixes: ['/v1/'] }], renewHeader: 'x-renewed-token' },
       // The page and the worker may only reach origins their CSP names; the adopter adds the API's.
       contentSecurityPolicy: STRICT_CSP.replace("connect-src 'self'", `connect-src 'self' ${others}`) + `; frame-src ${others}`,
     });
@@ -67,12 +98,12 @@ const test = base.extend<{ origins: { api: Origin; third: Origin } }>({
 });
 
 /** A fetch from page script, as the app would write it; the answer as the page sees it. */
-function pageFetch(page: Page, url: string, init: RequestInit = {}): Promise<{ status: number; type: string; body: string } | { error: string }> {
+function pageFetch(page: Page, url: string, init: RequestInit = {}): Promise<{ status: number; type: string; body: string; renewal: string | null } | { error: string }> {
   return page.evaluate(
     async ([u, i]) => {
       try {
         const res = await fetch(u, i);
-        return { status: res.status, type: res.type, body: res.type === 'opaque' ? '' : await res.text() };
+        return { status: res.status, type: res.type, body: res.type === 'opaque' ? '' : await res.text(), renewal: res.headers.get('x-renewed-token') };
       } catch (e) {
         return { error: String(e) };
       }
@@ -132,4 +163,54 @@ test('no token on no-cors requests, other paths, another origin, navigations, or
   // And the page's own top-level navigation to the API gets none either.
   await page.goto(`${api.url}/v1/top`);
   expect(at(api, '/v1/top')).toEqual([expect.objectContaining({ authorization: null })]);
+});
+
+test('credentials go as the page asked: include sends the API origin its own cookie, omit and the default send none', async ({ page, server, origins }) => {
+  const { api } = origins;
+  await openApp(page, server);
+  await login(page);
+  // The API sets its cookie on a credentialed CORS answer (it allows credentials for the app's origin).
+  expect(await pageFetch(page, `${api.url}/v1/set-cookie`, { credentials: 'include' })).toMatchObject({ status: 200, type: 'cors' });
+  expect(await pageFetch(page, `${api.url}/v1/with-cookie`, { credentials: 'include' })).toMatchObject({ status: 200, type: 'cors' });
+  expect(await pageFetch(page, `${api.url}/v1/omit`, { credentials: 'omit' })).toMatchObject({ status: 200 });
+  // fetch's default, 'same-origin', sends no cookie to another origin.
+  expect(await pageFetch(page, `${api.url}/v1/default`)).toMatchObject({ status: 200 });
+  const at = (path: string) => api.seen.find((r) => r.path === path)!;
+  expect(at('/v1/with-cookie').cookie).toContain('api_session=s1');
+  expect(at('/v1/omit').cookie).toBeNull();
+  expect(at('/v1/default').cookie).toBeNull();
+  // Each carried the token all the same: credentials are the page's choice, the token the worker's.
+  for (const path of ['/v1/set-cookie', '/v1/with-cookie', '/v1/omit', '/v1/default']) expect(at(path).authorization).toMatch(/^DPoP /);
+});
+
+test('a 401 from the API origin on a token the worker trusts: one refresh, the request replayed with its body, the page sees 200', async ({ page, server, origins }) => {
+  const { api } = origins;
+  await openApp(page, server);
+  await login(page);
+  const refreshes = server.stats.refresh;
+  const answer = await pageFetch(page, `${api.url}/v1/expired`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
+  expect(answer).toMatchObject({ status: 200, type: 'cors' });
+  expect(JSON.parse((answer as { body: string }).body)).toEqual({ path: '/v1/expired', body: '{"n":1}' });
+  expect(server.stats.refresh).toBe(refreshes + 1);
+  const calls = api.seen.filter((r) => r.path === '/v1/expired');
+  expect(calls.map((c) => c.body)).toEqual(['{"n":1}', '{"n":1}']);
+  // The replay carried the new token, which the API accepts with the broker's keys, and a proof of its own.
+  const [first, replay] = calls.map((c) => c.authorization!.slice('DPoP '.length));
+  expect(replay).not.toBe(first);
+  await jwtVerify(replay!, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)));
+  expect(calls[1]!.dpop).not.toBe(calls[0]!.dpop);
+  expect(decodeJwt(calls[1]!.dpop!)).toMatchObject({ htm: 'POST', htu: `${api.url}/v1/expired` });
+});
+
+test('a renewal header from the API origin is ignored, even exposed to CORS, and never reaches the page', async ({ page, server, origins }) => {
+  const { api } = origins;
+  await openApp(page, server);
+  await login(page);
+  const renewed = await pageFetch(page, `${api.url}/v1/renew`);
+  // The worker rebuilt the answer without the header (the page sees it as the worker's, type basic).
+  expect(renewed).toMatchObject({ status: 200, renewal: null });
+  expect(await pageFetch(page, `${api.url}/v1/me`)).toMatchObject({ status: 200 });
+  const token = (path: string) => api.seen.find((r) => r.path === path)!.authorization;
+  // Had the worker taken the renewal (same claims, a later expiry), the next call would carry it.
+  expect(token('/v1/me')).toBe(token('/v1/renew'));
 });
