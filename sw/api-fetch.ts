@@ -66,16 +66,21 @@ async function send(broker: Broker, request: Request, body: ArrayBuffer | null, 
     case 'none':
       return fetch(withToken(request, body, null, null));
     case 'token':
-      return strip(broker, refuseRedirect(request, await sendWithToken(broker, request, body, decision.token)), decision.token);
+      return strip(broker, refuseRedirect(request, await sendWithToken(broker, request, body, decision.token)), decision.token, new URL(request.url).origin === location.origin);
   }
 }
 
-/** Takes a sliding-renewal token out of the response before the page can see it. */
-async function strip(broker: Broker, response: Response, used: TokenRecord): Promise<Response> {
+/**
+ * Takes a sliding-renewal token out of the response before the page can see it.
+ * Only the worker's own origin (the broker, which holds the signing key) may renew:
+ * a renewal from an API on another origin is dropped unread, since the worker cannot
+ * check a signature and that origin must not extend or replace the session.
+ */
+async function strip(broker: Broker, response: Response, used: TokenRecord, ownOrigin: boolean): Promise<Response> {
   const name = broker.config.renewHeader;
   const renewed = name ? response.headers.get(name) : null;
   if (!name || renewed === null) return response;
-  await broker.adoptRenewed(renewed, used);
+  if (ownOrigin) await broker.adoptRenewed(renewed, used);
   const headers = new Headers(response.headers);
   headers.delete(name);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });

@@ -67,3 +67,39 @@ test('prefix matching respects segment boundaries', () => {
   expect(pathMatchesPrefix('/api%2Fx', '/api/')).toBe(false);
   expect(pathMatchesPrefix('/v2/api/x', '/api/')).toBe(false);
 });
+
+test('apiOrigins: off by default; any spelling of an origin resolves to its serialisation', () => {
+  expect(resolveConfig({}, ORIGIN).apiOrigins).toEqual([]);
+  const one = (origin: string) => resolveConfig({ apiOrigins: [{ origin, prefixes: ['/v1/'] }] }, ORIGIN).apiOrigins[0]!.origin;
+  expect(one('https://API.Example.com')).toBe('https://api.example.com');
+  expect(one('https://api.example.com:443/')).toBe('https://api.example.com');
+  expect(one('https://bücher.example')).toBe('https://xn--bcher-kva.example');
+  expect(one('http://localhost:9000')).toBe('http://localhost:9000');
+  expect(one('http://127.0.0.1:9000')).toBe('http://127.0.0.1:9000');
+  expect(one('http://[::1]:9000')).toBe('http://[::1]:9000');
+  expect(resolveConfig({ apiOrigins: [{ origin: 'https://api.example.com', prefixes: ['/v1/../v2/'] }] }, ORIGIN).apiOrigins[0]!.prefixes).toEqual(['/v2/']);
+});
+
+test('apiOrigins: only exact https origins (http on loopback), with narrower prefixes on that origin', () => {
+  const bad = (origin: unknown, prefixes: unknown = ['/v1/']) => errorOf({ apiOrigins: [{ origin, prefixes }] }).key;
+  expect(bad('http://api.example.com')).toBe('apiOrigins[0].origin');
+  expect(bad('http://127.0.0.2:9000')).toBe('apiOrigins[0].origin');
+  expect(bad('http://localhost.evil.test')).toBe('apiOrigins[0].origin');
+  expect(bad('ftp://api.example.com')).toBe('apiOrigins[0].origin');
+  expect(bad('api.example.com')).toBe('apiOrigins[0].origin');
+  expect(bad('https://*.example.com')).toBe('apiOrigins[0].origin');
+  expect(bad('https://user:pw@api.example.com')).toBe('apiOrigins[0].origin');
+  expect(bad('https://user@api.example.com')).toBe('apiOrigins[0].origin');
+  expect(bad('https://api.example.com/v1/')).toBe('apiOrigins[0].origin');
+  expect(bad('https://api.example.com?')).toBe('apiOrigins[0].origin');
+  expect(bad('https://api.example.com#')).toBe('apiOrigins[0].origin');
+  expect(bad(ORIGIN)).toBe('apiOrigins[0].origin');
+  expect(bad(42)).toBe('apiOrigins[0].origin');
+  expect(bad('https://api.example.com', [])).toBe('apiOrigins[0].prefixes');
+  expect(bad('https://api.example.com', ['/'])).toBe('apiOrigins[0].prefixes[0]');
+  expect(bad('https://api.example.com', ['https://evil.example/v1/'])).toBe('apiOrigins[0].prefixes[0]');
+  expect(bad('https://api.example.com', ['//evil.example/v1/'])).toBe('apiOrigins[0].prefixes[0]');
+  expect(errorOf({ apiOrigins: [{ origin: 'https://api.example.com', prefixes: ['/v1/'], credentials: 'include' }] }).key).toBe('apiOrigins[0].credentials');
+  expect(errorOf({ apiOrigins: ['https://api.example.com/v1/'] }).key).toBe('apiOrigins[0]');
+  expect(errorOf({ apiOrigins: {} }).key).toBe('apiOrigins');
+});

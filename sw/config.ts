@@ -12,6 +12,11 @@ export type Persist = 'indexeddb' | 'memory';
 export interface TokenBrokerConfig {
   /** Same-origin path prefixes whose requests receive the token. */
   apiPrefixes?: string[];
+  /**
+   * APIs on other origins whose CORS requests receive the token: exact origins (https, or http on
+   * 127.0.0.1, localhost or [::1]) with their path prefixes. Off (empty) by default.
+   */
+  apiOrigins?: ApiOrigin[];
   endpoints?: { login?: string; refresh?: string; logout?: string };
   /** Seconds before expiry at which a request first waits for a refresh. */
   refreshBeforeExpiry?: number;
@@ -42,8 +47,16 @@ export interface TokenBrokerConfig {
   dpop?: boolean;
 }
 
+/** One API on another origin: `{ origin: 'https://api.example.com', prefixes: ['/v1/'] }`. */
+export interface ApiOrigin {
+  origin: string;
+  prefixes: string[];
+}
+
 export interface ResolvedConfig {
   apiPrefixes: readonly string[];
+  /** Origins in serialised form (lower case, punycode, no default port), prefixes as normalised pathnames. */
+  apiOrigins: readonly { readonly origin: string; readonly prefixes: readonly string[] }[];
   endpoints: { login: string; refresh: string; logout: string };
   refreshBeforeExpiry: number;
   refreshOnResume: boolean;
@@ -58,6 +71,7 @@ export interface ResolvedConfig {
 
 export const DEFAULT_CONFIG: ResolvedConfig = Object.freeze({
   apiPrefixes: ['/api/'],
+  apiOrigins: [],
   endpoints: { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout' },
   refreshBeforeExpiry: 30,
   refreshOnResume: true,
@@ -130,12 +144,55 @@ const flag: Rule = (value, key) => {
   return value;
 };
 
+/** A path prefix on `origin`, narrower than the whole origin. */
+const prefix: Rule = (value, key, origin) => {
+  const p = path(value, key, origin);
+  must(p !== '/', key, DEV && 'narrower than "/", which would send the token with every request');
+  return p;
+};
+
+// Plain http only where no network can sit between the browser and the server.
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Another origin, compared later by its serialisation: the URL parser lower-cases,
+ * converts IDN to punycode and drops default ports, so any spelling of one origin
+ * gives one string. Anything beyond scheme, host and port is refused rather than
+ * ignored, so `https://api.example.com/v1/` or `https://user@host` cannot mean less than it says.
+ */
+const otherOrigin: Rule = (value, key, own) => {
+  let url: URL | null = null;
+  try {
+    url = new URL(value as string);
+  } catch {
+    // reported below
+  }
+  must(
+    typeof value === 'string' &&
+      url &&
+      (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))) &&
+      // Userinfo, a path, a query or a fragment (even empty) all show in href.
+      url.href === `${url.origin}/` &&
+      !url.host.includes('*') &&
+      url.origin !== own,
+    key,
+    DEV && `an exact https origin (http only on 127.0.0.1, localhost or [::1]), other than the worker's, without wildcard, user, path, query or fragment; paths go in prefixes (got ${JSON.stringify(value)})`,
+  );
+  return url!.origin;
+};
+
+const apiOrigin: Rule = (value, key, own) => {
+  must(isPlainObject(value), key, DEV && 'an object { origin, prefixes }');
+  const entry = value as Record<string, unknown>;
+  for (const k of Object.keys(entry)) if (k !== 'origin' && k !== 'prefixes') throw new ConfigError(`${key}.${k}`, DEV && 'is not a known option');
+  const origin = otherOrigin(entry.origin, `${key}.origin`, own) as string;
+  // Prefixes are parsed against the API's origin: an absolute URL to any other origin is refused there.
+  return { origin, prefixes: list(prefix, 1)(entry.prefixes, `${key}.prefixes`, origin) };
+};
+
 const RULES: Rules = {
-  apiPrefixes: /* @__PURE__ */ list((value, key, origin) => {
-    const p = path(value, key, origin);
-    must(p !== '/', key, DEV && 'narrower than "/", which would send the token with every request');
-    return p;
-  }, 1),
+  apiPrefixes: /* @__PURE__ */ list(prefix, 1),
+  apiOrigins: /* @__PURE__ */ list(apiOrigin, 0),
   endpoints: { login: path, refresh: path, logout: path },
   refreshBeforeExpiry: (value, key) => {
     must(typeof value === 'number' && value >= 0 && value < Infinity, key, DEV && 'a number of seconds >= 0');

@@ -40,3 +40,30 @@ test('token endpoints are reserved for every request but a navigation', () => {
   expect(kind(`${ORIGIN}/auth/refresher`)).toBe('pass');
   expect(kind('http://127.0.0.1:9999/auth/refresh')).toBe('pass');
 });
+
+test('an API on another origin gets the token in CORS requests under its prefixes, and nowhere else', () => {
+  const API = 'https://api.example.com';
+  const withApi = resolveConfig({ apiOrigins: [{ origin: 'https://API.example.com:443', prefixes: ['/v1/'] }] }, ORIGIN);
+  const k = (url: string, mode: RequestMode = 'cors') => classifyRequest(url, mode, ORIGIN, withApi);
+  expect(k(`${API}/v1/me`)).toBe('api');
+  expect(k(`${API}:443/v1/me?x=1`)).toBe('api');
+  expect(k(`${API}/v1`)).toBe('api');
+  // Not CORS: the API's server has no say on who reads the response, or the browser shows it as a page.
+  expect(k(`${API}/v1/me`, 'no-cors')).toBe('pass');
+  expect(k(`${API}/v1/me`, 'navigate')).toBe('pass');
+  expect(k(`${API}/v1/me`, 'same-origin')).toBe('pass');
+  // Other paths, origins and spellings.
+  expect(k(`${API}/v2/me`)).toBe('pass');
+  expect(k(`${API}/v1x`)).toBe('pass');
+  expect(k(`${API}/v1/../admin`)).toBe('pass');
+  expect(k(`${API}/v1/%2e%2e/admin`)).toBe('pass');
+  expect(k('http://api.example.com/v1/me')).toBe('pass');
+  expect(k('https://api.example.com:8443/v1/me')).toBe('pass');
+  expect(k('https://api.example.com.evil.test/v1/me')).toBe('pass');
+  expect(k('https://evil.api.example.com/v1/me')).toBe('pass');
+  // Same-origin rules are unchanged: the other origin's prefixes do not apply here.
+  expect(k(`${ORIGIN}/v1/me`)).toBe('pass');
+  expect(k(`${ORIGIN}/api/me`)).toBe('api');
+  // Without apiOrigins, the same URL passes.
+  expect(kind(`${API}/v1/me`)).toBe('pass');
+});

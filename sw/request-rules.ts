@@ -5,7 +5,7 @@
 import { pathMatchesPrefix, type ResolvedConfig } from './config';
 
 export type RequestKind =
-  /** Same-origin call under an API prefix: the token is attached. */
+  /** Same-origin call under an API prefix, or a CORS call under a prefix of a configured other origin: the token is attached. */
   | 'api'
   /** A page's own request to a token endpoint: refused, never forwarded. */
   | 'endpoint'
@@ -19,7 +19,7 @@ export function classifyRequest(url: string, mode: RequestMode, origin: string, 
   } catch {
     return 'pass';
   }
-  if (parsed.origin !== origin) return 'pass';
+  if (parsed.origin !== origin) return otherOriginKind(parsed, mode, config);
   // Navigations are never reserved, nor given the token: `/auth/login` is a common
   // SPA route, and a form post to an endpoint is stopped by the server's CSRF checks
   // (it cannot carry the worker's header); its response is the server's, not a token's.
@@ -55,4 +55,15 @@ function endpointForm(path: string): string {
     // Malformed escapes: compare as written.
   }
   return decoded.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1').toLowerCase();
+}
+
+/**
+ * Another origin gets the token only in a CORS request, the one mode in which
+ * that origin's server decides (by its CORS answer) whether this page may read
+ * the response. Navigations, `no-cors` and anything else pass untouched.
+ */
+function otherOriginKind(url: URL, mode: RequestMode, config: ResolvedConfig): RequestKind {
+  if (mode !== 'cors') return 'pass';
+  const api = config.apiOrigins.find((a) => a.origin === url.origin);
+  return api && api.prefixes.some((p) => pathMatchesPrefix(url.pathname, p)) ? 'api' : 'pass';
 }

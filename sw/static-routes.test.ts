@@ -20,3 +20,8 @@ test('only GET requests outside the worker patterns may skip the worker: a POST 
     not: { or: [{ not: { requestMethod: 'GET' } }, { urlPattern: 'p1' }, { urlPattern: 'p2' }] },
   });
 });
+
+test('the prefixes of APIs on other origins reach the worker too', () => {
+  const config = resolveConfig({ apiOrigins: [{ origin: 'https://api.example.com', prefixes: ['/v1/', '/api/'] }] }, 'http://127.0.0.1:1');
+  expect(workerPathPatterns(config)).toEqual(['/api', '/api/*', '/v1', '/v1/*', '/auth/*', '/auth/*', '/auth/*']);
+});

@@ -27,7 +27,10 @@ function literal(path: string): string {
 /** Pathname patterns for every request the worker must keep seeing. Broader is safe: it only costs a wake-up. */
 export function workerPathPatterns(config: ResolvedConfig): string[] {
   const patterns: string[] = [];
-  for (const prefix of config.apiPrefixes) {
+  // Pathname-only patterns match on every origin, so the prefixes of APIs on other
+  // origins are listed the same way: broader than their origin, never narrower.
+  const prefixes = new Set([...config.apiPrefixes, ...config.apiOrigins.flatMap((a) => a.prefixes)]);
+  for (const prefix of prefixes) {
     const base = literal(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
     patterns.push(base, `${base}/*`);
   }

@@ -1,0 +1,216 @@
+// APIs on other origins (apiOrigins): the worker adds the token to CORS requests
+// under a configured prefix of a configured origin, and to nothing else. The API
+// and a third origin are plain Node servers on other loopback ports (another port
+// is another origin) that log the Authorization header each request brought.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Page } from '@playwright/test';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { STRICT_CSP } from '../reference-server/settings';
+import { expect, login, openApp, test as base } from './support/fixtures';
+
+interface Logged {
+  method: string;
+  path: string;
+  authorization: string | null;
+  dpop: string | null;
+  cookie: string | null;
+  body: string;
+}
+
+interface Origin {
+  url: string;
+  seen: Logged[];
+  close(): Promise<void>;
+}
+
+/** The token with its expiry moved an hour on and its signature kept: what a renewal from this origin would carry. */
+function extended(token: string): string {
+  const [head, payload, signature] = token.split('.');
+  const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { exp: number };
+  return [head, Buffer.from(JSON.stringify({ ...claims, exp: claims.exp + 3600 })).toString('base64url'), signature].join('.');
+}
+
+/**
+ * A CORS API for the app's origin (which it learns per request), with credentials allowed: logs each
+ * request, answers JSON; /v1/redirect redirects, /v1/set-cookie sets its own cookie, /v1/expired answers
+ * 401 the first time, /v1/renew sends a renewal header it exposes to CORS.
+ */
+async function startOrigin(redirectTo: () => string): Promise<Origin> {
+  const seen: Logged[] = [];
+  let expiredOnce = false;
+  const server: Server = createServer(async (req: IncomingMessage, res) => {
+    const path = req.url ?? '/';
+    const cors = {
+      'access-control-allow-origin': req.headers.origin ?? '*',
+      'access-control-allow-headers': 'authorization, dpop, content-type',
+      'access-control-allow-credentials': 'true',
+      'access-control-expose-headers': 'x-renewed-token',
+      vary: 'origin',
+    };
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST' }).end();
+      return;
+    }
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    const authorization = req.headers.authorization ?? null;
+    seen.push({ method: req.method ?? '', path, authorization, dpop: (req.headers.dpop as string | undefined) ?? null, cookie: req.headers.cookie ?? null, body });
+    if (path === '/v1/redirect') {
+      res.writeHead(302, { ...cors, location: `${redirectTo()}/v1/me` }).end();
+      return;
+    }
+    if (path === '/v1/expired' && !expiredOnce) {
+      expiredOnce = true;
+      res.writeHead(401, { ...cors, 'content-type': 'application/json' }).end('{"error":"invalid_token"}');
+      return;
+    }
+    const extra: Record<string, string> = {};
+    if (path === '/v1/set-cookie') extra['set-cookie'] = 'api_session=s1; Path=/v1; SameSite=Lax; HttpOnly';
+    if (path === '/v1/renew' && authorization) extra['x-renewed-token'] = extended(authorization.split(' ')[1]!);
+    res.writeHead(200, { ...cors, ...extra, 'content-type': 'application/json' }).end(JSON.stringify({ path, body }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+const test = base.extend<{ origins: { api: Origin; third: Origin } }>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright reads the fixtures a fixture uses from its first parameter's pattern.
+  origins: async ({}, use) => {
+    let thirdUrl = '';
+    const api = await startOrigin(() => thirdUrl);
+    const third = await startOrigin(() => thirdUrl);
+    thirdUrl = third.url;
+    await use({ api, third });
+    await api.close();
+    await third.close();
+  },
+  // The worker's configuration is fixed where its script is served: here, by the server the test starts.
+  serverOptions: async ({ origins }, use) => {
+    const others = `${origins.api.url} ${origins.third.url}`;
+    await use({
+      workerConfig: { apiOrigins: [{ origin: origins.api.url, prefixes: ['/v1/'] }], renewHeader: 'x-renewed-token' },
+      // The page and the worker may only reach origins their CSP names; the adopter adds the API's.
+      contentSecurityPolicy: STRICT_CSP.replace("connect-src 'self'", `connect-src 'self' ${others}`) + `; frame-src ${others}`,
+    });
+  },
+});
+
+/** A fetch from page script, as the app would write it; the answer as the page sees it. */
+function pageFetch(page: Page, url: string, init: RequestInit = {}): Promise<{ status: number; type: string; body: string; renewal: string | null } | { error: string }> {
+  return page.evaluate(
+    async ([u, i]) => {
+      try {
+        const res = await fetch(u, i);
+        return { status: res.status, type: res.type, body: res.type === 'opaque' ? '' : await res.text(), renewal: res.headers.get('x-renewed-token') };
+      } catch (e) {
+        return { error: String(e) };
+      }
+    },
+    [url, init] as const,
+  );
+}
+
+test('a CORS request under a configured prefix of the API origin carries the DPoP-bound token, with a proof for that URL', async ({ page, server, origins }) => {
+  const { api } = origins;
+  await openApp(page, server);
+  await login(page);
+  const answer = await pageFetch(page, `${api.url}/v1/me?x=1`);
+  expect(answer).toMatchObject({ status: 200, type: 'cors' });
+  const call = api.seen.find((r) => r.path === '/v1/me?x=1')!;
+  expect(call.authorization).toMatch(/^DPoP /);
+  // The API verifies the token with the broker's published keys, as a resource server on another origin would.
+  const token = call.authorization!.slice('DPoP '.length);
+  const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)));
+  expect(payload.sub).toBe('alice');
+  expect(decodeJwt(call.dpop!)).toMatchObject({ htm: 'GET', htu: `${api.url}/v1/me`, ath: expect.any(String) });
+
+  const post = await pageFetch(page, `${api.url}/v1/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  expect(post).toMatchObject({ status: 200 });
+  const posted = api.seen.find((r) => r.path === '/v1/items')!;
+  expect(posted.authorization).toMatch(/^DPoP /);
+  expect(decodeJwt(posted.dpop!)).toMatchObject({ htm: 'POST', htu: `${api.url}/v1/items` });
+});
+
+test('no token on no-cors requests, other paths, another origin, navigations, or a redirect to another origin', async ({ page, server, origins }) => {
+  const { api, third } = origins;
+  await openApp(page, server);
+  await login(page);
+  expect(await pageFetch(page, `${api.url}/v1/no-cors`, { mode: 'no-cors' })).toMatchObject({ type: 'opaque' });
+  expect(await pageFetch(page, `${api.url}/v2/outside`)).toMatchObject({ status: 200 });
+  expect(await pageFetch(page, `${third.url}/v1/third`)).toMatchObject({ status: 200 });
+  await page.evaluate(async (src) => {
+    const frame = document.createElement('iframe');
+    const loaded = new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+    frame.src = src;
+    document.body.append(frame);
+    await loaded;
+  }, `${api.url}/v1/frame`);
+  // The redirect is answered to the page as refused; the worker never follows it with the token.
+  const redirected = await pageFetch(page, `${api.url}/v1/redirect`);
+  expect(redirected).toMatchObject({ status: 502 });
+  expect((redirected as { body: string }).body).toContain('redirect_refused');
+
+  const at = (o: Origin, path: string) => o.seen.filter((r) => r.path === path);
+  expect(at(api, '/v1/no-cors')).toEqual([expect.objectContaining({ authorization: null, dpop: null })]);
+  expect(at(api, '/v2/outside')).toEqual([expect.objectContaining({ authorization: null, dpop: null })]);
+  expect(at(third, '/v1/third')).toEqual([expect.objectContaining({ authorization: null, dpop: null })]);
+  expect(at(api, '/v1/frame')).toEqual([expect.objectContaining({ authorization: null, dpop: null })]);
+  // The API itself got the token on the request it redirected; the third origin never heard of it.
+  expect(at(api, '/v1/redirect')[0]!.authorization).toMatch(/^DPoP /);
+  expect(at(third, '/v1/me')).toEqual([]);
+  // And the page's own top-level navigation to the API gets none either.
+  await page.goto(`${api.url}/v1/top`);
+  expect(at(api, '/v1/top')).toEqual([expect.objectContaining({ authorization: null })]);
+});
+
+test('credentials go as the page asked: include sends the API origin its own cookie, omit and the default send none', async ({ page, server, origins }) => {
+  const { api } = origins;
+  await openApp(page, server);
+  await login(page);
+  // The API sets its cookie on a credentialed CORS answer (it allows credentials for the app's origin).
+  expect(await pageFetch(page, `${api.url}/v1/set-cookie`, { credentials: 'include' })).toMatchObject({ status: 200, type: 'cors' });
+  expect(await pageFetch(page, `${api.url}/v1/with-cookie`, { credentials: 'include' })).toMatchObject({ status: 200, type: 'cors' });
+  expect(await pageFetch(page, `${api.url}/v1/omit`, { credentials: 'omit' })).toMatchObject({ status: 200 });
+  // fetch's default, 'same-origin', sends no cookie to another origin.
+  expect(await pageFetch(page, `${api.url}/v1/default`)).toMatchObject({ status: 200 });
+  const at = (path: string) => api.seen.find((r) => r.path === path)!;
+  expect(at('/v1/with-cookie').cookie).toContain('api_session=s1');
+  expect(at('/v1/omit').cookie).toBeNull();
+  expect(at('/v1/default').cookie).toBeNull();
+  // Each carried the token all the same: credentials are the page's choice, the token the worker's.
+  for (const path of ['/v1/set-cookie', '/v1/with-cookie', '/v1/omit', '/v1/default']) expect(at(path).authorization).toMatch(/^DPoP /);
+});
+
+test('a 401 from the API origin on a token the worker trusts: one refresh, the request replayed with its body, the page sees 200', async ({ page, server, origins }) => {
+  const { api } = origins;
+  await openApp(page, server);
+  await login(page);
+  const refreshes = server.stats.refresh;
+  const answer = await pageFetch(page, `${api.url}/v1/expired`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
+  expect(answer).toMatchObject({ status: 200, type: 'cors' });
+  expect(JSON.parse((answer as { body: string }).body)).toEqual({ path: '/v1/expired', body: '{"n":1}' });
+  expect(server.stats.refresh).toBe(refreshes + 1);
+  const calls = api.seen.filter((r) => r.path === '/v1/expired');
+  expect(calls.map((c) => c.body)).toEqual(['{"n":1}', '{"n":1}']);
+  // The replay carried the new token, which the API accepts with the broker's keys, and a proof of its own.
+  const [first, replay] = calls.map((c) => c.authorization!.slice('DPoP '.length));
+  expect(replay).not.toBe(first);
+  await jwtVerify(replay!, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)));
+  expect(calls[1]!.dpop).not.toBe(calls[0]!.dpop);
+  expect(decodeJwt(calls[1]!.dpop!)).toMatchObject({ htm: 'POST', htu: `${api.url}/v1/expired` });
+});
+
+test('a renewal header from the API origin is ignored, even exposed to CORS, and never reaches the page', async ({ page, server, origins }) => {
+  const { api } = origins;
+  await openApp(page, server);
+  await login(page);
+  const renewed = await pageFetch(page, `${api.url}/v1/renew`);
+  // The worker rebuilt the answer without the header (the page sees it as the worker's, type basic).
+  expect(renewed).toMatchObject({ status: 200, renewal: null });
+  expect(await pageFetch(page, `${api.url}/v1/me`)).toMatchObject({ status: 200 });
+  const token = (path: string) => api.seen.find((r) => r.path === path)!.authorization;
+  // Had the worker taken the renewal (same claims, a later expiry), the next call would carry it.
+  expect(token('/v1/me')).toBe(token('/v1/renew'));
+});
