@@ -12,7 +12,8 @@ export function hashToken(token: string): string {
 export type RefreshOutcome =
   /** `jkt`: the DPoP key the family is bound to, null for a bearer family. */
   | { ok: true; userId: string; familyId: string; token: string; jkt: string | null; claims: Record<string, unknown> }
-  | { ok: false; reason: Exclude<RotationResult['status'], 'rotated' | 'grace'> | 'malformed' };
+  /** `userId`, `familyId`: the family a `wrong_key` or `reused` token belongs to (its events name it). */
+  | { ok: false; reason: Exclude<RotationResult['status'], 'rotated' | 'grace'> | 'malformed'; userId?: string; familyId?: string };
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
@@ -45,6 +46,7 @@ export class RefreshTokens {
     if (result.status === 'rotated' || result.status === 'grace') {
       return { ok: true, userId: result.userId, familyId: result.familyId, token: successor, jkt: result.jkt, claims: result.claims };
     }
+    if (result.status === 'wrong_key' || result.status === 'reused') return { ok: false, reason: result.status, userId: result.userId, familyId: result.familyId };
     return { ok: false, reason: result.status };
   }
 
