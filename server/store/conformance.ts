@@ -140,6 +140,38 @@ export function storeConformance(newBacking: () => Promise<StoreBacking>): Confo
     expect(await tokens.rotate(token, POLICY.absoluteMs)).toEqual({ ok: false, reason: 'expired' });
   });
 
+  test("a family's own lifetimes (given at login) rule its idle and absolute end, on every instance", async (t) => {
+    const tokens = await t.instance();
+    const short = { idleMs: 10_000, absoluteMs: 30_000 };
+    // Shorter than the policy: idle after 10 s, not 60 s; over at 30 s, not 600 s.
+    const idle = await tokens.issue('alice', 0, null, {}, short);
+    expect(await tokens.rotate(idle.token, short.idleMs)).toEqual({ ok: false, reason: 'expired' });
+    const used = await tokens.issue('alice', 0, null, {}, short);
+    expect(await tokens.liveUntil(used.familyId, 0)).toBe(short.absoluteMs);
+    // Another instance, whose policy says otherwise, still applies the family's own lifetimes.
+    const other = await t.instance({ ...POLICY, idleMs: 500_000 });
+    let token = used.token;
+    for (const at of [9_000, 18_000, 27_000]) {
+      const next = await (at === 18_000 ? other : tokens).rotate(token, at);
+      if (!next.ok) throw new Error(`rotation at ${at} failed: ${next.reason}`);
+      token = next.token;
+    }
+    expect(await other.liveUntil(used.familyId, 29_999)).toBe(short.absoluteMs);
+    expect(await other.rotate(token, short.absoluteMs)).toEqual({ ok: false, reason: 'expired' });
+    // Longer than the policy: alive after the policy's idle lifetime.
+    const long = await tokens.issue('bob', 0, null, {}, { idleMs: 120_000, absoluteMs: 900_000 });
+    const rotated = await tokens.rotate(long.token, POLICY.idleMs + 1);
+    expect(rotated).toMatchObject({ ok: true });
+    expect(await tokens.liveUntil(long.familyId, POLICY.idleMs + 2)).toBe(900_000);
+    // The idle lifetime after a rotation is the family's too (the successor idles out at +120 s, on the other instance).
+    const successor = rotated.ok ? rotated.token : '';
+    const idleInstance = await t.instance({ ...POLICY, idleMs: 1_000 });
+    expect(await idleInstance.rotate(successor, POLICY.idleMs + 1 + 119_000)).toMatchObject({ ok: true });
+    // A family without lifetimes of its own keeps the policy's.
+    const plain = await tokens.issue('carol', 0);
+    expect(await tokens.rotate(plain.token, POLICY.idleMs)).toEqual({ ok: false, reason: 'expired' });
+  });
+
   test('logout revokes the family: the current token and its ancestors', async (t) => {
     const tokens = await t.instance();
     const first = (await tokens.issue('alice', 0)).token;

@@ -30,11 +30,20 @@ export class RefreshTokens {
     return createHmac('sha256', this.secret).update(token).digest('base64url');
   }
 
-  /** Starts a family for a new login, bound to a DPoP key when `jkt` is given; resolves the first token and the family. */
-  async issue(userId: string, now = this.clock(), jkt: string | null = null, claims: Record<string, unknown> = {}): Promise<{ token: string; familyId: string }> {
+  /**
+   * Starts a family for a new login, bound to a DPoP key when `jkt` is given; resolves the first token and the family.
+   * `lifetimes`: the family's own idle and absolute lifetimes (ms), in place of the policy's.
+   */
+  async issue(
+    userId: string,
+    now = this.clock(),
+    jkt: string | null = null,
+    claims: Record<string, unknown> = {},
+    lifetimes?: { idleMs: number; absoluteMs: number },
+  ): Promise<{ token: string; familyId: string }> {
     const token = randomBytes(32).toString('base64url');
     const familyId = crypto.randomUUID();
-    await this.store.createFamily({ familyId, userId, tokenHash: hashToken(token), now, jkt, claims }, this.policy);
+    await this.store.createFamily({ familyId, userId, tokenHash: hashToken(token), now, jkt, claims, ...(lifetimes ? { lifetimes } : {}) }, this.policy);
     return { token, familyId };
   }
 
