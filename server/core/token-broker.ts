@@ -22,6 +22,7 @@ import { OptionError } from './errors';
 import { errorResponse, header, jsonResponse, rawPath, type BrokerHttpRequest, type BrokerHttpResponse } from './http';
 import { consume, memoryRateLimits, type RateLimitBacking } from './rate-limits';
 import { SecurityEvents, type SecurityEventOptions } from '../events/broker-events';
+import { decideLifetimes, type LifetimePolicy } from '../lifetime/lifetime-policy';
 
 export type { Account, AccessClaims };
 
@@ -115,6 +116,11 @@ export interface TokenBrokerServerOptions {
    * and the policy that may act on it; see docs/security-events.md.
    */
   securityEvents?: SecurityEventOptions;
+  /**
+   * Decides each family's idle and absolute lifetimes at login (e.g. a known device 7 days, a new one
+   * 2 hours), synchronously, within `refreshIdleTtl`/`refreshAbsoluteTtl`; without it every family gets those.
+   */
+  lifetimePolicy?: LifetimePolicy;
 }
 
 export type AccessResult =
@@ -225,6 +231,11 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   const accountKey = options.accountKey ?? defaultAccountKey;
   const emit = options.onEvent ?? (() => undefined);
   const security = new SecurityEvents(options.securityEvents ?? {}, clock, (options.refreshAbsoluteTtl ?? 30 * 86400) * 1000);
+  const ceiling = { idleMs: (options.refreshIdleTtl ?? 14 * 86400) * 1000, absoluteMs: (options.refreshAbsoluteTtl ?? 30 * 86400) * 1000 };
+  const familyLifetimes = (policy: LifetimePolicy, sub: string, request: BrokerHttpRequest, jkt: string | null) => {
+    const { known, device } = security.knownDevice(sub, request, jkt);
+    return decideLifetimes(policy, { sub, knownDevice: known, device }, ceiling, (err) => security.hookFailed('lifetimePolicy', err));
+  };
   const outage = (err: unknown): BrokerHttpResponse => {
     if (err instanceof BackingUnavailable) emit('backing_unavailable', { backing: err.backing, message: err.message });
     return unavailableResponse(err);
@@ -319,7 +330,8 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     // revoke only the new one).
     const previous = presentedCookie(request);
     if (previous) await refreshTokens.revoke(previous);
-    const family = await refreshTokens.issue(account.sub, clock(), key?.jkt ?? null, account.claims ?? {});
+    const lifetimes = options.lifetimePolicy ? familyLifetimes(options.lifetimePolicy, account.sub, request, key?.jkt ?? null) : undefined;
+    const family = await refreshTokens.issue(account.sub, clock(), key?.jkt ?? null, account.claims ?? {}, lifetimes);
     if (security.login(accountId, account.sub, family.familyId, request, key?.jkt ?? null) === 'revoke') {
       await refreshTokens.revoke(family.token);
       return errorResponse(403, 'sign_in_refused', 'This sign-in was refused by the security policy');

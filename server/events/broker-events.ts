@@ -39,21 +39,33 @@ export class SecurityEvents {
     return { jkt, ipPrefix: ipPrefix(request.ip), userAgent: header(request, 'user-agent') ?? null };
   }
 
+  private write(line: string): void {
+    // A failing logger must not fail the request either.
+    try {
+      this.options.log?.(line);
+    } catch {
+      /* the line is lost; the request goes on */
+    }
+  }
+
   private raise(event: SecurityEvent): PolicyAction {
     const now = this.clock();
-    const log = this.options.log;
-    const write = (line: string) => {
-      // A failing logger must not fail the request either.
-      try {
-        log?.(line);
-      } catch {
-        /* the line is lost; the request goes on */
-      }
-    };
+    const write = (line: string) => this.write(line);
     write(securityLogLine(event, now));
     return runPolicy(this.options.policy, event, (err) =>
       write(JSON.stringify({ event: 'policy_failed', at: new Date(now).toISOString(), for: event.type, message: err instanceof Error ? err.message : String(err) })),
     );
+  }
+
+  /** Whether `sub` signed in from the request's device before (for the lifetime policy); records nothing. */
+  knownDevice(sub: string, request: BrokerHttpRequest, jkt: string | null): { known: boolean; device: DeviceFacts } {
+    const device = this.device(request, jkt);
+    return { known: this.devices.knows(sub, device, this.clock()), device };
+  }
+
+  /** A failed app hook other than the policy (the lifetime policy): one log line, the request goes on. */
+  hookFailed(hook: string, err: unknown): void {
+    this.write(JSON.stringify({ event: 'hook_failed', at: new Date(this.clock()).toISOString(), hook, message: err instanceof Error ? err.message : String(err) }));
   }
 
   loginFailed(account: string, request: BrokerHttpRequest, jkt: string | null): void {

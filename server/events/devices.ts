@@ -25,6 +25,12 @@ export class DeviceMemory {
     return JSON.stringify(parts);
   }
 
+  /** Whether this sub was seen from this device (and still remembered), without recording anything. */
+  knows(sub: string, device: DeviceFacts, now: number): boolean {
+    const until = this.known.get(sub)?.get(this.keyOf(device));
+    return until !== undefined && until > now;
+  }
+
   /**
    * A login: `known`, whether this sub was seen from this device before; `others`, whether it was
    * seen from any other (a first sign-in ever is not a new device of a known account).

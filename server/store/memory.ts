@@ -33,8 +33,8 @@ export function memoryStoreBacking(): { open(): RefreshStore } {
       families.set(f.familyId, { userId: f.userId, absoluteExpiresAt, idleMs, revokedAt: null, currentHash: f.tokenHash, jkt: f.jkt ?? null, claims: f.claims ?? {} });
       tokens.set(f.tokenHash, { familyId: f.familyId, expiresAt: Math.min(f.now + idleMs, absoluteExpiresAt), rotatedAt: null });
     },
-    // The family's own idle lifetime, fixed at its creation, applies, not the caller's policy.
-    async rotate(hash, successor, now, _policy, jkt = null): Promise<RotationResult> {
+    // The family's own idle lifetime (fixed at its creation) applies; of the caller's policy, only the grace window.
+    async rotate(hash, successor, now, policy, jkt = null): Promise<RotationResult> {
       const token = tokens.get(hash);
       const family = token && families.get(token.familyId);
       if (!token || !family) return { status: 'unknown' };
