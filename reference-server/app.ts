@@ -18,6 +18,7 @@ import {
   type BrokerEvent,
   type JtiStore,
   type RefreshStore,
+  type SecurityEventOptions,
   type TokenBrokerServer,
 } from '../server/entries/index';
 import { closeConnectionsWhenClosing } from './drain';
@@ -75,6 +76,8 @@ export interface ServerParts {
    * `clockOffsetSeconds` setting: the soak steps it while the server runs.
    */
   now?: () => number;
+  /** The broker's security events and policy (tests watch them and act on them). */
+  securityEvents?: SecurityEventOptions;
   /** More configured worker scripts, by path: tests and benchmarks that need two configurations on one origin. */
   workerScripts?: Record<string, { build: 'sw.js' | 'sw-dpop.js' | 'sw.dev.js' | 'sw-dpop.dev.js' | 'sw-remove.js'; config: TokenBrokerConfig }>;
   /**
@@ -161,6 +164,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
     renewHeader: settings.renewHeader || null,
     limits: { perIp: settings.authRateLimit, perAccount: settings.loginAccountRateLimit },
     now,
+    ...(parts.securityEvents && { securityEvents: parts.securityEvents }),
     onEvent: (event, detail) => {
       const stat = STAT_OF_EVENT[event];
       if (stat) stats[stat]++;

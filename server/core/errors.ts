@@ -5,6 +5,10 @@ export type ServerErrorCode =
   | 'bad_request'
   | 'invalid_credentials'
   | 'invalid_grant'
+  /** 401 on refresh: the security policy (`securityEvents.policy` answering 'revoke') ended the sign-in. */
+  | 'session_revoked'
+  /** 403 on login: the security policy refused this sign-in (its family was revoked as it was made). */
+  | 'sign_in_refused'
   | 'invalid_token'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'

@@ -21,6 +21,8 @@ import { dpopBadRequest, dpopUnauthorized, missingTokenChallenge, type DpopMode 
 import { OptionError } from './errors';
 import { errorResponse, header, jsonResponse, rawPath, type BrokerHttpRequest, type BrokerHttpResponse } from './http';
 import { consume, memoryRateLimits, type RateLimitBacking } from './rate-limits';
+import { SecurityEvents, type SecurityEventOptions } from '../events/broker-events';
+import { decideLifetimes, type LifetimePolicy } from '../lifetime/lifetime-policy';
 
 export type { Account, AccessClaims };
 
@@ -107,7 +109,18 @@ export interface TokenBrokerServerOptions {
    * refresh families, signing keys, DPoP nonces and proof windows are all judged by it.
    */
   now?: () => number;
+  /** Counters for metrics (a name and loose details); the security events are `securityEvents`. */
   onEvent?(event: BrokerEvent, detail?: Record<string, unknown>): void;
+  /**
+   * The security event stream (login, login failures, new device, reuse, revoked family, foreign DPoP key)
+   * and the policy that may act on it; see docs/security-events.md.
+   */
+  securityEvents?: SecurityEventOptions;
+  /**
+   * Decides each family's idle and absolute lifetimes at login (e.g. a known device 7 days, a new one
+   * 2 hours), synchronously, within `refreshIdleTtl`/`refreshAbsoluteTtl`; without it every family gets those.
+   */
+  lifetimePolicy?: LifetimePolicy;
 }
 
 export type AccessResult =
@@ -217,6 +230,12 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   };
   const accountKey = options.accountKey ?? defaultAccountKey;
   const emit = options.onEvent ?? (() => undefined);
+  const security = new SecurityEvents(options.securityEvents ?? {}, clock, (options.refreshAbsoluteTtl ?? 30 * 86400) * 1000);
+  const ceiling = { idleMs: (options.refreshIdleTtl ?? 14 * 86400) * 1000, absoluteMs: (options.refreshAbsoluteTtl ?? 30 * 86400) * 1000 };
+  const familyLifetimes = (policy: LifetimePolicy, sub: string, request: BrokerHttpRequest, jkt: string | null) => {
+    const { known, device } = security.knownDevice(sub, request, jkt);
+    return decideLifetimes(policy, { sub, knownDevice: known, device }, ceiling, (err) => security.hookFailed('lifetimePolicy', err));
+  };
   const outage = (err: unknown): BrokerHttpResponse => {
     if (err instanceof BackingUnavailable) emit('backing_unavailable', { backing: err.backing, message: err.message });
     return unavailableResponse(err);
@@ -302,6 +321,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     const account = await options.verifyCredentials(credentials);
     if (!account) {
       emit('login_failed');
+      security.loginFailed(accountId, request, key?.jkt ?? null);
       return errorResponse(401, 'invalid_credentials', 'Unknown account or wrong credentials');
     }
     emit('login', { sub: account.sub });
@@ -310,7 +330,12 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     // revoke only the new one).
     const previous = presentedCookie(request);
     if (previous) await refreshTokens.revoke(previous);
-    const family = await refreshTokens.issue(account.sub, clock(), key?.jkt ?? null, account.claims ?? {});
+    const lifetimes = options.lifetimePolicy ? familyLifetimes(options.lifetimePolicy, account.sub, request, key?.jkt ?? null) : undefined;
+    const family = await refreshTokens.issue(account.sub, clock(), key?.jkt ?? null, account.claims ?? {}, lifetimes);
+    if (security.login(accountId, account.sub, family.familyId, request, key?.jkt ?? null) === 'revoke') {
+      await refreshTokens.revoke(family.token);
+      return errorResponse(403, 'sign_in_refused', 'This sign-in was refused by the security policy');
+    }
     return grant(request, account, family, key);
   }
 
@@ -326,12 +351,19 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     const outcome = presented ? await refreshTokens.rotate(presented, clock(), key?.jkt ?? null) : ({ ok: false, reason: 'unknown' } as const);
     if (!outcome.ok && outcome.reason === 'wrong_key') {
       emit('refresh_rejected', { reason: outcome.reason });
+      // The presenter holds the cookie (it came from this browser's jar), so it names the family; the policy may end it.
+      if (security.foreignKey(outcome.userId!, outcome.familyId!, request, key?.jkt ?? null) === 'revoke' && presented) {
+        await refreshTokens.revoke(presented);
+        return { ...errorResponse(401, 'session_revoked', 'This sign-in was ended by the security policy; sign in again'), cookies: [clearCookie(request)] };
+      }
       return errorResponse(400, 'invalid_dpop_proof', 'This refresh token is bound to a DPoP key: present a proof signed with it');
     }
     if (!outcome.ok) {
       // No cookie at all is a first visit (the worker's silent restore), not a refused token.
       if (presented) emit('refresh_rejected', { reason: outcome.reason });
       else emit('no_session');
+      // The store revoked the family in the same step: the policy's answer has nothing left to end.
+      if (outcome.reason === 'reused') security.reused(outcome.userId!, outcome.familyId!, request, key?.jkt ?? null);
       return { ...errorResponse(401, 'invalid_grant', `The refresh token is ${outcome.reason}; sign in again`), cookies: [clearCookie(request), ...clearLegacy(request)] };
     }
     if (outcome.jkt === null && mode === 'required') {
@@ -341,6 +373,10 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       return { ...errorResponse(401, 'invalid_grant', 'This sign-in is not bound to a DPoP key, which is now required; sign in again'), cookies: [clearCookie(request)] };
     }
     emit('refresh', { sub: outcome.userId });
+    if (security.refreshed(outcome.userId, outcome.familyId, request, key?.jkt ?? null) === 'revoke') {
+      await refreshTokens.revoke(outcome.token);
+      return { ...errorResponse(401, 'session_revoked', 'This sign-in was ended by the security policy; sign in again'), cookies: [clearCookie(request)] };
+    }
     // The family's binding is fixed at its creation: a proof on an unbound family's refresh binds nothing,
     // or a script could launder a session it planted into one that looks bound to the victim's key.
     const granted = await grant(request, { sub: outcome.userId, claims: outcome.claims }, outcome, outcome.jkt ? { jkt: outcome.jkt, clockSkew: key?.clockSkew ?? 0 } : null);

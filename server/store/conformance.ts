@@ -96,9 +96,10 @@ export function storeConformance(newBacking: () => Promise<StoreBacking>): Confo
 
   test('reuse of a rotated token after the grace window revokes the whole family', async (t) => {
     const tokens = await t.instance();
-    const first = (await tokens.issue('alice', 0)).token;
+    const { token: first, familyId } = await tokens.issue('alice', 0);
     const second = await tokens.rotate(first, 1_000);
-    expect(await tokens.rotate(first, 1_001 + POLICY.graceMs)).toEqual({ ok: false, reason: 'reused' });
+    // The reuse names its family and user (the reuse_detected event does).
+    expect(await tokens.rotate(first, 1_001 + POLICY.graceMs)).toEqual({ ok: false, reason: 'reused', userId: 'alice', familyId });
     expect(second.ok && (await tokens.rotate(second.token, 7_000))).toEqual({ ok: false, reason: 'revoked' });
   });
 
@@ -117,7 +118,7 @@ export function storeConformance(newBacking: () => Promise<StoreBacking>): Confo
     const second = await tokens.rotate(first, 100);
     if (!second.ok) throw new Error('first rotation failed');
     const third = await tokens.rotate(second.token, 200);
-    expect(await tokens.rotate(first, 300)).toEqual({ ok: false, reason: 'reused' });
+    expect(await tokens.rotate(first, 300)).toMatchObject({ ok: false, reason: 'reused' });
     expect(third.ok && (await tokens.rotate(third.token, 400))).toEqual({ ok: false, reason: 'revoked' });
   });
 
@@ -138,6 +139,38 @@ export function storeConformance(newBacking: () => Promise<StoreBacking>): Confo
       token = next.token;
     }
     expect(await tokens.rotate(token, POLICY.absoluteMs)).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  test("a family's own lifetimes (given at login) rule its idle and absolute end, on every instance", async (t) => {
+    const tokens = await t.instance();
+    const short = { idleMs: 10_000, absoluteMs: 30_000 };
+    // Shorter than the policy: idle after 10 s, not 60 s; over at 30 s, not 600 s.
+    const idle = await tokens.issue('alice', 0, null, {}, short);
+    expect(await tokens.rotate(idle.token, short.idleMs)).toEqual({ ok: false, reason: 'expired' });
+    const used = await tokens.issue('alice', 0, null, {}, short);
+    expect(await tokens.liveUntil(used.familyId, 0)).toBe(short.absoluteMs);
+    // Another instance, whose policy says otherwise, still applies the family's own lifetimes.
+    const other = await t.instance({ ...POLICY, idleMs: 500_000 });
+    let token = used.token;
+    for (const at of [9_000, 18_000, 27_000]) {
+      const next = await (at === 18_000 ? other : tokens).rotate(token, at);
+      if (!next.ok) throw new Error(`rotation at ${at} failed: ${next.reason}`);
+      token = next.token;
+    }
+    expect(await other.liveUntil(used.familyId, 29_999)).toBe(short.absoluteMs);
+    expect(await other.rotate(token, short.absoluteMs)).toEqual({ ok: false, reason: 'expired' });
+    // Longer than the policy: alive after the policy's idle lifetime.
+    const long = await tokens.issue('bob', 0, null, {}, { idleMs: 120_000, absoluteMs: 900_000 });
+    const rotated = await tokens.rotate(long.token, POLICY.idleMs + 1);
+    expect(rotated).toMatchObject({ ok: true });
+    expect(await tokens.liveUntil(long.familyId, POLICY.idleMs + 2)).toBe(900_000);
+    // The idle lifetime after a rotation is the family's too (the successor idles out at +120 s, on the other instance).
+    const successor = rotated.ok ? rotated.token : '';
+    const idleInstance = await t.instance({ ...POLICY, idleMs: 1_000 });
+    expect(await idleInstance.rotate(successor, POLICY.idleMs + 1 + 119_000)).toMatchObject({ ok: true });
+    // A family without lifetimes of its own keeps the policy's.
+    const plain = await tokens.issue('carol', 0);
+    expect(await tokens.rotate(plain.token, POLICY.idleMs)).toEqual({ ok: false, reason: 'expired' });
   });
 
   test('logout revokes the family: the current token and its ancestors', async (t) => {
@@ -260,12 +293,12 @@ export function storeConformance(newBacking: () => Promise<StoreBacking>): Confo
   test('a family bound to a DPoP key rotates only for that key, and a wrong or missing key changes nothing', async (t) => {
     const [a, b] = [await t.instance(), await t.instance()];
     const first = (await a.issue('alice', 0, 'key-1')).token;
-    expect(await a.rotate(first, 100)).toEqual({ ok: false, reason: 'wrong_key' });
-    expect(await b.rotate(first, 200, 'key-2')).toEqual({ ok: false, reason: 'wrong_key' });
+    expect(await a.rotate(first, 100)).toMatchObject({ ok: false, reason: 'wrong_key' });
+    expect(await b.rotate(first, 200, 'key-2')).toMatchObject({ ok: false, reason: 'wrong_key' });
     const second = await b.rotate(first, 300, 'key-1');
     expect(second).toMatchObject({ ok: true, userId: 'alice', jkt: 'key-1' });
     // Not reuse: without the key, presenting the rotated token is refused before reuse detection.
-    expect(await a.rotate(first, 300 + POLICY.graceMs + 1)).toEqual({ ok: false, reason: 'wrong_key' });
+    expect(await a.rotate(first, 300 + POLICY.graceMs + 1)).toMatchObject({ ok: false, reason: 'wrong_key' });
     // Within grace, the duplicate with the key gets the same successor, still bound.
     expect(await a.rotate(first, 400, 'key-1')).toEqual(second);
     expect(second.ok && (await a.rotate(second.token, 500, 'key-1'))).toMatchObject({ ok: true, jkt: 'key-1' });
@@ -285,7 +318,7 @@ export function storeConformance(newBacking: () => Promise<StoreBacking>): Confo
     const other = new RefreshTokens(store, POLICY, randomBytes(32));
     const first = (await a.issue('alice', 0)).token;
     expect(await a.rotate(first, 1_000)).toMatchObject({ ok: true });
-    expect(await other.rotate(first, 1_001)).toEqual({ ok: false, reason: 'reused' });
+    expect(await other.rotate(first, 1_001)).toMatchObject({ ok: false, reason: 'reused' });
   });
 
   return cases;

@@ -7,6 +7,7 @@ import type { NewFamily, RefreshStore, RotationPolicy, RotationResult } from './
 interface Family {
   userId: string;
   absoluteExpiresAt: number;
+  idleMs: number;
   revokedAt: number | null;
   currentHash: string;
   jkt: string | null;
@@ -27,10 +28,12 @@ export function memoryStoreBacking(): { open(): RefreshStore } {
   const tokens = new Map<string, Token>();
   const open = (): RefreshStore => ({
     async createFamily(f: NewFamily, policy: RotationPolicy) {
-      const absoluteExpiresAt = f.now + policy.absoluteMs;
-      families.set(f.familyId, { userId: f.userId, absoluteExpiresAt, revokedAt: null, currentHash: f.tokenHash, jkt: f.jkt ?? null, claims: f.claims ?? {} });
-      tokens.set(f.tokenHash, { familyId: f.familyId, expiresAt: Math.min(f.now + policy.idleMs, absoluteExpiresAt), rotatedAt: null });
+      const { idleMs, absoluteMs } = f.lifetimes ?? policy;
+      const absoluteExpiresAt = f.now + absoluteMs;
+      families.set(f.familyId, { userId: f.userId, absoluteExpiresAt, idleMs, revokedAt: null, currentHash: f.tokenHash, jkt: f.jkt ?? null, claims: f.claims ?? {} });
+      tokens.set(f.tokenHash, { familyId: f.familyId, expiresAt: Math.min(f.now + idleMs, absoluteExpiresAt), rotatedAt: null });
     },
+    // The family's own idle lifetime (fixed at its creation) applies; of the caller's policy, only the grace window.
     async rotate(hash, successor, now, policy, jkt = null): Promise<RotationResult> {
       const token = tokens.get(hash);
       const family = token && families.get(token.familyId);
@@ -44,7 +47,7 @@ export function memoryStoreBacking(): { open(): RefreshStore } {
       if (token.rotatedAt === null) {
         if (now >= token.expiresAt) return { status: 'expired' };
         token.rotatedAt = now;
-        tokens.set(successor, { familyId: token.familyId, expiresAt: Math.min(now + policy.idleMs, family.absoluteExpiresAt), rotatedAt: null });
+        tokens.set(successor, { familyId: token.familyId, expiresAt: Math.min(now + family.idleMs, family.absoluteExpiresAt), rotatedAt: null });
         family.currentHash = successor;
         return { status: 'rotated', ...bound };
       }

@@ -5,7 +5,7 @@
 //
 // Keys, under a configurable prefix:
 //   <prefix>t:<token hash>  hash {f: family id, e: idle expiry, r: rotated at}
-//   <prefix>f:<family id>   hash {u: user, a: absolute expiry, c: current hash, v: revoked at, k: DPoP key thumbprint}
+//   <prefix>f:<family id>   hash {u: user, a: absolute expiry, c: current hash, v: revoked at, k: DPoP key thumbprint, i: idle ms}
 //   <prefix>u:<user id>     set of family ids
 // Every key of a family expires (PEXPIRE) when the family's absolute lifetime
 // ends: rotated tokens must live as long as their family, or a replay of an
@@ -28,7 +28,7 @@ const INT = `local function int(n) return string.format('%d', n) end`;
 const CREATE = `${INT}
 local now, idle, absolute = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local ends = now + absolute
-redis.call('HSET', KEYS[1], 'u', ARGV[2], 'a', int(ends), 'c', ARGV[3], 'cl', ARGV[8])
+redis.call('HSET', KEYS[1], 'u', ARGV[2], 'a', int(ends), 'c', ARGV[3], 'cl', ARGV[8], 'i', int(idle))
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'k', ARGV[7]) end
 redis.call('PEXPIRE', KEYS[1], int(absolute))
 redis.call('HSET', KEYS[2], 'f', ARGV[1], 'e', int(math.min(now + idle, ends)))
@@ -44,7 +44,9 @@ local now, idle, grace = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local t = redis.call('HMGET', KEYS[1], 'f', 'e', 'r')
 if not t[1] then return {'unknown'} end
 local fkey = ARGV[1] .. 'f:' .. t[1]
-local f = redis.call('HMGET', fkey, 'u', 'a', 'c', 'v', 'k', 'cl')
+local f = redis.call('HMGET', fkey, 'u', 'a', 'c', 'v', 'k', 'cl', 'i')
+-- The family's own idle lifetime; families made before it was kept use the instance's.
+if f[7] then idle = tonumber(f[7]) end
 if not f[1] then return {'unknown'} end
 if f[4] then return {'revoked'} end
 local ends = tonumber(f[2])
@@ -147,7 +149,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
     redis,
     async createFamily(f: NewFamily, policy: RotationPolicy) {
       await redis.brokerCreate(`${prefix}f:${f.familyId}`, tokenKey(f.tokenHash), userKey(f.userId),
-        f.familyId, f.userId, f.tokenHash, f.now, policy.idleMs, policy.absoluteMs, f.jkt ?? '', JSON.stringify(f.claims ?? {}));
+        f.familyId, f.userId, f.tokenHash, f.now, (f.lifetimes ?? policy).idleMs, (f.lifetimes ?? policy).absoluteMs, f.jkt ?? '', JSON.stringify(f.claims ?? {}));
     },
     async rotate(hash, successor, now, policy, jkt = null): Promise<RotationResult> {
       const [status, userId, familyId, bound, claims] = await redis.brokerRotate(tokenKey(hash), tokenKey(successor),

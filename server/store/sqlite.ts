@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS families (
   revoked_at INTEGER,
   current_hash TEXT NOT NULL,
   jkt TEXT,
-  claims TEXT
+  claims TEXT,
+  idle_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS families_user ON families(user_id);
 CREATE TABLE IF NOT EXISTS tokens (
@@ -37,6 +38,7 @@ interface FamilyRow {
   user_id: string;
   jkt: string | null;
   claims: string | null;
+  idle_ms: number | null;
   absolute_expires_at: number;
   revoked_at: number | null;
   current_hash: string;
@@ -52,14 +54,16 @@ export function openSqliteStore(path: string): RefreshStore {
   const columns = db.prepare<[], { name: string }>('PRAGMA table_info(families)').all();
   if (!columns.some((c) => c.name === 'jkt')) db.exec('ALTER TABLE families ADD COLUMN jkt TEXT');
   if (!columns.some((c) => c.name === 'claims')) db.exec('ALTER TABLE families ADD COLUMN claims TEXT');
+  // Families made before the lifetime policy have none of their own: the instance's idle lifetime applies.
+  if (!columns.some((c) => c.name === 'idle_ms')) db.exec('ALTER TABLE families ADD COLUMN idle_ms INTEGER');
 
   const insertFamily = db.prepare(
-    'INSERT INTO families (id, user_id, created_at, absolute_expires_at, current_hash, jkt, claims) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO families (id, user_id, created_at, absolute_expires_at, current_hash, jkt, claims, idle_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const insertToken = db.prepare('INSERT INTO tokens (hash, family_id, expires_at) VALUES (?, ?, ?)');
   const getToken = db.prepare<[string], TokenRow>('SELECT family_id, expires_at, rotated_at FROM tokens WHERE hash = ?');
   const getFamily = db.prepare<[string], FamilyRow>(
-    'SELECT user_id, jkt, claims, absolute_expires_at, revoked_at, current_hash FROM families WHERE id = ?',
+    'SELECT user_id, jkt, claims, idle_ms, absolute_expires_at, revoked_at, current_hash FROM families WHERE id = ?',
   );
   const markRotated = db.prepare('UPDATE tokens SET rotated_at = ? WHERE hash = ?');
   const setCurrent = db.prepare('UPDATE families SET current_hash = ? WHERE id = ?');
@@ -74,9 +78,10 @@ export function openSqliteStore(path: string): RefreshStore {
   );
 
   const create = db.transaction((f: NewFamily, policy: RotationPolicy) => {
-    const absolute = f.now + policy.absoluteMs;
-    insertFamily.run(f.familyId, f.userId, f.now, absolute, f.tokenHash, f.jkt ?? null, JSON.stringify(f.claims ?? {}));
-    insertToken.run(f.tokenHash, f.familyId, Math.min(f.now + policy.idleMs, absolute));
+    const { idleMs, absoluteMs } = f.lifetimes ?? policy;
+    const absolute = f.now + absoluteMs;
+    insertFamily.run(f.familyId, f.userId, f.now, absolute, f.tokenHash, f.jkt ?? null, JSON.stringify(f.claims ?? {}), idleMs);
+    insertToken.run(f.tokenHash, f.familyId, Math.min(f.now + idleMs, absolute));
   });
 
   const rotate = db.transaction(
@@ -94,7 +99,7 @@ export function openSqliteStore(path: string): RefreshStore {
       if (token.rotated_at === null) {
         if (now >= token.expires_at) return { status: 'expired' };
         markRotated.run(now, hash);
-        insertToken.run(successor, token.family_id, Math.min(now + policy.idleMs, family.absolute_expires_at));
+        insertToken.run(successor, token.family_id, Math.min(now + (family.idle_ms ?? policy.idleMs), family.absolute_expires_at));
         setCurrent.run(successor, token.family_id);
         return { status: 'rotated', ...bound };
       }

@@ -17,6 +17,12 @@ export interface NewFamily {
   jkt?: string | null;
   /** The account's claims at login, which every access token of the family carries. */
   claims?: Record<string, unknown>;
+  /**
+   * This family's own lifetimes (the lifetime policy's answer at login), in place of the
+   * policy's `idleMs` and `absoluteMs`; the store keeps them with the family, so every
+   * rotation on every instance applies them.
+   */
+  lifetimes?: { idleMs: number; absoluteMs: number };
 }
 
 export type RotationResult =

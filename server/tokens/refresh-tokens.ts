@@ -12,7 +12,8 @@ export function hashToken(token: string): string {
 export type RefreshOutcome =
   /** `jkt`: the DPoP key the family is bound to, null for a bearer family. */
   | { ok: true; userId: string; familyId: string; token: string; jkt: string | null; claims: Record<string, unknown> }
-  | { ok: false; reason: Exclude<RotationResult['status'], 'rotated' | 'grace'> | 'malformed' };
+  /** `userId`, `familyId`: the family a `wrong_key` or `reused` token belongs to (its events name it). */
+  | { ok: false; reason: Exclude<RotationResult['status'], 'rotated' | 'grace'> | 'malformed'; userId?: string; familyId?: string };
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
@@ -29,11 +30,20 @@ export class RefreshTokens {
     return createHmac('sha256', this.secret).update(token).digest('base64url');
   }
 
-  /** Starts a family for a new login, bound to a DPoP key when `jkt` is given; resolves the first token and the family. */
-  async issue(userId: string, now = this.clock(), jkt: string | null = null, claims: Record<string, unknown> = {}): Promise<{ token: string; familyId: string }> {
+  /**
+   * Starts a family for a new login, bound to a DPoP key when `jkt` is given; resolves the first token and the family.
+   * `lifetimes`: the family's own idle and absolute lifetimes (ms), in place of the policy's.
+   */
+  async issue(
+    userId: string,
+    now = this.clock(),
+    jkt: string | null = null,
+    claims: Record<string, unknown> = {},
+    lifetimes?: { idleMs: number; absoluteMs: number },
+  ): Promise<{ token: string; familyId: string }> {
     const token = randomBytes(32).toString('base64url');
     const familyId = crypto.randomUUID();
-    await this.store.createFamily({ familyId, userId, tokenHash: hashToken(token), now, jkt, claims }, this.policy);
+    await this.store.createFamily({ familyId, userId, tokenHash: hashToken(token), now, jkt, claims, ...(lifetimes ? { lifetimes } : {}) }, this.policy);
     return { token, familyId };
   }
 
@@ -45,6 +55,7 @@ export class RefreshTokens {
     if (result.status === 'rotated' || result.status === 'grace') {
       return { ok: true, userId: result.userId, familyId: result.familyId, token: successor, jkt: result.jkt, claims: result.claims };
     }
+    if (result.status === 'wrong_key' || result.status === 'reused') return { ok: false, reason: result.status, userId: result.userId, familyId: result.familyId };
     return { ok: false, reason: result.status };
   }
 
