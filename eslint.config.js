@@ -51,6 +51,8 @@ function layers() {
     { files: [`${lib}/store/conformance.ts`], rules: rule(tooling, testSupport, up('^\\.\\./(core|dpop|express|fastify|entries)(/|$)', 'The conformance suite uses the stores and the token rotation only')) },
     { ...code(`${lib}/tokens`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!errors$)|dpop|express|fastify|entries)', 'Tokens and keys sit below the broker and the adapters')) },
     { ...code(`${lib}/dpop`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!errors$|http$)|tokens|express|fastify|entries)', 'DPoP sits below the broker and the adapters')) },
+    // Step-up (RFC 9470): pure checks and the challenge, on core/errors, core/http and the worker's protocol types.
+    { ...code(`${lib}/step-up`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!errors$|http$)|tokens|dpop|express|fastify|entries)', 'Step-up sits below the broker and the adapters')) },
     { ...code(`${lib}/core`), rules: rule(tooling, testSupport, up('^\\.\\./(express|fastify|entries)(/|$)', 'The core does not know its adapters or entry points')) },
     { ...code(`${lib}/express`), rules: rule(tooling, testSupport, up('^\\.\\./(fastify|entries)(/|$)', 'An adapter does not know the other adapter or the entry points')) },
     { ...code(`${lib}/fastify`), rules: rule(tooling, testSupport, up('^\\.\\./(express|entries)(/|$)', 'An adapter does not know the other adapter or the entry points')) },
