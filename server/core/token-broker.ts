@@ -152,7 +152,7 @@ export interface TokenBrokerServer {
 const DEFAULT_PATHS = { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout' };
 const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9_.-]+)$/;
 const MAX_CREDENTIAL_FIELDS = 32;
-/** The `acr` of a password sign-in (docs/step-up.md lists the values the broker sets). */
+/** The `acr` of a password sign-in, the only one the broker sets so far (README, step-up). */
 export const PASSWORD_ACR = 'pwd';
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -5,7 +5,8 @@ import { expect, test } from '@playwright/test';
 import { decodeJwt } from 'jose';
 import { memoryStore } from '../store/memory';
 import type { BrokerHttpRequest } from '../core/http';
-import { createTokenBroker } from '../core/token-broker';
+import { createTokenBroker, type TokenBrokerServerOptions } from '../core/token-broker';
+import { newDpopKey, signProof } from '../../test-support/dpop-client';
 
 const ORIGIN = 'http://127.0.0.1:8080';
 
@@ -13,7 +14,7 @@ function request(url: string, headers: Record<string, string> = {}, body: unknow
   return { method: url.startsWith('/api') ? 'GET' : 'POST', url, origin: ORIGIN, headers: { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin', ...headers }, body, ip: '10.0.0.1' };
 }
 
-async function setup() {
+async function setup(overrides: Partial<TokenBrokerServerOptions> = {}) {
   const clock = { ms: Date.now() };
   const broker = await createTokenBroker({
     // An account claiming its own acr/auth_time must not be able to pass for a fresh or strong sign-in.
@@ -24,6 +25,7 @@ async function setup() {
     dpop: 'off',
     dpopNonce: false,
     now: () => clock.ms,
+    ...overrides,
   });
   return { clock, broker };
 }
@@ -67,5 +69,25 @@ test('acrValues: a password sign-in does not pass a route that asks for a passke
   expect(refused.ok).toBe(false);
   if (!refused.ok) expect(refused.response.headers['www-authenticate']).toContain('acr_values="phr"');
   expect((await broker.authenticate(request('/api/transfer', bearer(token)), { acrValues: ['pwd', 'phr'] })).ok).toBe(true);
+  await broker.close();
+});
+
+test('DPoP: a proof checked by the plain guard is a replay to a step-up guard after it, so a route uses one guard', async () => {
+  // The README's stated limitation: stacking requireAccessToken(broker) and requireAccessToken(broker, { maxAge })
+  // on one route checks the single-use proof twice, and the second check refuses it.
+  const { clock, broker } = await setup({ dpop: 'required' });
+  const key = await newDpopKey();
+  const iat = () => Math.floor(clock.ms / 1000);
+  const login = await broker.login(request('/auth/login', { dpop: await signProof(key, { htm: 'POST', htu: `${ORIGIN}/auth/login`, iat: iat() }) }, { username: 'alice' }));
+  const token = (login.body as { access_token: string }).access_token;
+  const dpop = (proof: string) => ({ authorization: `DPoP ${token}`, dpop: proof });
+  const proof = await signProof(key, { htm: 'GET', htu: `${ORIGIN}/api/transfer`, accessToken: token, iat: iat() });
+  expect((await broker.authenticate(request('/api/transfer', dpop(proof)))).ok).toBe(true);
+  const second = await broker.authenticate(request('/api/transfer', dpop(proof)), { maxAge: 300 });
+  expect(second.ok).toBe(false);
+  if (!second.ok) expect(second.response.body).toMatchObject({ error: 'invalid_dpop_proof' });
+  // One guard with the requirement, one fresh proof: passes.
+  const fresh = await signProof(key, { htm: 'GET', htu: `${ORIGIN}/api/transfer`, accessToken: token, iat: iat() });
+  expect((await broker.authenticate(request('/api/transfer', dpop(fresh)), { maxAge: 300 })).ok).toBe(true);
   await broker.close();
 });
