@@ -53,6 +53,8 @@ function layers() {
     { ...code(`${lib}/dpop`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!errors$|http$)|tokens|express|fastify|entries)', 'DPoP sits below the broker and the adapters')) },
     { ...code(`${lib}/events`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!http$)|tokens|dpop|store|express|fastify|entries)', 'Security events sit below the broker and the adapters')) },
     { ...code(`${lib}/lifetime`), rules: rule(tooling, testSupport, up('^\\.\\./(core|tokens|dpop|store|express|fastify|entries)(/|$)|^\\.\\./events/(?!types$)', 'The lifetime policy sits below the broker; of the events it knows the types only')) },
+    // Step-up (RFC 9470): pure checks and the challenge, on core/errors, core/http and the worker's protocol types.
+    { ...code(`${lib}/step-up`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!errors$|http$)|tokens|dpop|express|fastify|entries)', 'Step-up sits below the broker and the adapters')) },
     { ...code(`${lib}/core`), rules: rule(tooling, testSupport, up('^\\.\\./(express|fastify|entries)(/|$)', 'The core does not know its adapters or entry points')) },
     { ...code(`${lib}/express`), rules: rule(tooling, testSupport, up('^\\.\\./(fastify|entries)(/|$)', 'An adapter does not know the other adapter or the entry points')) },
     { ...code(`${lib}/fastify`), rules: rule(tooling, testSupport, up('^\\.\\./(express|entries)(/|$)', 'An adapter does not know the other adapter or the entry points')) },

@@ -16,6 +16,7 @@ import {
 } from '../sw/protocol';
 
 export type { Session, SessionChangeReason, Credentials, ErrorCode, TokenBrokerConfig };
+export { stepUpRequirement, type StepUpRequirement } from './step-up';
 
 /** Codes only the client produces, on top of the worker's. */
 export type ClientErrorCode = ErrorCode | 'unsupported' | 'registration_failed' | 'bad_scope' | 'not_controlled' | 'foreign_worker' | 'timeout';

@@ -3,8 +3,9 @@
 
 import type { Broker, TokenDecision } from './broker';
 import { DEV } from './dev';
-import type { WorkerErrorBody } from './protocol';
+import { STEP_UP_HEADER, type WorkerErrorBody } from './protocol';
 import { beginSend, endSend, isOnceOnly, sentKey } from './sent-requests';
+import { readStepUpChallenge } from './step-up/read-challenge';
 import type { TokenRecord } from './token-response';
 
 function jsonError(status: number, body: WorkerErrorBody, headers: Record<string, string> = {}): Response {
@@ -112,10 +113,22 @@ async function sendOnce(broker: Broker, request: Request, body: ArrayBuffer | nu
   const fast = broker.freshToken();
   const decision: TokenDecision = fast ? { kind: 'token', token: fast } : await broker.tokenForRequest();
   const response = await send(broker, request, body, decision);
+  if (decision.kind === 'token' && (response.status === 401 || response.status === 403)) {
+    // RFC 9470: the sign-in is too old or too weak. A refresh keeps the sign-in's auth_time and
+    // acr, so refreshing and replaying would only loop: the page gets the answer and the requirement.
+    const requirement = readStepUpChallenge(response.headers.get('www-authenticate'));
+    if (requirement) return withHeader(response, STEP_UP_HEADER, JSON.stringify(requirement));
+  }
   if (response.status !== 401 || decision.kind !== 'token') return response;
   const retry = await broker.tokenAfterUnauthorized(decision.token);
   // The server's 401 reaches the page only when the session has ended; a refresh that
   // could not be made now answers as it would before a send (503 unavailable, or a network error).
   // No loop: whatever the retry gets, a second 401 included, goes to the page.
   return retry.kind === 'none' ? response : send(broker, request, body, retry);
+}
+
+function withHeader(response: Response, name: string, value: string): Response {
+  const headers = new Headers(response.headers);
+  headers.set(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }

@@ -119,3 +119,23 @@ export interface WorkerErrorBody {
  * header forces a CORS preflight cross-origin, so the server can refuse any
  * request that lacks it (CSRF defence on the cookie endpoints). */
 export const WORKER_REQUEST_HEADER = 'x-token-broker';
+
+/**
+ * RFC 9470: what an API route asked of the sign-in behind a token it refused with
+ * `insufficient_user_authentication`. Read by the worker from the challenge, handed to the page.
+ */
+export interface StepUpRequirement {
+  /** Seconds: the sign-in must be at most this old. */
+  maxAge?: number;
+  /** Authentication context classes the route accepts, any one of them. */
+  acrValues?: string[];
+}
+
+/** The `error` of an RFC 9470 challenge. */
+export const INSUFFICIENT_USER_AUTHENTICATION = 'insufficient_user_authentication';
+
+/**
+ * Response header the worker adds to an API's `insufficient_user_authentication` answer:
+ * the route's `StepUpRequirement` as JSON. The client's `stepUpRequirement(response)` reads it.
+ */
+export const STEP_UP_HEADER = 'x-token-broker-step-up';

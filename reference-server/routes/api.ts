@@ -6,7 +6,13 @@ import { requireAccessToken, tokenClaims } from '../../server/entries/fastify';
 import type { TokenBrokerServer } from '../../server/entries/index';
 
 export async function apiRoutes(app: FastifyInstance, broker: TokenBrokerServer): Promise<void> {
-  app.addHook('preHandler', requireAccessToken(broker));
+  // One guard per request: a DPoP proof is single-use, so a second check of it (a route's
+  // stricter guard after the app-wide one) would be refused as a replay.
+  const guard = requireAccessToken(broker);
+  const recentSignIn = requireAccessToken(broker, { maxAge: 300 });
+  app.addHook('preHandler', function (request, reply) {
+    return (request.routeOptions.url === '/api/sensitive' ? recentSignIn : guard).call(this, request, reply);
+  });
   const claims = tokenClaims;
 
   app.get('/api/me', async (request) => {
@@ -15,6 +21,12 @@ export async function apiRoutes(app: FastifyInstance, broker: TokenBrokerServer)
   });
 
   app.get('/api/time', async () => ({ now: new Date().toISOString() }));
+
+  // RFC 9470 step-up: an operation that needs a sign-in of the last 5 minutes; a refresh does not count.
+  app.post('/api/sensitive', async (request) => {
+    const { sub, auth_time, acr } = claims(request);
+    return { sub, auth_time, acr };
+  });
 
   const echo = async (request: FastifyRequest) => ({ sub: claims(request).sub, body: request.body ?? null });
   app.post('/api/echo', echo);

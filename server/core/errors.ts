@@ -12,6 +12,8 @@ export type ServerErrorCode =
   | 'invalid_token'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
+  /** RFC 9470: the token is good but its sign-in is too old or too weak for this route. */
+  | 'insufficient_user_authentication'
   | 'csrf'
   | 'duplicate_cookie'
   | 'not_found'

@@ -17,6 +17,8 @@ import type { RefreshStore } from '../store/types';
 import { LEGACY_COOKIE, refreshCookieName, secureCookieFor, type CookieSecurity } from './cookie-security';
 import { cookieCount, cookieValues } from './cookie-tossing';
 import { csrfViolation } from './csrf';
+import { meetsRequirement, type StepUpRequirement } from '../step-up/requirement';
+import { stepUpRequired } from '../step-up/challenge';
 import { dpopBadRequest, dpopUnauthorized, missingTokenChallenge, type DpopMode } from '../dpop/challenges';
 import { OptionError } from './errors';
 import { errorResponse, header, jsonResponse, rawPath, type BrokerHttpRequest, type BrokerHttpResponse } from './http';
@@ -49,6 +51,8 @@ export type BrokerEvent =
   | 'key_replaced'
   | 'api_ok'
   | 'api_unauthorized'
+  /** RFC 9470: a valid token whose sign-in is too old or too weak for the route. */
+  | 'step_up_required'
   /** A backing (store, replay cache, rate limits) failed; the request was answered 503. Detail: `backing`, `message`. */
   | 'backing_unavailable';
 
@@ -137,8 +141,12 @@ export interface TokenBrokerServer {
   login(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
   refresh(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
   logout(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
-  /** The access-token check of an API route: bearer or DPoP, as the `dpop` option allows. */
-  authenticate(request: BrokerHttpRequest): Promise<AccessResult>;
+  /**
+   * The access-token check of an API route: bearer or DPoP, as the `dpop` option allows.
+   * With `maxAge`/`acrValues` (RFC 9470) a valid token whose sign-in is too old or of another
+   * class is refused with 401 `insufficient_user_authentication` and the challenge naming them.
+   */
+  authenticate(request: BrokerHttpRequest, requirement?: StepUpRequirement): Promise<AccessResult>;
   /** The public keys that verify access tokens, for `/.well-known/jwks.json`. */
   jwks(): { keys: JWK[] };
   /** Sign out everywhere: revokes every refresh family of `sub`; resolves how many were live. */
@@ -157,6 +165,8 @@ export interface TokenBrokerServer {
 const DEFAULT_PATHS = { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout' };
 const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9_.-]+)$/;
 const MAX_CREDENTIAL_FIELDS = 32;
+/** The `acr` of a password sign-in, the only one the broker sets so far (README, step-up). */
+export const PASSWORD_ACR = 'pwd';
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -330,13 +340,16 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     // revoke only the new one).
     const previous = presentedCookie(request);
     if (previous) await refreshTokens.revoke(previous);
-    const lifetimes = options.lifetimePolicy ? familyLifetimes(options.lifetimePolicy, account.sub, request, key?.jkt ?? null) : undefined;
-    const family = await refreshTokens.issue(account.sub, clock(), key?.jkt ?? null, account.claims ?? {}, lifetimes);
-    if (security.login(accountId, account.sub, family.familyId, request, key?.jkt ?? null) === 'revoke') {
+    // The sign-in's facts (RFC 9470) ride in the family's claims, so every refresh and renewal keeps
+    // them: a refresh is not a new sign-in. The broker's values win over an account's claims of these names.
+    const signedIn: Account = { sub: account.sub, claims: { ...account.claims, auth_time: Math.floor(clock() / 1000), acr: PASSWORD_ACR, amr: ['pwd'] } };
+    const lifetimes = options.lifetimePolicy ? familyLifetimes(options.lifetimePolicy, signedIn.sub, request, key?.jkt ?? null) : undefined;
+    const family = await refreshTokens.issue(signedIn.sub, clock(), key?.jkt ?? null, signedIn.claims, lifetimes);
+    if (security.login(accountId, signedIn.sub, family.familyId, request, key?.jkt ?? null) === 'revoke') {
       await refreshTokens.revoke(family.token);
       return errorResponse(403, 'sign_in_refused', 'This sign-in was refused by the security policy');
     }
-    return grant(request, account, family, key);
+    return grant(request, signedIn, family, key);
   }
 
   async function refresh(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
@@ -411,7 +424,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     return { [renewHeader]: await accessTokens.issue({ sub, claims: rest }, { jkt: cnf?.jkt ?? null, clockSkew, sid, notAfter }) };
   }
 
-  async function authenticate(request: BrokerHttpRequest): Promise<AccessResult> {
+  async function authenticate(request: BrokerHttpRequest, requirement?: StepUpRequirement): Promise<AccessResult> {
     const refuse = (response: BrokerHttpResponse): AccessResult => {
       emit('api_unauthorized');
       return { ok: false, response: withAnnounce(response) };
@@ -447,6 +460,10 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       if (!result.ok) return refuse(dpopUnauthorized(result.error, result.message, nonce));
       if (result.jkt !== bound) return refuse(dpopUnauthorized('invalid_dpop_proof', 'The DPoP proof is signed with another key than the token is bound to', nonce));
     }
+    if (requirement && !meetsRequirement(claims, requirement, Math.floor(clock() / 1000))) {
+      emit('step_up_required');
+      return { ok: false, response: withAnnounce(stepUpRequired(scheme === 'DPoP' ? 'DPoP' : 'Bearer', requirement)) };
+    }
     emit('api_ok');
     return { ok: true, claims, headers: { ...announce(), ...(await renewal(claims)) } };
   }
@@ -461,7 +478,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     login: (request) => login(request).catch(outage).then(withAnnounce),
     refresh: (request) => refresh(request).catch(outage).then(withAnnounce),
     logout: (request) => logout(request).catch(outage).then(withAnnounce),
-    authenticate: (request) => authenticate(request).catch((err: unknown): AccessResult => ({ ok: false, response: withAnnounce(outage(err)) })),
+    authenticate: (request, requirement) => authenticate(request, requirement).catch((err: unknown): AccessResult => ({ ok: false, response: withAnnounce(outage(err)) })),
     jwks: () => keys.jwks(),
     revokeUser: (sub) => refreshTokens.revokeUser(sub),
     announce,

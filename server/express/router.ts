@@ -8,6 +8,7 @@ import { codeForStatus } from '../core/errors';
 import type { BrokerHttpRequest, BrokerHttpResponse } from '../core/http';
 import { jsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../core/json-depth';
 import type { TokenBrokerServer } from '../core/token-broker';
+import { checkRequirement, type StepUpRequirement } from '../step-up/requirement';
 
 export interface TokenBrokerRouterOptions {
   /** Where the JWKS is served; null serves none. */
@@ -38,9 +39,11 @@ export function sendBrokerResponse(res: ExpressResponse, response: BrokerHttpRes
 }
 
 /** Middleware for API routes: 401 (with the right challenge) without a valid token, else `tokenClaims(res)`. */
-export function requireAccessToken(broker: TokenBrokerServer): RequestHandler {
+/** With `{ maxAge, acrValues }` the route also needs a recent or strong enough sign-in (RFC 9470 step-up). */
+export function requireAccessToken(broker: TokenBrokerServer, stepUp?: StepUpRequirement): RequestHandler {
+  const requirement = stepUp && checkRequirement('requireAccessToken', stepUp);
   return (req, res, next) => {
-    broker.authenticate(toBrokerRequest(req)).then((result) => {
+    broker.authenticate(toBrokerRequest(req), requirement).then((result) => {
       if (!result.ok) return sendBrokerResponse(res, result.response);
       res.set(result.headers);
       res.locals.tokenClaims = result.claims;

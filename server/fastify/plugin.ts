@@ -8,6 +8,7 @@ import { codeForStatus } from '../core/errors';
 import { errorResponse, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
 import { jsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../core/json-depth';
 import type { TokenBrokerServer } from '../core/token-broker';
+import { checkRequirement, type StepUpRequirement } from '../step-up/requirement';
 
 // Kept beside the request rather than on it: no augmentation of Fastify's types to publish.
 const claimsOf = new WeakMap<FastifyRequest, AccessClaims>();
@@ -43,9 +44,11 @@ export function sendBrokerResponse(reply: FastifyReply, response: BrokerHttpResp
 }
 
 /** A preHandler for API routes: 401 (with the right challenge) without a valid token, else `tokenClaims(request)`. */
-export function requireAccessToken(broker: TokenBrokerServer): preHandlerAsyncHookHandler {
+/** With `{ maxAge, acrValues }` the route also needs a recent or strong enough sign-in (RFC 9470 step-up). */
+export function requireAccessToken(broker: TokenBrokerServer, stepUp?: StepUpRequirement): preHandlerAsyncHookHandler {
+  const requirement = stepUp && checkRequirement('requireAccessToken', stepUp);
   return async function (request, reply) {
-    const result = await broker.authenticate(toBrokerRequest(request));
+    const result = await broker.authenticate(toBrokerRequest(request), requirement);
     if (!result.ok) return sendBrokerResponse(reply, result.response);
     reply.headers(result.headers);
     claimsOf.set(request, result.claims);

@@ -236,6 +236,22 @@ export function storeConformance(newBacking: () => Promise<StoreBacking>): Confo
     expect(await tokens.rotate(bare.token, 1_000)).toMatchObject({ ok: true, claims: {} });
   });
 
+  test('the sign-in facts (auth_time, acr, amr) survive every rotation and grace, on every instance', async (t) => {
+    // RFC 9470 step-up relies on them: a refresh is not a new sign-in, so a lost or
+    // retyped auth_time would let a session kept alive by refreshing pass a max_age route.
+    const [tokens, other] = [await t.instance(), await t.instance()];
+    const signIn = { auth_time: 1_700_000_000, acr: 'pwd', amr: ['pwd'] };
+    const { token } = await tokens.issue('alice', 0, null, { name: 'Alice', ...signIn });
+    const second = await other.rotate(token, 1_000);
+    expect(second).toMatchObject({ ok: true, claims: signIn });
+    if (!second.ok) return;
+    expect(await tokens.rotate(token, 1_500)).toMatchObject({ ok: true, claims: signIn });
+    const third = await tokens.rotate(second.token, 30_000);
+    expect(third).toMatchObject({ ok: true, claims: { name: 'Alice', ...signIn } });
+    if (!third.ok) return;
+    ok(typeof third.claims.auth_time === 'number', 'auth_time stays a number');
+  });
+
   test('unknown and malformed tokens are refused', async (t) => {
     const tokens = await t.instance();
     expect(await tokens.rotate('A'.repeat(43), 50)).toEqual({ ok: false, reason: 'unknown' });

@@ -20,6 +20,12 @@ export interface AccessClaims {
    * Absent when the clocks agreed. The API judges the iat of the token's proofs by it.
    */
   dpop_skew?: number;
+  /** Epoch seconds of the sign-in the token descends from; a refresh keeps it (RFC 9470 `max_age`). */
+  auth_time?: number;
+  /** The class of that sign-in: `pwd` for a password (RFC 9470 `acr_values`). */
+  acr?: string;
+  /** Its methods (RFC 8176): `['pwd']` for a password. */
+  amr?: string[];
   /** The account's own claims (`Account.claims`). */
   [claim: string]: unknown;
 }
