@@ -22,6 +22,8 @@ test('other origins, navigations, no-cors and other paths do not', () => {
   expect(kind(`${ORIGIN}/api%2Fme`)).toBe('pass');
   expect(kind(`${ORIGIN}/api/../public/x`)).toBe('pass');
   expect(kind(`${ORIGIN}/api/%2e%2e/public/x`)).toBe('pass');
+  // Encoded separators and dots survive URL parsing; a proxy that decodes them routes outside the prefix.
+  for (const p of ['/api/..%2Fadmin', '/api/%2e%2e%2fadmin', '/api/..%5cadmin', '/api/x%2E%2E/y']) expect(kind(`${ORIGIN}${p}`)).toBe('pass');
   expect(kind(`${ORIGIN}/index.html`)).toBe('pass');
   expect(kind('not a url')).toBe('pass');
 });
@@ -57,6 +59,8 @@ test('an API on another origin gets the token in CORS requests under its prefixe
   expect(k(`${API}/v1x`)).toBe('pass');
   expect(k(`${API}/v1/../admin`)).toBe('pass');
   expect(k(`${API}/v1/%2e%2e/admin`)).toBe('pass');
+  expect(k(`${API}/v1/..%2Fadmin`)).toBe('pass');
+  expect(k(`${API}/v1/..%5Cadmin`)).toBe('pass');
   expect(k('http://api.example.com/v1/me')).toBe('pass');
   expect(k('https://api.example.com:8443/v1/me')).toBe('pass');
   expect(k('https://api.example.com.evil.test/v1/me')).toBe('pass');

@@ -28,7 +28,7 @@ export function classifyRequest(url: string, mode: RequestMode, origin: string, 
   if (reservedForms(config).has(endpointForm(path))) return 'endpoint';
   // No-cors requests (img, script) never get the token: their responses are not the
   // API's to hand out, and a token would ride along on requests the page author did not write.
-  if (mode === 'no-cors') return 'pass';
+  if (mode === 'no-cors' || hidesSegments(path)) return 'pass';
   for (const prefix of config.apiPrefixes) if (pathMatchesPrefix(path, prefix)) return 'api';
   return 'pass';
 }
@@ -62,8 +62,14 @@ function endpointForm(path: string): string {
  * that origin's server decides (by its CORS answer) whether this page may read
  * the response. Navigations, `no-cors` and anything else pass untouched.
  */
+// An encoded `/`, `\` or `.` survives URL parsing, so `/api/..%2Fadmin` looks under `/api/`
+// here while a proxy that decodes and resolves it routes it to `/admin`: no token for such a path.
+function hidesSegments(path: string): boolean {
+  return /%(2f|5c|2e)/i.test(path);
+}
+
 function otherOriginKind(url: URL, mode: RequestMode, config: ResolvedConfig): RequestKind {
-  if (mode !== 'cors') return 'pass';
+  if (mode !== 'cors' || hidesSegments(url.pathname)) return 'pass';
   const api = config.apiOrigins.find((a) => a.origin === url.origin);
   return api && api.prefixes.some((p) => pathMatchesPrefix(url.pathname, p)) ? 'api' : 'pass';
 }
