@@ -82,9 +82,7 @@ async function strip(broker: Broker, response: Response, used: TokenRecord, ownO
   const renewed = name ? response.headers.get(name) : null;
   if (!name || renewed === null) return response;
   if (ownOrigin) await broker.adoptRenewed(renewed, used);
-  const headers = new Headers(response.headers);
-  headers.delete(name);
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  return withHeaders(response, (headers) => headers.delete(name));
 }
 
 export async function handleApiRequest(broker: Broker, request: Request, clientId: string): Promise<Response> {
@@ -117,7 +115,7 @@ async function sendOnce(broker: Broker, request: Request, body: ArrayBuffer | nu
     // RFC 9470: the sign-in is too old or too weak. A refresh keeps the sign-in's auth_time and
     // acr, so refreshing and replaying would only loop: the page gets the answer and the requirement.
     const requirement = readStepUpChallenge(response.headers.get('www-authenticate'));
-    if (requirement) return withHeader(response, STEP_UP_HEADER, JSON.stringify(requirement));
+    if (requirement) return withHeaders(response, (headers) => headers.set(STEP_UP_HEADER, JSON.stringify(requirement)));
   }
   if (response.status !== 401 || decision.kind !== 'token') return response;
   const retry = await broker.tokenAfterUnauthorized(decision.token);
@@ -127,8 +125,9 @@ async function sendOnce(broker: Broker, request: Request, body: ArrayBuffer | nu
   return retry.kind === 'none' ? response : send(broker, request, body, retry);
 }
 
-function withHeader(response: Response, name: string, value: string): Response {
+/** The same response with its headers edited: a fetched response's headers are immutable. */
+function withHeaders(response: Response, edit: (headers: Headers) => void): Response {
   const headers = new Headers(response.headers);
-  headers.set(name, value);
+  edit(headers);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }

@@ -57,17 +57,17 @@ function endpointForm(path: string): string {
   return decoded.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1').toLowerCase();
 }
 
-/**
- * Another origin gets the token only in a CORS request, the one mode in which
- * that origin's server decides (by its CORS answer) whether this page may read
- * the response. Navigations, `no-cors` and anything else pass untouched.
- */
 // An encoded `/`, `\` or `.` survives URL parsing, so `/api/..%2Fadmin` looks under `/api/`
 // here while a proxy that decodes and resolves it routes it to `/admin`: no token for such a path.
 function hidesSegments(path: string): boolean {
   return /%(2f|5c|2e)/i.test(path);
 }
 
+/**
+ * Another origin gets the token only in a CORS request, the one mode in which
+ * that origin's server decides (by its CORS answer) whether this page may read
+ * the response. Navigations, `no-cors` and anything else pass untouched.
+ */
 function otherOriginKind(url: URL, mode: RequestMode, config: ResolvedConfig): RequestKind {
   if (mode !== 'cors' || hidesSegments(url.pathname)) return 'pass';
   const api = config.apiOrigins.find((a) => a.origin === url.origin);
