@@ -216,16 +216,9 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   const keys = await KeyRing.create(ttl, options.signingKey ?? '', clock);
   const accessTokens = new AccessTokens(keys, ttl, clock, options.issuer, options.audience);
   const store = guardBacking('refresh store', options.store);
-  const refreshTokens = new RefreshTokens(
-    store,
-    {
-      idleMs: (options.refreshIdleTtl ?? 14 * 86400) * 1000,
-      absoluteMs: (options.refreshAbsoluteTtl ?? 30 * 86400) * 1000,
-      graceMs: (options.rotationGraceSeconds ?? 10) * 1000,
-    },
-    secret,
-    clock,
-  );
+  // The configured lifetimes: every family's without a lifetime policy, the ceiling of the policy's answers.
+  const ceiling = { idleMs: (options.refreshIdleTtl ?? 14 * 86400) * 1000, absoluteMs: (options.refreshAbsoluteTtl ?? 30 * 86400) * 1000 };
+  const refreshTokens = new RefreshTokens(store, { ...ceiling, graceMs: (options.rotationGraceSeconds ?? 10) * 1000 }, secret, clock);
   const jti = guardBacking('DPoP replay cache', options.jti ?? memoryJtiStore());
   // Instances sharing the refresh secret issue and accept the same nonces.
   const nonces = DpopNonces.fromSecret(options.refreshSecret ? secret : undefined, (options.dpopNonceSeconds ?? 30) * 1000);
@@ -240,8 +233,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   };
   const accountKey = options.accountKey ?? defaultAccountKey;
   const emit = options.onEvent ?? (() => undefined);
-  const security = new SecurityEvents(options.securityEvents ?? {}, clock, (options.refreshAbsoluteTtl ?? 30 * 86400) * 1000);
-  const ceiling = { idleMs: (options.refreshIdleTtl ?? 14 * 86400) * 1000, absoluteMs: (options.refreshAbsoluteTtl ?? 30 * 86400) * 1000 };
+  const security = new SecurityEvents(options.securityEvents ?? {}, clock, ceiling.absoluteMs);
   const familyLifetimes = (policy: LifetimePolicy, sub: string, request: BrokerHttpRequest, jkt: string | null) => {
     const { known, device } = security.knownDevice(sub, request, jkt);
     return decideLifetimes(policy, { sub, knownDevice: known, device }, ceiling, (err) => security.hookFailed('lifetimePolicy', err));
@@ -352,6 +344,12 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     return grant(request, signedIn, family, key);
   }
 
+  /** A refresh whose family the security policy just ended. */
+  const policyRevoked = (request: BrokerHttpRequest): BrokerHttpResponse => ({
+    ...errorResponse(401, 'session_revoked', 'This sign-in was ended by the security policy; sign in again'),
+    cookies: [clearCookie(request)],
+  });
+
   async function refresh(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
     const early = refuseEarly(request, paths.refresh);
     if (early) return early;
@@ -367,7 +365,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       // The presenter holds the cookie (it came from this browser's jar), so it names the family; the policy may end it.
       if (security.foreignKey(outcome.userId!, outcome.familyId!, request, key?.jkt ?? null) === 'revoke' && presented) {
         await refreshTokens.revoke(presented);
-        return { ...errorResponse(401, 'session_revoked', 'This sign-in was ended by the security policy; sign in again'), cookies: [clearCookie(request)] };
+        return policyRevoked(request);
       }
       return errorResponse(400, 'invalid_dpop_proof', 'This refresh token is bound to a DPoP key: present a proof signed with it');
     }
@@ -388,7 +386,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     emit('refresh', { sub: outcome.userId });
     if (security.refreshed(outcome.userId, outcome.familyId, request, key?.jkt ?? null) === 'revoke') {
       await refreshTokens.revoke(outcome.token);
-      return { ...errorResponse(401, 'session_revoked', 'This sign-in was ended by the security policy; sign in again'), cookies: [clearCookie(request)] };
+      return policyRevoked(request);
     }
     // The family's binding is fixed at its creation: a proof on an unbound family's refresh binds nothing,
     // or a script could launder a session it planted into one that looks bound to the victim's key.

@@ -48,13 +48,14 @@ export class SecurityEvents {
     }
   }
 
+  /** One log line for a hook of the app's that failed: the request goes on. */
+  private failed(event: 'policy_failed' | 'hook_failed', about: Record<string, string>, err: unknown): void {
+    this.write(JSON.stringify({ event, at: new Date(this.clock()).toISOString(), ...about, message: err instanceof Error ? err.message : String(err) }));
+  }
+
   private raise(event: SecurityEvent): PolicyAction {
-    const now = this.clock();
-    const write = (line: string) => this.write(line);
-    write(securityLogLine(event, now));
-    return runPolicy(this.options.policy, event, (err) =>
-      write(JSON.stringify({ event: 'policy_failed', at: new Date(now).toISOString(), for: event.type, message: err instanceof Error ? err.message : String(err) })),
-    );
+    this.write(securityLogLine(event, this.clock()));
+    return runPolicy(this.options.policy, event, (err) => this.failed('policy_failed', { for: event.type }, err));
   }
 
   /** Whether `sub` signed in from the request's device before (for the lifetime policy); records nothing. */
@@ -65,7 +66,7 @@ export class SecurityEvents {
 
   /** A failed app hook other than the policy (the lifetime policy): one log line, the request goes on. */
   hookFailed(hook: string, err: unknown): void {
-    this.write(JSON.stringify({ event: 'hook_failed', at: new Date(this.clock()).toISOString(), hook, message: err instanceof Error ? err.message : String(err) }));
+    this.failed('hook_failed', { hook }, err);
   }
 
   loginFailed(account: string, request: BrokerHttpRequest, jkt: string | null): void {

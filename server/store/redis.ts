@@ -148,8 +148,9 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
   return {
     redis,
     async createFamily(f: NewFamily, policy: RotationPolicy) {
+      const { idleMs, absoluteMs } = f.lifetimes ?? policy;
       await redis.brokerCreate(`${prefix}f:${f.familyId}`, tokenKey(f.tokenHash), userKey(f.userId),
-        f.familyId, f.userId, f.tokenHash, f.now, (f.lifetimes ?? policy).idleMs, (f.lifetimes ?? policy).absoluteMs, f.jkt ?? '', JSON.stringify(f.claims ?? {}));
+        f.familyId, f.userId, f.tokenHash, f.now, idleMs, absoluteMs, f.jkt ?? '', JSON.stringify(f.claims ?? {}));
     },
     async rotate(hash, successor, now, policy, jkt = null): Promise<RotationResult> {
       const [status, userId, familyId, bound, claims] = await redis.brokerRotate(tokenKey(hash), tokenKey(successor),

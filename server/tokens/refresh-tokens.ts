@@ -3,7 +3,7 @@
 // a duplicate request within the grace window can be given the very same
 // successor without the server ever storing a token in the clear.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import type { RefreshStore, RotationPolicy, RotationResult } from '../store/types';
+import type { NewFamily, RefreshStore, RotationPolicy, RotationResult } from '../store/types';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
@@ -39,7 +39,7 @@ export class RefreshTokens {
     now = this.clock(),
     jkt: string | null = null,
     claims: Record<string, unknown> = {},
-    lifetimes?: { idleMs: number; absoluteMs: number },
+    lifetimes?: NewFamily['lifetimes'],
   ): Promise<{ token: string; familyId: string }> {
     const token = randomBytes(32).toString('base64url');
     const familyId = crypto.randomUUID();
