@@ -126,6 +126,18 @@ test.describe('injection rules', () => {
     }
   });
 
+  test('a path under the prefix that hides an encoded /, \\ or . gets no token: a proxy that decodes it would route it outside /api/', async ({ context, page, server }) => {
+    const seen = await recordRequests(context);
+    await openApp(page, server);
+    await login(page);
+    const probes = ['/api/..%2Fping-auth', '/api/%2e%2e%2fping-auth', '/api/..%5Cping-auth', '/api/x%2E%2E/ping-auth'];
+    for (const path of probes) await apiFetch(page, path);
+    expect((await apiFetch(page, '/api/me')).status).toBe(200);
+    const asked = seen.filter((r) => r.url.includes('ping-auth'));
+    expect(asked.length).toBeGreaterThanOrEqual(probes.length);
+    for (const r of asked) expect(r.authorization, r.url).toBeNull();
+  });
+
   test('an API response that redirects is not followed with the token: not to another path, not to another origin', async ({ context, page, server }) => {
     const other = await startServer();
     try {
