@@ -17,18 +17,35 @@ export function packedTarball(): string {
   return tarball;
 }
 
+/** The version this repository's lockfile installed of `name`, if it did. */
+function lockedVersion(name: string): string | undefined {
+  const file = join('node_modules', name, 'package.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version : undefined;
+}
+
 /**
  * Installs the tarball as token-broker, and `dependencies`, into `dir` (from the registry or
- * npm's cache), keeping what a package.json already there says besides.
+ * npm's cache), keeping what a package.json already there says besides. A dependency this
+ * repository also installs is pinned to the lockfile's version: a range resolves to whatever
+ * the registry published last, and a release whose own dependencies a mirror has not caught
+ * up with (vue 3.5.46 before @vue/compiler-dom 3.5.46) failed CI for no fault of ours.
  */
 export function installInto(dir: string, dependencies: Record<string, string> = {}): void {
   const file = join(dir, 'package.json');
   const manifest = (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { name: 'adopter', private: true, type: 'module' }) as {
     dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
   };
-  manifest.dependencies = { ...manifest.dependencies, ...dependencies, 'token-broker': `file:${packedTarball()}` };
+  const pin = (deps: Record<string, string> = {}) =>
+    Object.fromEntries(Object.entries(deps).map(([name, range]) => [name, lockedVersion(name) ?? range]));
+  manifest.dependencies = { ...pin({ ...manifest.dependencies, ...dependencies }), 'token-broker': `file:${packedTarball()}` };
+  if (manifest.devDependencies) manifest.devDependencies = pin(manifest.devDependencies);
   writeFileSync(file, JSON.stringify(manifest, null, 2));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, stdio: 'ignore' });
+  try {
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, stdio: 'pipe', encoding: 'utf8' });
+  } catch (err) {
+    throw new Error(`npm install in ${dir} failed:\n${String((err as { stderr?: string }).stderr)}`);
+  }
 }
 
 export interface ExampleServer {
