@@ -11,6 +11,7 @@ import { startServer, type StartedServer } from '../reference-server/app';
 import { idleCost } from './idle';
 import { brokerLogin, concurrent, registerWorker, sequential } from './page-probes';
 import { measureSizes } from './size';
+import { wakeCost } from './wake';
 import { median, ratio, round } from './stats';
 
 const quick = process.argv.includes('--quick');
@@ -25,6 +26,7 @@ const CREDENTIALS = { username: 'alice', password: 'wonderland' };
 /** The bearer worker (sw.js) against a server that takes bearer tokens: this benchmark measures the broker, not DPoP (bench:dpop does). */
 const BEARER = { dpop: 'optional', dpopNonce: false } as const;
 const API = '/api/time';
+const WAKE_ROUNDS = 9;
 const ASSET = '/asset.txt';
 
 // noWorkerAgain: a second client without a worker, so the run measures its own noise (A/A).
@@ -202,13 +204,13 @@ async function steadyState(browser: Browser, site: string) {
   }
 }
 
-/** `--idle`: only the idle-tab comparison (bench/idle.ts), printed as JSON. */
-async function idleOnly(): Promise<void> {
+/** `--idle` or `--wake`: only the idle-tab comparison (bench/idle.ts) or the wake one (bench/wake.ts), printed as JSON. */
+async function oneOnly(name: 'idle' | 'wake'): Promise<void> {
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
   try {
-    const idle = await idleCost(browser, makeSite(), quick);
-    writeFileSync(outFile, `${JSON.stringify({ date: new Date().toISOString(), quick, idle }, null, 2)}\n`);
-    console.log(JSON.stringify(idle, null, 2));
+    const result = name === 'idle' ? await idleCost(browser, makeSite(), quick) : await wakeCost(browser, makeSite(), quick ? 2 : WAKE_ROUNDS);
+    writeFileSync(outFile, `${JSON.stringify({ date: new Date().toISOString(), quick, [name]: result }, null, 2)}\n`);
+    console.log(JSON.stringify(result, null, 2));
   } finally {
     await browser.close();
   }
@@ -254,6 +256,8 @@ async function main(): Promise<void> {
     for (const [requests, tabs] of N.coalescing) coalesce.push(await coalescing(browser, site, requests!, tabs!));
     const steady = await steadyState(browser, site);
     const idle = await idleCost(browser, site, quick);
+    // Not in --quick: CI's run checks budgets, and the wake has none but "no more than a warm call" to read.
+    const wake = quick ? null : await wakeCost(browser, site, WAKE_ROUNDS);
 
     const report = {
       date: new Date().toISOString(),
@@ -282,6 +286,7 @@ async function main(): Promise<void> {
       coalescing: coalesce,
       steadyState: steady,
       idle,
+      wake,
       sizes,
     };
     writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
@@ -320,6 +325,7 @@ function print(r: {
   coalescing: { requests: number; tabs: number; refreshes: number }[];
   steadyState: { seconds: number; refreshes: number; expectedRefreshes: number; unauthorized: number };
   idle: Awaited<ReturnType<typeof idleCost>>;
+  wake: Awaited<ReturnType<typeof wakeCost>> | null;
   sizes: Record<string, { gzipBytes: number; maxGzipBytes: number | null; withinBudget: boolean }>;
 }): void {
   const st = r.staticSequential;
@@ -350,6 +356,16 @@ function print(r: {
           return [`Idle tab, first call ${k === 'after1Minute' ? 'after 1 min' : 'after 10 min'} (ms)`, `IndexedDB ${l.ms.indexeddb} | memory + heartbeat ${l.ms.memory} | memory, worker stopped ${l.ms.memoryNoPage}`, `memory/IndexedDB ${l.memoryOverIndexeddb}, stopped memory/IndexedDB ${l.memoryNoPageOverIndexeddb}`];
         })
       : []),
+    ...(r.wake
+      ? Object.entries(r.wake.cases).map(([key, c]): [string, string, string] => {
+          const [sleep, gap] = key.split('/');
+          return [
+            `First call after a wake, token ${sleep === 'margin' ? 'in its margin' : 'expired'}, ${gap} ms later (ms)`,
+            `refreshOnResume on ${c.ms.on} | off ${c.ms.off} | no refresh due ${c.ms.fresh} (back-to-back: ${r.wake!.warmMs.on})`,
+            `on/no refresh due ${c.onOverFresh}, off/no refresh due ${c.offOverFresh}, on/off ${c.onOverOff}`,
+          ];
+        })
+      : []),
     ['Steady state', `${r.steadyState.seconds} s: ${r.steadyState.refreshes} refreshes (expected ${r.steadyState.expectedRefreshes}), ${r.steadyState.unauthorized} 401s`, r.steadyState.unauthorized === 0 ? 'ok' : 'FAIL'],
     ...Object.entries(r.sizes).map(([name, s]): [string, string, string] =>
       s.maxGzipBytes === null
@@ -362,4 +378,4 @@ function print(r: {
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c}`);
 }
 
-await (process.argv.includes('--idle') ? idleOnly() : main());
+await (process.argv.includes('--idle') ? oneOnly('idle') : process.argv.includes('--wake') ? oneOnly('wake') : main());
