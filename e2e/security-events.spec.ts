@@ -1,6 +1,7 @@
 // The security events in Chromium against the reference app: a policy 'revoke' (here on a keyless
 // refresh of the tab's DPoP-bound session, foreign_key) ends the session in the tab; a second browser
-// context, with a DPoP key of its own, raises new_device.
+// context, with a DPoP key of its own, raises new_device; a stolen copy of a cookie the tab has since
+// rotated raises reuse_detected and ends the tab's session.
 import type { SecurityEvent } from '../server/entries/index';
 import { expect, login, openApp, status, test } from './support/fixtures';
 
@@ -12,9 +13,14 @@ test.beforeEach(() => {
   events.length = 0;
 });
 
+const THIEF_AGENT = 'thief/1.0';
+
 /** A refresh from outside the browser (as a thief holding a copy of the cookie would), without a DPoP proof. */
 function refreshFromElsewhere(url: string, token: string): Promise<Response> {
-  return fetch(`${url}/auth/refresh`, { method: 'POST', headers: { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin', origin: url, cookie: `${COOKIE}=${token}` } });
+  return fetch(`${url}/auth/refresh`, {
+    method: 'POST',
+    headers: { 'x-token-broker': '1', 'sec-fetch-site': 'same-origin', origin: url, cookie: `${COOKIE}=${token}`, 'user-agent': THIEF_AGENT },
+  });
 }
 
 test.describe('policy revoke', () => {
@@ -64,5 +70,37 @@ test.describe('policy and devices', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+test.describe('reuse detected', () => {
+  // Bearer tokens, so the stolen cookie is judged by rotation alone (a DPoP-bound one is refused as foreign_key first);
+  // no grace window, so the copy is a reuse at once rather than a lost answer's retry.
+  test.use({
+    serverOptions: { dpop: 'optional', dpopNonce: false, rotationGraceSeconds: 0, workerConfig: { dpop: false } },
+    serverParts: { securityEvents: { policy } },
+  });
+
+  test('a copy of a cookie the tab has since rotated, replayed elsewhere, raises reuse_detected with the thief\'s device and ends the session in the tab', async ({ context, page, server }) => {
+    await openApp(page, server);
+    await login(page);
+    const stolen = (await context.cookies(`${server.url}/auth/refresh`)).find((c) => c.name === COOKIE)!.value;
+    // The tab rotates it: the copy is now a used token.
+    await page.evaluate(() => window.tokenBroker.refresh());
+    const rotated = (await context.cookies(`${server.url}/auth/refresh`)).find((c) => c.name === COOKIE)!.value;
+    expect(rotated).not.toBe(stolen);
+    expect(events.map((e) => e.type)).toEqual(['login']);
+
+    const replay = await refreshFromElsewhere(server.url, stolen);
+    expect(replay.status).toBe(401);
+    const signedIn = events[0] as Extract<SecurityEvent, { type: 'login' }>;
+    expect(events.map((e) => e.type)).toEqual(['login', 'reuse_detected', 'family_revoked']);
+    expect(events[1]).toMatchObject({ sub: signedIn.sub, family: signedIn.family, device: { jkt: null, userAgent: THIEF_AGENT } });
+    expect(events[2]).toMatchObject({ sub: signedIn.sub, family: signedIn.family, reason: 'reuse' });
+    expect(JSON.stringify(events)).not.toContain(stolen);
+
+    // The store revoked the family, so the cookie the tab holds is worth nothing either.
+    expect(await page.evaluate(() => window.tokenBroker.refresh().then(() => null, (e: { code: string }) => e.code))).toBe('not_authenticated');
+    expect((await status(page)).authenticated).toBe(false);
   });
 });
