@@ -16,7 +16,11 @@ test('an IP prefix is the /24 of IPv4 (also mapped into IPv6) and the /48 of IPv
   expect(ipPrefix('2001:db8:abcd:12::1')).toBe('2001:db8:abcd::/48');
   expect(ipPrefix('2001:0db8::1')).toBe('2001:db8:0::/48');
   expect(ipPrefix('::1')).toBe('0:0:0::/48');
+  // An IPv4 tail and a zone are IPv6 forms too.
+  expect(ipPrefix('64:ff9b:1::198.51.100.7')).toBe('64:ff9b:1::/48');
+  expect(ipPrefix('fe80::1%eth0')).toBe('fe80:0:0::/48');
   expect(ipPrefix('not an ip')).toBe('unknown');
+  expect(ipPrefix('10.1')).toBe('unknown');
 });
 
 test('a login from a device the sub used before is known; another key, network or browser is new', () => {

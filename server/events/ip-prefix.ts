@@ -1,19 +1,12 @@
 // The network a client IP belongs to: /24 for IPv4, /48 for IPv6. An event names the
 // network, never the address, so a log of events is not a log of people's addresses.
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 export function ipPrefix(ip: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  const v4 = mapped ? mapped[1]! : ip;
-  if (isIPv4(v4)) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
-  if (isIPv6(ip)) return `${expand(ip).slice(0, 3).join(':')}::/48`;
-  return 'unknown';
-}
-
-function expand(ip: string): string[] {
-  const [head = '', tail] = ip.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
-  return [...left, ...zeros, ...right].map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''));
+  // node:net is strict (ipaddr.js also takes '10.1' and hex); ipaddr.js knows the forms a valid one can take.
+  if (isIP(ip) === 0) return 'unknown';
+  const parsed = ipaddr.process(ip);
+  if (parsed.kind() === 'ipv4') return `${(parsed as ipaddr.IPv4).octets.slice(0, 3).join('.')}.0/24`;
+  return `${(parsed as ipaddr.IPv6).parts.slice(0, 3).map((p) => p.toString(16)).join(':')}::/48`;
 }
