@@ -24,6 +24,12 @@ for (const c of storeConformance(async () => {
   };
 })) test(`redis store conformance: ${c.name}`, c.run);
 
+// Without the per-process revocation cache every check asks Redis: the same answers.
+for (const c of storeConformance(async () => {
+  const prefix = `test:${randomUUID()}:`;
+  return { open: () => openRedisStore({ url: redis.url, prefix, revocationCache: false }), dispose: async () => {} };
+}).filter((c) => /revo/.test(c.name))) test(`redis store conformance, no revocation cache: ${c.name}`, c.run);
+
 async function keysUnder(prefix: string): Promise<Map<string, number>> {
   const client = new Redis(redis.url);
   try {
@@ -42,11 +48,11 @@ test('every key expires no later than its family, whatever happened to it', asyn
   await store.createFamily({ familyId: 'f2', userId: 'alice', tokenHash: 'h2', now }, POLICY);
   await store.rotate('h1', 'h1b', now + 1, POLICY);
   await store.rotate('h1', 'h1b', now + 2, POLICY);
-  await store.revokeFamilyOf('h2', now + 3);
-  await store.revokeUser('alice', now + 4);
+  await store.revokeFamilyOf('h2', now + 3, POLICY);
+  await store.revokeUser('alice', now + 4, POLICY);
   const keys = await keysUnder(prefix);
-  // Two families, three tokens, one user set.
-  expect(keys.size).toBe(6);
+  // Two families, three tokens, one user set, the access-token revocation list.
+  expect(keys.size).toBe(7);
   for (const [key, ttl] of keys) {
     expect(ttl, key).toBeGreaterThan(0);
     expect(ttl, key).toBeLessThanOrEqual(POLICY.absoluteMs);
@@ -74,7 +80,7 @@ test('stores under different prefixes do not see each other', async () => {
   ]);
   await a.createFamily({ familyId: 'f', userId: 'alice', tokenHash: 'h', now: 0 }, POLICY);
   expect(await b.rotate('h', 'h2', 1, POLICY)).toEqual({ status: 'unknown' });
-  expect(await b.revokeUser('alice', 1)).toBe(0);
+  expect(await b.revokeUser('alice', 1, POLICY)).toBe(0);
   expect(await a.rotate('h', 'h2', 1, POLICY)).toMatchObject({ status: 'rotated' });
   await Promise.all([a.close(), b.close()]);
 });
@@ -83,4 +89,39 @@ test('an unreachable Redis is a clear error at startup, not a hang', async () =>
   const started = Date.now();
   await expect(openRedisStore({ url: 'redis://127.0.0.1:1', prefix: 'x:' })).rejects.toThrow(/Redis at redis:\/\/127\.0\.0\.1:1 cannot be reached/);
   expect(Date.now() - started).toBeLessThan(10_000);
+});
+
+test('a revocation cache whose subscriber connection was cut reloads the list: a revocation made meanwhile is refused', async () => {
+  const prefix = `test:${randomUUID()}:`;
+  const [a, b] = [await openRedisStore({ url: redis.url, prefix }), await openRedisStore({ url: redis.url, prefix })];
+  await a.createFamily({ familyId: 'f', userId: 'alice', tokenHash: 'h', now: 0 }, POLICY);
+  expect(await b.accessRevoked('f', 1)).toBe(false);
+  const admin = new Redis(redis.url);
+  try {
+    // Every subscriber connection drops: a message published now reaches no one.
+    await admin.client('KILL', 'TYPE', 'pubsub');
+    expect(await a.revokeFamilyOf('h', 2, POLICY)).toBe('alice');
+    expect(await b.accessRevoked('f', 3)).toBe(true);
+    // And once reconnected, still (from the reloaded list, or Redis).
+    await expect.poll(async () => (await admin.pubsub('NUMSUB', `${prefix}revoked`))[1], { timeout: 5_000 }).toBe(2);
+    expect(await b.accessRevoked('f', 4)).toBe(true);
+  } finally {
+    admin.disconnect();
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('a Redis that went away: the revocation check fails (the API answers 503) instead of trusting the cache', async () => {
+  const own = await startRedisServer();
+  const store = await openRedisStore({ url: own.url, prefix: 'x:', onError: () => undefined });
+  try {
+    await store.createFamily({ familyId: 'f', userId: 'alice', tokenHash: 'h', now: 0 }, POLICY);
+    expect(await store.accessRevoked('f', 1)).toBe(false);
+    await own.stop();
+    await expect.poll(() => store.accessRevoked('f', 2).then(() => 'answered', () => 'failed'), { timeout: 10_000 }).toBe('failed');
+  } finally {
+    store.redis.disconnect();
+    await store.close().catch(() => undefined);
+    await own.stop();
+  }
 });
