@@ -147,3 +147,21 @@ test('a store that cannot answer the check fails closed: 503 unavailable, never 
   down = false;
   expect(await api(b, session.token)).toMatchObject({ status: 200 });
 });
+
+test('with revocationCheck: false a store that cannot answer leaves bearer API routes going on (a token needs only its signature)', async () => {
+  const real = memoryStore();
+  let down = false;
+  const store: RefreshStore = { ...real, accessRevoked: (id, now) => (down ? Promise.reject(new Error('ECONNREFUSED')) : real.accessRevoked(id, now)) };
+  const { b } = await broker({ store, revocationCheck: false });
+  const session = await signIn(b);
+  down = true;
+  expect(await api(b, session.token)).toMatchObject({ status: 200 });
+});
+
+test('on a step-up route a revoked session\'s token is refused as revoked, not sent to sign in again', async () => {
+  const { b } = await broker();
+  const session = await signIn(b);
+  await b.logout(post('/auth/logout', { cookie: session.cookie }));
+  const result = await b.authenticate({ method: 'GET', url: '/api/pay', origin: ORIGIN, headers: { authorization: `Bearer ${session.token}` }, ip: '10.0.0.1' }, { acrValues: ['phr'] });
+  expect(result.ok ? 200 : { status: result.response.status, body: result.response.body }).toMatchObject(REVOKED);
+});
