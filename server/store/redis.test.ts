@@ -73,6 +73,21 @@ test('a family past its absolute lifetime is gone from Redis without any sweep',
   await store.close();
 });
 
+test('a token rotated while the server clock ran ahead lives as long as its family: the clock stepped back finds it', async () => {
+  const prefix = `test:${randomUUID()}:`;
+  const store = await openRedisStore({ url: redis.url, prefix });
+  const policy = { ...POLICY, idleMs: 60_000, absoluteMs: 60_000 };
+  const now = Date.now();
+  await store.createFamily({ familyId: 'f', userId: 'alice', tokenHash: 'h', now }, policy);
+  // Rotated 59.5 s ahead of real time (a clock step), then the clock is set right again.
+  expect(await store.rotate('h', 'h2', now + 59_500, policy)).toMatchObject({ status: 'rotated' });
+  await new Promise((r) => setTimeout(r, 1_000));
+  expect(await store.rotate('h2', 'h3', Date.now(), policy)).toMatchObject({ status: 'rotated' });
+  const ttl = (await keysUnder(prefix)).get(`${prefix}t:h3`)!;
+  expect(ttl).toBeGreaterThan(50_000);
+  await store.close();
+});
+
 test('stores under different prefixes do not see each other', async () => {
   const [a, b] = await Promise.all([
     openRedisStore({ url: redis.url, prefix: `test:${randomUUID()}:` }),

@@ -21,7 +21,8 @@
 // deletes families by itself and sweep() has nothing to do; a family that died
 // of idleness keeps its keys until its absolute end. Expiry is set relative to
 // the caller's clock (PEXPIRE, not PEXPIREAT), so instances' clocks need not
-// agree with Redis's.
+// agree with Redis's; a successor takes its family key's remaining PTTL, so a
+// caller's clock that jumps after the login moves no key's end.
 //
 // The scripts touch keys they find inside other keys, so they need one Redis
 // (or a primary with replicas), not Redis Cluster.
@@ -79,7 +80,10 @@ if not t[3] then
   if now >= tonumber(t[2]) then return {'expired'} end
   redis.call('HSET', KEYS[1], 'r', int(now))
   redis.call('HSET', KEYS[2], 'f', t[1], 'e', int(math.min(now + idle, ends)))
-  redis.call('PEXPIRE', KEYS[2], int(ends - now))
+  -- The family's own remaining time, on Redis's clock: ends - now would cut the successor short by however far
+  -- the caller's clock ran ahead since the login, and a clock stepped back later would find it gone (unknown).
+  local left = redis.call('PTTL', fkey)
+  redis.call('PEXPIRE', KEYS[2], left > 0 and left or int(ends - now))
   redis.call('HSET', fkey, 'c', ARGV[2])
   return {'rotated', f[1], t[1], jkt, f[6] or '{}'}
 end
