@@ -126,6 +126,25 @@ test('a revocation cache whose subscriber connection was cut reloads the list: a
   }
 });
 
+test('a rotation that timed out while Redis hung is not applied when Redis resumes: the retry after the grace window rotates', async () => {
+  const own = await startRedisServer();
+  const store = await openRedisStore({ url: own.url, prefix: 'x:', onError: () => undefined });
+  try {
+    await store.createFamily({ familyId: 'f', userId: 'alice', tokenHash: 'h', now: 0 }, POLICY);
+    own.pause();
+    // The refresh is answered 503 (the store failed) and the browser keeps its token.
+    await expect(store.rotate('h', 'h2', 1_000, POLICY)).rejects.toThrow(/timed out/);
+    own.resume();
+    await expect.poll(() => store.redis.ping(), { timeout: 5_000 }).toBe('PONG');
+    // Without the deadline Redis ran it on resuming, and this retry (past the grace window) read as reuse.
+    expect(await store.rotate('h', 'h2', 1_000 + POLICY.graceMs + 1, POLICY)).toMatchObject({ status: 'rotated' });
+  } finally {
+    own.resume();
+    await store.close().catch(() => undefined);
+    await own.stop();
+  }
+});
+
 test('a Redis that went away: the revocation check fails (the API answers 503) instead of trusting the cache', async () => {
   const own = await startRedisServer();
   const store = await openRedisStore({ url: own.url, prefix: 'x:', onError: () => undefined });

@@ -60,8 +60,16 @@ redis.call('SADD', KEYS[3], ARGV[1])
 if redis.call('PTTL', KEYS[3]) < absolute then redis.call('PEXPIRE', KEYS[3], int(absolute)) end
 `;
 
-/** KEYS: token, successor token. ARGV: prefix, successor hash, now, idle ms, grace ms, presented jkt ('' without proof), access list ms. */
+/**
+ * KEYS: token, successor token. ARGV: prefix, successor hash, now, idle ms, grace ms, presented jkt ('' without proof),
+ * access list ms, deadline (ms on Redis's clock).
+ */
 const ROTATE = `${LIST}
+-- A rotation run after its caller gave up is refused: ioredis still sends a command that timed out (queued while
+-- Redis was away, or in the socket of a Redis that hung), and the refresh it served was answered 503 without the
+-- successor, so the browser's retry after the grace window would read as reuse and end a live session.
+local clock = redis.call('TIME')
+if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[8]) then return {'late'} end
 local now, idle, grace = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local t = redis.call('HMGET', KEYS[1], 'f', 'e', 'r')
 if not t[1] then return {'unknown'} end
@@ -169,12 +177,17 @@ export interface RedisRefreshStore extends RefreshStore {
   readonly redis: Redis;
 }
 
+/** How long a command may take before the endpoint answers 503; a rotation Redis gets to later is refused. */
+const COMMAND_TIMEOUT_MS = 2000;
+/** Before the timeout, so that a rotation Redis runs has its answer back to a caller still waiting for it. */
+const LATE_AFTER_MS = COMMAND_TIMEOUT_MS - 500;
+
 /** Connects and resolves once Redis answers; rejects if it cannot be reached. */
 export async function openRedisStore(options: RedisStoreOptions): Promise<RedisRefreshStore> {
   const { prefix } = options;
   // A request fails after a few reconnection attempts instead of queueing while Redis is away,
   // and after 2 s when Redis hangs with the connection open: the endpoints then answer 503, never wedge.
-  const redis = new Redis(options.url, { maxRetriesPerRequest: 2, commandTimeout: 2000, lazyConnect: true });
+  const redis = new Redis(options.url, { maxRetriesPerRequest: 2, commandTimeout: COMMAND_TIMEOUT_MS, lazyConnect: true });
   redis.on('error', (err: Error) => options.onError?.(err));
   try {
     await redis.connect();
@@ -184,6 +197,14 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
   }
   redis.defineCommand('brokerCreate', { numberOfKeys: 3, lua: CREATE });
   redis.defineCommand('brokerRotate', { numberOfKeys: 2, lua: ROTATE });
+  // Redis's clock minus ours, measured at each (re)connection: a rotation's deadline is set on Redis's clock.
+  let redisAhead = 0;
+  const measureClock = async () => {
+    const [seconds, micros] = await redis.time();
+    redisAhead = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Date.now();
+  };
+  await measureClock();
+  redis.on('ready', () => void measureClock().catch((err: Error) => options.onError?.(err)));
   redis.defineCommand('brokerRevokeFamily', { numberOfKeys: 1, lua: REVOKE_FAMILY });
   redis.defineCommand('brokerRevokeUser', { numberOfKeys: 1, lua: REVOKE_USER });
   redis.defineCommand('brokerRevokeFamilyId', { numberOfKeys: 1, lua: REVOKE_FAMILY_ID });
@@ -216,7 +237,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
     },
     async rotate(hash, successor, now, policy, jkt = null): Promise<RotationResult> {
       const [status, userId, familyId, bound, claims] = await redis.brokerRotate(tokenKey(hash), tokenKey(successor),
-        prefix, successor, now, policy.idleMs, policy.graceMs, jkt ?? '', policy.accessListMs);
+        prefix, successor, now, policy.idleMs, policy.graceMs, jkt ?? '', policy.accessListMs, Date.now() + redisAhead + LATE_AFTER_MS);
+      if (status === 'late') throw new Error('Redis ran the rotation after its caller had given up; it was refused');
       if (status === 'rotated' || status === 'grace') {
         return { status, userId: userId!, familyId: familyId!, jkt: bound || null, claims: JSON.parse(claims ?? '{}') as Record<string, unknown> };
       }
