@@ -64,6 +64,7 @@ const results = await Promise.all([
       'reference-server/app': 'reference-server/app.ts',
       'test-support/redis-server': 'test-support/redis-server.ts',
       'bench/run': 'bench/run.ts',
+      'bench/revocation': 'bench/revocation.ts',
       'soak/run': 'soak/run.ts',
       'soak/server-child': 'soak/server-child.ts',
     },

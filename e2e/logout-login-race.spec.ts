@@ -20,10 +20,10 @@ const marks: string[] = [];
 const families: { userId: string; familyId: string }[] = [];
 const inner = memoryStore();
 const store: RefreshStore = Object.assign(Object.create(inner) as RefreshStore, {
-  async revokeFamilyOf(hash: string, now: number) {
+  async revokeFamilyOf(...args: Parameters<RefreshStore['revokeFamilyOf']>) {
     // A slow backing (a Redis round trip under load): the answer leaves `revokeMs` after the request came.
     if (slowRevoke) await new Promise((r) => setTimeout(r, revokeMs));
-    const user = await inner.revokeFamilyOf(hash, now);
+    const user = await inner.revokeFamilyOf(...args);
     marks.push(`revoked ${Date.now()}`);
     return user;
   },

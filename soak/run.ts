@@ -250,6 +250,8 @@ try {
   const settleUntil = Date.now() + 60_000;
   while (!failed && invariants.awaitingRecovery > 0 && Date.now() < settleUntil) {
     await new Promise((r) => setTimeout(r, 500));
+    // As in the loop: a session the last fault ended by the rules is started again, or nothing could recover.
+    if (!failed && !invariants.signedIn) await world.signIn(world.tabs[0]!);
   }
 } catch (err) {
   faultError = err;

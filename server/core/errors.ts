@@ -10,6 +10,8 @@ export type ServerErrorCode =
   /** 403 on login: the security policy refused this sign-in (its family was revoked as it was made). */
   | 'sign_in_refused'
   | 'invalid_token'
+  /** API routes: a valid access token whose sign-in session has ended (logout, sign out everywhere, reuse, an admin call). */
+  | 'token_revoked'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
   /** RFC 9470: the token is good but its sign-in is too old or too weak for this route. */

@@ -82,6 +82,15 @@ export interface TokenBrokerServerOptions {
   /** Seconds in which the immediate predecessor of a refresh token gets the same successor. */
   rotationGraceSeconds?: number;
   /**
+   * Instant revocation (default true): once a family ends (logout, `revokeUser`,
+   * `revokeSession`, reuse detected, the worker's `account_changed` / `key_replaced`
+   * logouts), its access tokens (tied by their `sid`) are refused by
+   * `authenticate()` on every instance sharing the store, not only when they
+   * expire. The store keeps the list for the access-token lifetime plus
+   * 60 s of clock tolerance. `false`: access tokens stay valid until they expire.
+   */
+  revocationCheck?: boolean;
+  /**
    * `Secure` on the refresh cookie, which then is `__Host-Http-broker_rt` with
    * `Path=/` (no sibling subdomain can set it); without, `broker_rt` scoped to
    * the auth routes. `true` behind https; `false` only for a plain-http
@@ -149,18 +158,34 @@ export interface TokenBrokerServer {
   authenticate(request: BrokerHttpRequest, requirement?: StepUpRequirement): Promise<AccessResult>;
   /** The public keys that verify access tokens, for `/.well-known/jwks.json`. */
   jwks(): { keys: JWK[] };
-  /** Sign out everywhere: revokes every refresh family of `sub`; resolves how many were live. */
+  /**
+   * Sign out everywhere: revokes every refresh family of `sub`, and (with
+   * `revocationCheck`) their access tokens at once; resolves how many were live.
+   */
   revokeUser(sub: string): Promise<number>;
+  /**
+   * The admin call: ends one sign-in session, named by its family id (the access
+   * tokens' `sid` claim): its refresh token is refused and (with `revocationCheck`)
+   * its access tokens too, at once. Resolves true when this call ended it, false
+   * for an unknown or already ended one.
+   */
+  revokeSession(sid: string): Promise<boolean>;
   /** Headers for every response of the app when nonces are announced (`DPoP-Nonce`). */
   announce(): Record<string, string>;
   // Described by their public members: each entry point's declarations carry a copy of these
   // types, and copies of classes with private members would not be assignable to each other.
   readonly keys: Pick<KeyRing, 'current' | 'rotate' | 'jwks'>;
   readonly accessTokens: Pick<AccessTokens, 'ttl' | 'issue' | 'verify'>;
-  readonly refreshTokens: Pick<RefreshTokens, 'issue' | 'rotate' | 'revoke' | 'revokeUser' | 'liveUntil'>;
+  readonly refreshTokens: Pick<RefreshTokens, 'issue' | 'rotate' | 'revoke' | 'revokeFamily' | 'revokeUser' | 'liveUntil' | 'accessRevoked'>;
   /** Closes the store and the replay cache. */
   close(): Promise<void>;
 }
+
+/**
+ * Seconds a revocation is kept beyond the access-token lifetime: instances
+ * whose clocks lag accept a token for that much longer than its `exp` says.
+ */
+export const REVOCATION_CLOCK_TOLERANCE_SECONDS = 60;
 
 const DEFAULT_PATHS = { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout' };
 const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9_.-]+)$/;
@@ -208,6 +233,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   const mode = options.dpop ?? 'off';
   const nonceRequired = mode !== 'off' && (options.dpopNonce ?? true);
   const clock = options.now ?? Date.now;
+  const revocationCheck = options.revocationCheck ?? true;
   if (options.refreshSecret !== undefined && options.refreshSecret !== '') {
     const problem = refreshSecretProblem(options.refreshSecret);
     if (problem) throw new OptionError('refreshSecret', problem);
@@ -218,7 +244,16 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   const store = guardBacking('refresh store', options.store);
   // The configured lifetimes: every family's without a lifetime policy, the ceiling of the policy's answers.
   const ceiling = { idleMs: (options.refreshIdleTtl ?? 14 * 86400) * 1000, absoluteMs: (options.refreshAbsoluteTtl ?? 30 * 86400) * 1000 };
-  const refreshTokens = new RefreshTokens(store, { ...ceiling, graceMs: (options.rotationGraceSeconds ?? 10) * 1000 }, secret, clock);
+  const refreshTokens = new RefreshTokens(
+    store,
+    {
+      ...ceiling,
+      graceMs: (options.rotationGraceSeconds ?? 10) * 1000,
+      accessListMs: revocationCheck ? (ttl + REVOCATION_CLOCK_TOLERANCE_SECONDS) * 1000 : 0,
+    },
+    secret,
+    clock,
+  );
   const jti = guardBacking('DPoP replay cache', options.jti ?? memoryJtiStore());
   // Instances sharing the refresh secret issue and accept the same nonces.
   const nonces = DpopNonces.fromSecret(options.refreshSecret ? secret : undefined, (options.dpopNonceSeconds ?? 30) * 1000);
@@ -458,6 +493,16 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       if (!result.ok) return refuse(dpopUnauthorized(result.error, result.message, nonce));
       if (result.jkt !== bound) return refuse(dpopUnauthorized('invalid_dpop_proof', 'The DPoP proof is signed with another key than the token is bound to', nonce));
     }
+    // After the signature (and the proof): the store is asked only about tokens this server issued.
+    // Before step-up: a revoked session's token is refused as revoked, not sent to sign in again.
+    if (revocationCheck && typeof claims.sid === 'string' && (await refreshTokens.accessRevoked(claims.sid))) {
+      const message = 'This access token was revoked: its sign-in session ended';
+      return refuse(
+        scheme === 'DPoP'
+          ? { ...dpopUnauthorized('invalid_token', message, nonce), body: { error: 'token_revoked', message } }
+          : errorResponse(401, 'token_revoked', message, { 'www-authenticate': 'Bearer error="invalid_token", error_description="revoked"' }),
+      );
+    }
     if (requirement && !meetsRequirement(claims, requirement, Math.floor(clock() / 1000))) {
       emit('step_up_required');
       return { ok: false, response: withAnnounce(stepUpRequired(scheme === 'DPoP' ? 'DPoP' : 'Bearer', requirement)) };
@@ -479,6 +524,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     authenticate: (request, requirement) => authenticate(request, requirement).catch((err: unknown): AccessResult => ({ ok: false, response: withAnnounce(outage(err)) })),
     jwks: () => keys.jwks(),
     revokeUser: (sub) => refreshTokens.revokeUser(sub),
+    revokeSession: (sid) => refreshTokens.revokeFamily(sid),
     announce,
     async close() {
       await jti.close();

@@ -19,7 +19,20 @@ export interface ConformanceCase {
   run(): Promise<void>;
 }
 
-export const POLICY: RotationPolicy = { idleMs: 60_000, absoluteMs: 600_000, graceMs: 5_000 };
+export const POLICY: RotationPolicy = { idleMs: 60_000, absoluteMs: 600_000, graceMs: 5_000, accessListMs: 30_000 };
+
+/**
+ * Until `check` holds, for at most 2 s (real time): a connection that was open
+ * before a revocation learns of it when the backing tells it (Redis: a pub/sub
+ * message), not necessarily by the time the revoking call resolved.
+ */
+async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 2_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within 2 s: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 interface CaseContext {
   /** A RefreshTokens on a new connection to this case's backing, as another server instance would have. */
@@ -335,6 +348,59 @@ export function storeConformance(newBacking: () => Promise<StoreBacking>): Confo
     const first = (await a.issue('alice', 0)).token;
     expect(await a.rotate(first, 1_000)).toMatchObject({ ok: true });
     expect(await other.rotate(first, 1_001)).toMatchObject({ ok: false, reason: 'reused' });
+  });
+
+  test('every way a family ends lists its access tokens as revoked, on every instance, until the entry expires', async (t) => {
+    const [tokens, before] = [await t.instance(), await t.instance()];
+    const loggedOut = await tokens.issue('alice', 0);
+    const byId = await tokens.issue('alice', 0);
+    const everywhere = [await tokens.issue('carol', 0), await tokens.issue('carol', 0)];
+    const reused = await tokens.issue('alice', 0);
+    const live = await tokens.issue('bob', 0);
+    const revokedAt = 10_000; // past the grace window of the reused token's rotation at 100
+    expect(await tokens.revoke(loggedOut.token, revokedAt)).toBe('alice');
+    expect(await tokens.revokeFamily(byId.familyId, revokedAt)).toBe(true);
+    expect(await tokens.revokeFamily(byId.familyId, revokedAt)).toBe(false);
+    expect(await tokens.revokeFamily('no-such-family', revokedAt)).toBe(false);
+    expect(await tokens.revokeUser('carol', revokedAt)).toBe(2);
+    await tokens.rotate(reused.token, 100);
+    expect(await tokens.rotate(reused.token, revokedAt)).toEqual({ ok: false, reason: 'reused', userId: 'alice', familyId: reused.familyId });
+    const ended = [loggedOut, byId, ...everywhere, reused].map((f) => f.familyId);
+    const after = await t.instance();
+    for (const familyId of ended) {
+      // The instance that revoked it, and one opened since: at once.
+      expect(await tokens.accessRevoked(familyId, revokedAt)).toBe(true);
+      expect(await after.accessRevoked(familyId, revokedAt + 1)).toBe(true);
+      await eventually(`an instance open before sees ${familyId} revoked`, () => before.accessRevoked(familyId, revokedAt + 1));
+    }
+    for (const other of [tokens, before, after]) {
+      expect(await other.accessRevoked(live.familyId, revokedAt)).toBe(false);
+      expect(await other.accessRevoked('no-such-family', revokedAt)).toBe(false);
+    }
+    // Kept for the access tokens' lifetime, and not longer.
+    const end = revokedAt + POLICY.accessListMs;
+    for (const familyId of ended) {
+      expect(await after.accessRevoked(familyId, end - 1)).toBe(true);
+      expect(await after.accessRevoked(familyId, end)).toBe(false);
+    }
+  });
+
+  test('a sweep keeps revocation entries until they expire, even of families it deletes', async (t) => {
+    const tokens = await t.instance();
+    const { token, familyId } = await tokens.issue('alice', 0);
+    await tokens.revoke(token, 1_000);
+    const store = t.opened[0]!;
+    await store.sweep(2_000);
+    expect(await tokens.accessRevoked(familyId, 2_000)).toBe(true);
+    await store.sweep(1_000 + POLICY.accessListMs);
+    expect(await tokens.accessRevoked(familyId, 1_000 + POLICY.accessListMs)).toBe(false);
+  });
+
+  test('with accessListMs 0 (the check off) a revocation lists nothing', async (t) => {
+    const tokens = await t.instance({ ...POLICY, accessListMs: 0 });
+    const { token, familyId } = await tokens.issue('alice', 0);
+    expect(await tokens.revoke(token, 1_000)).toBe('alice');
+    expect(await tokens.accessRevoked(familyId, 1_000)).toBe(false);
   });
 
   return cases;

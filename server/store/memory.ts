@@ -26,6 +26,12 @@ interface Token {
 export function memoryStoreBacking(): { open(): RefreshStore } {
   const families = new Map<string, Family>();
   const tokens = new Map<string, Token>();
+  /** Family id to when its access tokens stop being listed as revoked. */
+  const revokedAccess = new Map<string, number>();
+  const end = (familyId: string, family: Family, now: number, policy: RotationPolicy) => {
+    family.revokedAt = now;
+    if (policy.accessListMs > 0) revokedAccess.set(familyId, now + policy.accessListMs);
+  };
   const open = (): RefreshStore => ({
     async createFamily(f: NewFamily, policy: RotationPolicy) {
       const { idleMs, absoluteMs } = f.lifetimes ?? policy;
@@ -52,25 +58,35 @@ export function memoryStoreBacking(): { open(): RefreshStore } {
         return { status: 'rotated', ...bound };
       }
       if (family.currentHash === successor && now - token.rotatedAt <= policy.graceMs) return { status: 'grace', ...bound };
-      family.revokedAt = now;
+      end(token.familyId, family, now, policy);
       return { status: 'reused', ...ids };
     },
-    async revokeFamilyOf(hash, now) {
+    async revokeFamilyOf(hash, now, policy) {
       const token = tokens.get(hash);
       const family = token && families.get(token.familyId);
-      if (!family || family.revokedAt !== null) return null;
-      family.revokedAt = now;
+      if (!token || !family || family.revokedAt !== null) return null;
+      end(token.familyId, family, now, policy);
       return family.userId;
     },
-    async revokeUser(userId, now) {
+    async revokeFamily(familyId, now, policy) {
+      const family = families.get(familyId);
+      if (!family || family.revokedAt !== null) return false;
+      end(familyId, family, now, policy);
+      return true;
+    },
+    async revokeUser(userId, now, policy) {
       let n = 0;
-      for (const family of families.values()) {
+      for (const [id, family] of families) {
         if (family.userId === userId && family.revokedAt === null) {
-          family.revokedAt = now;
+          end(id, family, now, policy);
           n++;
         }
       }
       return n;
+    },
+    async accessRevoked(familyId, now) {
+      const until = revokedAccess.get(familyId);
+      return until !== undefined && now < until;
     },
     async liveUntil(familyId, now) {
       const family = families.get(familyId);
@@ -79,6 +95,7 @@ export function memoryStoreBacking(): { open(): RefreshStore } {
       return family.absoluteExpiresAt;
     },
     async sweep(now) {
+      for (const [id, until] of revokedAccess) if (until <= now) revokedAccess.delete(id);
       let n = 0;
       for (const [id, family] of families) {
         const current = tokens.get(family.currentHash);

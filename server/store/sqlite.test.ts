@@ -22,7 +22,7 @@ test('a sweep deletes revoked, idle and absolutely expired families, and only th
   await family('revoked', 100_000);
   await family('idle', 0);
   await family('old', -POLICY.absoluteMs);
-  await store.revokeFamilyOf('h-revoked', 100_001);
+  await store.revokeFamilyOf('h-revoked', 100_001, POLICY);
   expect(await store.sweep(POLICY.idleMs + 1)).toBe(3);
   expect(await store.sweep(POLICY.idleMs + 1)).toBe(0);
   expect(await store.rotate('h-live', 'h-next', 100_002, POLICY)).toMatchObject({ status: 'rotated' });

@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS tokens (
   rotated_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS tokens_family ON tokens(family_id);
+CREATE TABLE IF NOT EXISTS revoked_access (
+  family_id TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 interface TokenRow {
@@ -69,6 +73,13 @@ export function openSqliteStore(path: string): RefreshStore {
   const setCurrent = db.prepare('UPDATE families SET current_hash = ? WHERE id = ?');
   const revokeFamily = db.prepare('UPDATE families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   const revokeUser = db.prepare('UPDATE families SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
+  // The access-token revocation list: a family's tokens are refused until expires_at (the sweep deletes the entry after).
+  const listAccess = db.prepare('INSERT INTO revoked_access (family_id, expires_at) VALUES (?, ?) ON CONFLICT(family_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)');
+  const listUserAccess = db.prepare(
+    'INSERT INTO revoked_access (family_id, expires_at) SELECT id, ? FROM families WHERE user_id = ? AND revoked_at IS NULL ON CONFLICT(family_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)',
+  );
+  const accessRevoked = db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM revoked_access WHERE family_id = ? AND expires_at > ?').pluck();
+  const sweepAccess = db.prepare('DELETE FROM revoked_access WHERE expires_at <= ?');
   const liveFamily = db.prepare<[string], { absolute_expires_at: number; revoked_at: number | null; expires_at: number }>(
     'SELECT f.absolute_expires_at, f.revoked_at, t.expires_at FROM families f JOIN tokens t ON t.hash = f.current_hash WHERE f.id = ?',
   );
@@ -105,9 +116,21 @@ export function openSqliteStore(path: string): RefreshStore {
       }
       if (family.current_hash === successor && now - token.rotated_at <= policy.graceMs) return { status: 'grace', ...bound };
       revokeFamily.run(now, token.family_id);
+      if (policy.accessListMs > 0) listAccess.run(token.family_id, now + policy.accessListMs);
       return { status: 'reused', ...ids };
     },
   );
+
+  /** The family's revocation and its listing, in one transaction: true when this call revoked it. */
+  const revokeById = db.transaction((familyId: string, now: number, policy: RotationPolicy): boolean => {
+    if (revokeFamily.run(now, familyId).changes === 0) return false;
+    if (policy.accessListMs > 0) listAccess.run(familyId, now + policy.accessListMs);
+    return true;
+  });
+  const revokeAllOf = db.transaction((userId: string, now: number, policy: RotationPolicy): number => {
+    if (policy.accessListMs > 0) listUserAccess.run(now + policy.accessListMs, userId);
+    return revokeUser.run(now, userId).changes;
+  });
 
   return {
     async createFamily(family, policy) {
@@ -116,22 +139,27 @@ export function openSqliteStore(path: string): RefreshStore {
     async rotate(hash, successor, now, policy, jkt = null) {
       return rotate.immediate(hash, successor, now, policy, jkt);
     },
-    async revokeFamilyOf(hash, now) {
+    async revokeFamilyOf(hash, now, policy) {
       const token = getToken.get(hash);
-      if (!token) return null;
-      if (revokeFamily.run(now, token.family_id).changes === 0) return null;
+      if (!token || !revokeById.immediate(token.family_id, now, policy)) return null;
       return getFamily.get(token.family_id)?.user_id ?? null;
+    },
+    async revokeFamily(familyId, now, policy) {
+      return revokeById.immediate(familyId, now, policy);
+    },
+    async accessRevoked(familyId, now) {
+      return accessRevoked.get(familyId, now) !== undefined;
     },
     async liveUntil(familyId, now) {
       const row = liveFamily.get(familyId);
       if (!row || row.revoked_at !== null || now >= row.absolute_expires_at || now >= row.expires_at) return null;
       return row.absolute_expires_at;
     },
-    async revokeUser(userId, now) {
-      return revokeUser.run(now, userId).changes;
+    async revokeUser(userId, now, policy) {
+      return revokeAllOf.immediate(userId, now, policy);
     },
     async sweep(now) {
-      return db.transaction(() => sweep.run(now).changes + sweepIdle.run(now).changes).immediate();
+      return db.transaction(() => (sweepAccess.run(now), sweep.run(now).changes + sweepIdle.run(now).changes)).immediate();
     },
     async close() {
       db.close();

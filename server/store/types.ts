@@ -6,6 +6,12 @@ export interface RotationPolicy {
   idleMs: number;
   absoluteMs: number;
   graceMs: number;
+  /**
+   * How long a revoked family's access tokens stay listed as revoked: the
+   * longest an access token can live plus the clock tolerance. 0 lists nothing
+   * (the broker's `revocationCheck: false`).
+   */
+  accessListMs: number;
 }
 
 export interface NewFamily {
@@ -55,7 +61,9 @@ export interface RefreshStore {
    * call revoked it, null for an unknown token or a family already revoked (a
    * logout sent twice is counted, and reported, once).
    */
-  revokeFamilyOf(tokenHash: string, now: number): Promise<string | null>;
+  revokeFamilyOf(tokenHash: string, now: number, policy: RotationPolicy): Promise<string | null>;
+  /** Revokes a family by its id (the access tokens' `sid`); true when this call revoked it. */
+  revokeFamily(familyId: string, now: number, policy: RotationPolicy): Promise<boolean>;
   /**
    * The absolute end of a family that is live at `now`: not revoked, its
    * current token not idle-expired, its absolute lifetime not over. Null for
@@ -64,8 +72,17 @@ export interface RefreshStore {
    */
   liveUntil(familyId: string, now: number): Promise<number | null>;
   /** Revokes every family of a user; resolves how many were live. */
-  revokeUser(userId: string, now: number): Promise<number>;
-  /** Deletes families that expired or were revoked before `now`; resolves how many. */
+  revokeUser(userId: string, now: number, policy: RotationPolicy): Promise<number>;
+  /**
+   * Whether the access tokens of a family are revoked at `now`. Every call
+   * above that revokes a family (rotate's `reused`, revokeFamilyOf,
+   * revokeFamily, revokeUser, each in the same atomic step as the revocation)
+   * lists it for `policy.accessListMs`, and every connection to the backing
+   * answers true from the moment that call resolved until the entry expires.
+   * A store that cannot answer throws (the API request is then answered 503).
+   */
+  accessRevoked(familyId: string, now: number): Promise<boolean>;
+  /** Deletes families that expired or were revoked before `now`, and expired revocation entries; resolves how many families. */
   sweep(now: number): Promise<number>;
   close(): Promise<void>;
 }

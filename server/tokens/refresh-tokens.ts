@@ -61,7 +61,17 @@ export class RefreshTokens {
 
   revoke(token: string, now = this.clock()): Promise<string | null> {
     if (!TOKEN_SHAPE.test(token)) return Promise.resolve(null);
-    return this.store.revokeFamilyOf(hashToken(token), now);
+    return this.store.revokeFamilyOf(hashToken(token), now, this.policy);
+  }
+
+  /** Revokes the family whose id access tokens carry as `sid`; true when this call revoked it. */
+  revokeFamily(familyId: string, now = this.clock()): Promise<boolean> {
+    return this.store.revokeFamily(familyId, now, this.policy);
+  }
+
+  /** Whether the access tokens of this family are revoked (its family ended, by any way, within the list's lifetime). */
+  accessRevoked(familyId: string, now = this.clock()): Promise<boolean> {
+    return this.store.accessRevoked(familyId, now);
   }
 
   /** Until when the family may hand out access tokens: its absolute end; null once revoked, idle or past that end. */
@@ -70,6 +80,6 @@ export class RefreshTokens {
   }
 
   revokeUser(userId: string, now = this.clock()): Promise<number> {
-    return this.store.revokeUser(userId, now);
+    return this.store.revokeUser(userId, now, this.policy);
   }
 }
