@@ -9,7 +9,8 @@ import { isExpired, needsRefresh } from './expiry';
 import { broadcastSession } from './broadcast';
 import { DEV } from './dev';
 import { withBoundedLock, type LockRequester } from './bounded-lock';
-import { SIGNED_OUT, type BrokerReply, type BrokerRequest, type Credentials, type ErrorCode, type SessionChangeReason } from './protocol';
+import { passkeyStep } from './passkeys/passkey-step';
+import { SIGNED_OUT, type Session, type BrokerReply, type BrokerRequest, type Credentials, type ErrorCode, type SessionChangeReason } from './protocol';
 import { RefreshCoordinator, type AttemptResult, type RefreshOutcome } from './refresh-coordinator';
 import { cooldownDelay, DEFAULT_RETRY_POLICY, isRetryableStatus, parseRetryAfter } from './retry-policy';
 import { resumeKey, shouldRefreshOnResume } from './resume-refresh';
@@ -157,8 +158,25 @@ export class Broker {
     void this.#broadcast('refresh');
   }
 
+  /**
+   * Takes the token a passkey step-up answered with, if it is of the session `used` belongs to
+   * (same account, same binding) and that session is still the current one.
+   */
+  async adoptSteppedUp(record: TokenRecord, used: TokenRecord): Promise<boolean> {
+    if (this.store.current?.accessToken !== used.accessToken || record.sub !== used.sub || record.tokenType !== used.tokenType) return false;
+    await this.store.save(record);
+    void this.#broadcast('refresh');
+    return true;
+  }
+
+  sessionNow(): Promise<Session> {
+    return this.store.ready().then(() => sessionOf(this.store.current));
+  }
+
   handle(request: BrokerRequest): Promise<BrokerReply> {
     switch (request.type) {
+      case 'broker:passkey':
+        return passkeyStep(this, request);
       case 'broker:login':
         return this.#login(request.credentials);
       case 'broker:logout':

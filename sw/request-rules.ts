@@ -3,6 +3,7 @@
 // of whole URLs, so `https://app.example.com.evil/` cannot pass for the origin.
 
 import { pathMatchesPrefix, type ResolvedConfig } from './config';
+import { PASSKEY_STEPS } from './protocol';
 
 export type RequestKind =
   /** Same-origin call under an API prefix, or a CORS call under a prefix of a configured other origin: the token is attached. */
@@ -37,7 +38,12 @@ export function classifyRequest(url: string, mode: RequestMode, origin: string, 
 const reservedCache = new WeakMap<ResolvedConfig, Set<string>>();
 function reservedForms(config: ResolvedConfig): Set<string> {
   let forms = reservedCache.get(config);
-  if (!forms) reservedCache.set(config, (forms = new Set(Object.values(config.endpoints).map(endpointForm))));
+  if (!forms) {
+    const { passkey, ...token } = config.endpoints;
+    // The passkey steps are the worker's to call, with the token: a page's own call is refused as a token endpoint's is.
+    const paths = [...Object.values(token), ...PASSKEY_STEPS.map((step) => `${passkey}/${step}`)];
+    reservedCache.set(config, (forms = new Set(paths.map(endpointForm))));
+  }
   return forms;
 }
 

@@ -3,7 +3,7 @@
 // a well-formed request, a clear error, or "not ours" to be ignored.
 
 import { DEV } from './dev';
-import { MESSAGE_PREFIX, MessageType, type BrokerError, type BrokerRequest } from './protocol';
+import { MESSAGE_PREFIX, MessageType, PASSKEY_STEPS, type BrokerError, type BrokerRequest, type PasskeyStep } from './protocol';
 
 /** Credentials are forwarded to the login endpoint as JSON; bound their size. */
 export const MAX_CREDENTIALS_BYTES = 16 * 1024;
@@ -22,6 +22,7 @@ const REQUEST_TYPES = new Set<string>([
   MessageType.claim,
   MessageType.ping,
   MessageType.resume,
+  MessageType.passkey,
 ]);
 
 /** In production the message names the message type or field at fault, without the prose. */
@@ -52,7 +53,8 @@ export function validateMessage(data: unknown): ValidationResult {
   const { type } = data;
   const shown = JSON.stringify(type.slice(0, 64));
   if (!REQUEST_TYPES.has(type)) return bad(DEV && `unknown message type ${shown}`, shown);
-  const extra = Object.keys(data).filter((k) => k !== 'type' && !(type === MessageType.login && k === 'credentials'));
+  const allowed = type === MessageType.login ? ['credentials'] : type === MessageType.passkey ? ['step', 'response'] : [];
+  const extra = Object.keys(data).filter((k) => k !== 'type' && !allowed.includes(k));
   if (extra.length > 0) return bad(DEV && `${type} does not take ${extra.slice(0, 5).join(', ')}`, extra[0]!.slice(0, 64));
 
   if (type === MessageType.login) {
@@ -62,6 +64,16 @@ export function validateMessage(data: unknown): ValidationResult {
     if (size === null) return bad(DEV && 'credentials must be JSON-serialisable', 'credentials');
     if (size > MAX_CREDENTIALS_BYTES) return bad(DEV && `credentials are larger than ${MAX_CREDENTIALS_BYTES} bytes`, 'credentials');
     return { kind: 'request', request: { type, credentials } };
+  }
+  if (type === MessageType.passkey) {
+    const { step, response } = data;
+    if (!PASSKEY_STEPS.includes(step as PasskeyStep)) return bad(DEV && `broker:passkey needs a step, one of ${PASSKEY_STEPS.join(', ')}`, 'step');
+    const answers = step === 'register' || step === 'step-up';
+    // The browser's ceremony response, forwarded as JSON: bounded like credentials.
+    if (answers ? !isPlainObject(response) || (jsonSize(response) ?? Infinity) > MAX_CREDENTIALS_BYTES : response !== undefined) {
+      return bad(DEV && `broker:passkey ${String(step)} ${answers ? 'needs the browser\'s response object' : 'takes no response'}`, 'response');
+    }
+    return { kind: 'request', request: { type, step: step as PasskeyStep, ...(answers && { response: response as Record<string, unknown> }) } };
   }
   return { kind: 'request', request: { type } as BrokerRequest };
 }
