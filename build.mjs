@@ -24,6 +24,7 @@ const results = await Promise.all([
   build({ ...browser, entryPoints: ['sw/entries/standalone.ts'], outfile: 'public/sw.js', format: 'iife', minify: true, ...shipped, ...production }),
   build({ ...browser, entryPoints: ['sw/entries/standalone-dpop.ts'], outfile: 'public/sw-dpop.js', format: 'iife', minify: true, ...shipped, ...production }),
   build({ ...browser, entryPoints: ['sw/entries/dpop.ts'], outfile: 'dist/sw/dpop.js', format: 'esm', minify: true, ...shipped, ...development }),
+  build({ ...browser, entryPoints: ['sw/entries/passkeys.ts'], outfile: 'dist/sw/passkeys.js', format: 'esm', minify: true, ...shipped, ...development }),
   build({ ...browser, entryPoints: ['sw/entries/index.ts'], outfile: 'dist/sw/index.js', format: 'esm', minify: true, ...shipped, ...development }),
   build({ ...browser, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm', minify: true, ...shipped }),
   build({ ...browser, entryPoints: ['sw/entries/standalone.ts'], outfile: 'public/sw.dev.js', format: 'iife', minify: true, ...shipped, ...development }),
@@ -142,7 +143,7 @@ if (!process.argv.includes('--no-types')) {
     ['client/tsconfig.json', [['client/passkeys.ts', 'passkeys', { libraries: { inlinedLibraries: ['@simplewebauthn/browser'] }, output: { noBanner: true } }]]],
     ['react/tsconfig.json', [['react/index.ts', 'react', browser]]],
     ['vue/tsconfig.json', [['vue/index.ts', 'vue', browser]]],
-    ['sw/tsconfig.json', [['sw/entries/index.ts', 'sw', browser], ['sw/entries/dpop.ts', 'sw-dpop', browser]]],
+    ['sw/tsconfig.json', [['sw/entries/index.ts', 'sw', browser], ['sw/entries/dpop.ts', 'sw-dpop', browser], ['sw/entries/passkeys.ts', 'sw-passkeys', browser]]],
     ['vite/tsconfig.json', [['vite/index.ts', 'vite', { output: { noBanner: true } }]]],
     ['server/tsconfig.json', ['index', 'sqlite', 'redis', 'fastify', 'express', 'testing', 'passkeys'].map((e) => [`server/entries/${e}.ts`, `server/${e}`, server])],
   ];

@@ -94,6 +94,7 @@ export interface ResumeRequest {
 export const PASSKEY_STEPS = ['register-options', 'register', 'step-up-options', 'step-up'] as const;
 export type PasskeyStep = (typeof PASSKEY_STEPS)[number];
 
+/** As the worker's message validation passes it on: the passkey support checks `step` and `response` itself. */
 export interface PasskeyRequest {
   type: typeof MessageType.passkey;
   step: PasskeyStep;

@@ -3,7 +3,6 @@
 // of whole URLs, so `https://app.example.com.evil/` cannot pass for the origin.
 
 import { pathMatchesPrefix, type ResolvedConfig } from './config';
-import { PASSKEY_STEPS } from './protocol';
 
 export type RequestKind =
   /** Same-origin call under an API prefix, or a CORS call under a prefix of a configured other origin: the token is attached. */
@@ -26,7 +25,9 @@ export function classifyRequest(url: string, mode: RequestMode, origin: string, 
   // (it cannot carry the worker's header); its response is the server's, not a token's.
   if (mode === 'navigate') return 'pass';
   const path = parsed.pathname;
-  if (reservedForms(config).has(endpointForm(path))) return 'endpoint';
+  const form = endpointForm(path);
+  // Everything under the passkey prefix is the worker's to call, with the token, as the token endpoints are.
+  if (reservedForms(config).has(form) || pathMatchesPrefix(form, endpointForm(config.endpoints.passkey))) return 'endpoint';
   // No-cors requests (img, script) never get the token: their responses are not the
   // API's to hand out, and a token would ride along on requests the page author did not write.
   if (mode === 'no-cors' || hidesSegments(path)) return 'pass';
@@ -38,12 +39,7 @@ export function classifyRequest(url: string, mode: RequestMode, origin: string, 
 const reservedCache = new WeakMap<ResolvedConfig, Set<string>>();
 function reservedForms(config: ResolvedConfig): Set<string> {
   let forms = reservedCache.get(config);
-  if (!forms) {
-    const { passkey, ...token } = config.endpoints;
-    // The passkey steps are the worker's to call, with the token: a page's own call is refused as a token endpoint's is.
-    const paths = [...Object.values(token), ...PASSKEY_STEPS.map((step) => `${passkey}/${step}`)];
-    reservedCache.set(config, (forms = new Set(paths.map(endpointForm))));
-  }
+  if (!forms) reservedCache.set(config, (forms = new Set([config.endpoints.login, config.endpoints.refresh, config.endpoints.logout].map(endpointForm))));
   return forms;
 }
 

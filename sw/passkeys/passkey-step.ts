@@ -4,25 +4,35 @@
 import { sendWithToken } from '../api-fetch';
 import type { Broker } from '../broker';
 import { DEV } from '../dev';
-import type { BrokerReply, PasskeyRequest } from '../protocol';
+import { MessageType, type BrokerReply, type PasskeyRequest } from '../protocol';
 import { parseTokenResponse } from '../token-response';
+import { checkPasskeyRequest } from './check-request';
+
+// The session as the worker holds it now: what a ping answers.
+const ping = (broker: Broker) => broker.handle({ type: MessageType.ping });
 
 const fail = (code: 'not_authenticated' | 'network' | 'server' | 'invalid_passkey' | 'bad_request' | 'forbidden', message: string | false): BrokerReply => ({
   ok: false,
   error: { code, message: DEV ? (message as string) : code },
 });
 
-export async function passkeyStep(broker: Broker, { step, response }: PasskeyRequest): Promise<BrokerReply> {
+/** Passkey support for installTokenBroker (`passkeySupport` from `token-broker/sw/passkeys`): answers `broker:passkey`. */
+export type PasskeySupport = (broker: Broker, request: PasskeyRequest) => Promise<BrokerReply>;
+
+export const passkeySupport: PasskeySupport = async (broker, request) => {
+  const checked = checkPasskeyRequest(request.step, request.response);
+  if ('code' in checked) return { ok: false, error: checked };
+  const { step, response } = checked;
   const decision = await broker.tokenForRequest();
   if (decision.kind !== 'token') return decision.kind === 'none' ? fail('not_authenticated', DEV && 'Sign in first') : fail('network', DEV && 'Could not get a token for the passkey call');
   const used = decision.token;
   const url = new URL(`${broker.config.endpoints.passkey}/${step}`, location.origin).href;
   const body = new TextEncoder().encode(JSON.stringify(response ? { response } : {})).buffer as ArrayBuffer;
-  const request = new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-token-broker': '1' }, redirect: 'error' });
+  const outgoing = new Request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-token-broker': '1' }, redirect: 'error' });
   let answer: Response;
   let json: Record<string, unknown>;
   try {
-    answer = await sendWithToken(broker, request, body, used);
+    answer = await sendWithToken(broker, outgoing, body, used);
     json = ((await answer.json().catch(() => null)) ?? {}) as Record<string, unknown>;
   } catch {
     return fail('network', DEV && `Could not reach ${url}`);
@@ -38,8 +48,8 @@ export async function passkeyStep(broker: Broker, { step, response }: PasskeyReq
     const options = json.options;
     return options && typeof options === 'object' ? { ok: true, options: options as Record<string, unknown> } : fail('server', DEV && 'The passkey options were missing');
   }
-  if (step === 'register') return { ok: true, session: await broker.sessionNow() };
+  if (step === 'register') return ping(broker);
   const record = parseTokenResponse(json, broker.config, Date.now());
   if (!record) return fail('server', DEV && 'The step-up answer carried no token');
-  return (await broker.adoptSteppedUp(record, used)) ? { ok: true, session: await broker.sessionNow() } : fail('not_authenticated', DEV && 'The session changed during the step-up');
-}
+  return (await broker.adoptSteppedUp(record, used)) ? ping(broker) : fail('not_authenticated', DEV && 'The session changed during the step-up');
+};
