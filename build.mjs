@@ -105,8 +105,8 @@ function writeThirdPartyLicenses(metafiles) {
   mkdirSync('dist', { recursive: true });
   writeFileSync('dist/THIRD_PARTY_LICENSES.md', `# Third-party code bundled into token-broker's browser files\n\n${sections.join('\n')}`);
 }
-// The shipped browser bundles are the first nine builds.
-writeThirdPartyLicenses(results.slice(0, 9).map((r) => r.metafile));
+// The shipped browser bundles are the first eleven builds.
+writeThirdPartyLicenses(results.slice(0, 11).map((r) => r.metafile));
 
 /**
  * A second pass over the files with a size budget: terser finds about 5 %

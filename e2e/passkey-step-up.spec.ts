@@ -91,6 +91,13 @@ test('a passkey step-up meets acr phr: the retried call passes, with no refresh 
   expect(refreshes.n, 'no refresh loop on the challenge or after the step-up').toBe(0);
   // The ordinary routes go on with the stepped-up token.
   expect((await apiFetch(page, '/api/me')).status).toBe(200);
+
+  // A refresh goes back to the sign-in's level: the family keeps the password's acr.
+  await page.evaluate(() => window.tokenBroker.refresh());
+  expect(refreshes.n).toBe(1);
+  const after = await apiFetch(page, '/api/transfer', { method: 'POST' });
+  expect(after.status).toBe(401);
+  expect(after.body).toMatchObject({ error: 'insufficient_user_authentication' });
 });
 
 test('a tampered, a replayed and a stale assertion are refused with invalid_passkey; the session is unchanged', async ({ context, page, server }) => {
@@ -108,6 +115,8 @@ test('a tampered, a replayed and a stale assertion are refused with invalid_pass
   const tampered = { ...good, response: { ...inner, signature: bytes.toString('base64url') } };
   const bad = await message(page, { type: 'broker:passkey', step: 'step-up', response: tampered });
   expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
+  // The failed answer spent the challenge: the good one for it is refused too.
+  expect(await message(page, { type: 'broker:passkey', step: 'step-up', response: good })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
 
   // For another challenge: options asked for again replace the pending ones.
   const stale = await assertion(page);

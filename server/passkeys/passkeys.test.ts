@@ -14,7 +14,7 @@ const ORIGIN = 'http://localhost:8080';
 
 async function setup() {
   const clock = { ms: Date.now() };
-  const broker = await createTokenBroker({ verifyCredentials: (c) => ({ sub: String(c.username) }), store: memoryStore(), dpop: 'off', now: () => clock.ms });
+  const broker = await createTokenBroker({ verifyCredentials: (c) => ({ sub: String(c.username) }), store: memoryStore(), dpop: 'off', accessTokenTtl: 3600, now: () => clock.ms });
   const store = memoryPasskeyStore();
   const passkeys = createPasskeys(broker, { store, rpName: 'Test', rpID: 'localhost', origins: [ORIGIN], now: () => clock.ms });
   const req = (url: string, token: string, body: unknown = {}, headers: Record<string, string> = {}): BrokerHttpRequest => ({
@@ -86,9 +86,12 @@ test('CSRF rules as on the cookie endpoints; no token is a 401; an old sign-in m
   expect((await passkeys.handle(req('/auth/passkey/step-up-options', 'nope'))).status).toBe(401);
   expect((await passkeys.handle(req('/auth/passkey/other', token))).status).toBe(404);
   clock.ms += 601_000;
+  // The token is still valid (an hour), its sign-in older than registerMaxAge (10 minutes).
   const old = await passkeys.handle(req('/auth/passkey/register-options', token));
-  // The token itself expired too (5 minutes): either way no passkey is added on this sign-in.
   expect(old.status).toBe(401);
+  expect(old.body).toMatchObject({ error: 'insufficient_user_authentication' });
+  // A step-up needs no recent sign-in: that is what it makes.
+  expect((await passkeys.handle(req('/auth/passkey/step-up-options', token))).body).toMatchObject({ error: 'invalid_passkey' });
 });
 
 test('isCeremonyResponse: only the browser\'s response JSON shapes pass', () => {
