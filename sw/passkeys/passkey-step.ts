@@ -9,15 +9,21 @@ import { parseTokenResponse } from '../token-response';
 import { checkPasskeyRequest } from './check-request';
 
 // The session as the worker holds it now: what a ping answers.
-const ping = (broker: Broker) => broker.handle({ type: MessageType.ping });
+const ping = (broker: PasskeyHost) => broker.handle({ type: MessageType.ping });
 
 const fail = (code: 'not_authenticated' | 'network' | 'server' | 'invalid_passkey' | 'bad_request' | 'forbidden', message: string | false): BrokerReply => ({
   ok: false,
   error: { code, message: DEV ? (message as string) : code },
 });
 
+/**
+ * What the passkey support uses of the broker: its public members only, so that the copies of the type in
+ * each entry point's declarations are assignable to each other (a class's private members would not be).
+ */
+export type PasskeyHost = Pick<Broker, 'config' | 'dpop' | 'tokenForRequest' | 'adoptSteppedUp' | 'handle'>;
+
 /** Passkey support for installTokenBroker (`passkeySupport` from `token-broker/sw/passkeys`): answers `broker:passkey`. */
-export type PasskeySupport = (broker: Broker, request: PasskeyRequest) => Promise<BrokerReply>;
+export type PasskeySupport = (broker: PasskeyHost, request: PasskeyRequest) => Promise<BrokerReply>;
 
 export const passkeySupport: PasskeySupport = async (broker, request) => {
   const checked = checkPasskeyRequest(request.step, request.response);
