@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-export const BUDGETS: Record<'worker' | 'workerDpop' | 'client', { file: string; maxGzipBytes: number | null }> = {
+export const BUDGETS: Record<'worker' | 'workerDpop' | 'client' | 'passkeys', { file: string; maxGzipBytes: number | null }> = {
   /**
    * The standalone worker script, bearer tokens only. The performance issue asks
    * for 5 KB; docs/benchmarks.md shows why this feature set does not fit in it.
