@@ -15,7 +15,7 @@ export const BUDGETS: Record<'worker' | 'workerDpop' | 'client' | 'passkeys', { 
    * 8.09375 KB until paths with an encoded `/`, `\\` or `.` got no token (attack review): 33 bytes, 8,282 -> 8,315;
    * 8.125 KB until passkey step-up (issue 27), of which this script carries only the `broker:passkey` message
    * passed on, the reserved passkey paths and the adoption of a stepped-up token (the ceremony steps are in
-   * sw-dpop.js and token-broker/sw/passkeys): 163 bytes, 8,291 -> 8,454.
+   * sw-dpop.js and token-broker/sw/passkeys): 181 bytes, 8,291 -> 8,472.
    */
   worker: { file: 'public/sw.js', maxGzipBytes: 8.28125 * 1024 },
   /**
@@ -29,9 +29,9 @@ export const BUDGETS: Record<'worker' | 'workerDpop' | 'client' | 'passkeys', { 
    * 9.375 KB until apiOrigins, APIs on other origins (issue 26): 283 bytes, 9,597 -> 9,880;
    * 9.65625 KB until step-up (RFC 9470): 287 bytes, 9,880 -> 10,167;
    * 9.9375 KB until paths with an encoded separator got no token (attack review): 30 bytes, 10,167 -> 10,197;
-   * 9.96875 KB until passkey step-up (issue 27), whose ceremony steps this script carries: 621 bytes, 10,175 -> 10,796.
+   * 9.96875 KB until passkey step-up (issue 27), whose ceremony steps this script carries: 639 bytes, 10,175 -> 10,814.
    */
-  workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: 10.5625 * 1024 },
+  workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: 10.625 * 1024 },
   /** The client module, workbox-window included. 4 KB until the heartbeat (issue 30): 45 bytes;
    * 4.09375 KB until step-up's stepUpRequirement(response) (issue 27): 120 bytes, 4,192 -> 4,312. */
   client: { file: 'dist/client/index.js', maxGzipBytes: 4.21875 * 1024 },
