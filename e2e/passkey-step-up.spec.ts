@@ -3,7 +3,7 @@
 // through the worker's calls to the server's passkey endpoints, the stepped-up
 // token stays in the worker, and a route asking for acr phr then passes.
 import { readFileSync } from 'node:fs';
-import type { BrowserContext, Page } from '@playwright/test';
+import type { BrowserContext, CDPSession, Page } from '@playwright/test';
 import { apiFetch, expect, login, openApp, test, type RunningServer } from './support/fixtures';
 
 const WEBAUTHN_UMD = 'node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js';
@@ -11,7 +11,7 @@ const WEBAUTHN_UMD = 'node_modules/@simplewebauthn/browser/dist/bundle/index.umd
 // WebAuthn refuses an IP address as the RP id: the page runs on localhost.
 const local = (server: RunningServer) => ({ url: `http://localhost:${server.port}` });
 
-async function setUp(context: BrowserContext, page: Page, server: RunningServer): Promise<void> {
+async function setUp(context: BrowserContext, page: Page, server: RunningServer): Promise<{ cdp: CDPSession; authenticatorId: string }> {
   // The passkeys entry imports the client by its package name; served here beside it.
   const passkeys = readFileSync('dist/passkeys/index.js', 'utf8').replaceAll('"token-broker/client"', '"/client.js"');
   await context.route('**/passkeys.js', (route) => route.fulfill({ body: passkeys, contentType: 'text/javascript' }));
@@ -19,11 +19,12 @@ async function setUp(context: BrowserContext, page: Page, server: RunningServer)
   await context.route('**/client.js', (route) => route.fulfill({ path: 'dist/client/index.js', contentType: 'text/javascript' }));
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
   await openApp(page, local(server));
   await login(page);
+  return { cdp, authenticatorId };
 }
 
 /** Runs `fn` of the passkeys entry in the page; resolves its result or the error's code. */
@@ -166,4 +167,25 @@ test('a hostile page script cannot call the passkey endpoints itself through the
   const reply = await message(page, { type: 'broker:passkey', step: 'step-up', response });
   expect(reply.ok).toBe(true);
   expect(JSON.stringify(reply)).not.toMatch(/eyJ/);
+});
+
+test("an assertion signed with another account's passkey is refused for this one", async ({ context, page, server }) => {
+  const { cdp, authenticatorId } = await setUp(context, page, server);
+  await page.addScriptTag({ url: '/webauthn.js' });
+  // Bob registers a passkey on this authenticator, then Alice signs in and registers hers.
+  await login(page, 'bob', 'builder');
+  expect((await passkeys(page, 'registerPasskey')).ok).toBe(true);
+  const bobs = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.map((c) => c.credentialId);
+  await login(page);
+  expect((await passkeys(page, 'registerPasskey')).ok).toBe(true);
+  // Page script answers Alice's challenge with Bob's passkey.
+  const reply = await message(page, { type: 'broker:passkey', step: 'step-up-options' });
+  const bobId = Buffer.from(bobs[0]!, 'base64').toString('base64url');
+  const answer = await page.evaluate(
+    (optionsJSON) => (window as unknown as { SimpleWebAuthnBrowser: { startAuthentication(o: object): Promise<Record<string, unknown>> } }).SimpleWebAuthnBrowser.startAuthentication({ optionsJSON }),
+    { ...(reply.options as object), allowCredentials: [{ id: bobId, type: 'public-key' }] },
+  );
+  expect(answer.id).toBe(bobId);
+  expect(await message(page, { type: 'broker:passkey', step: 'step-up', response: answer })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
+  expect((await apiFetch(page, '/api/transfer', { method: 'POST' })).status).toBe(401);
 });
