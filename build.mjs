@@ -24,11 +24,22 @@ const results = await Promise.all([
   build({ ...browser, entryPoints: ['sw/entries/standalone.ts'], outfile: 'public/sw.js', format: 'iife', minify: true, ...shipped, ...production }),
   build({ ...browser, entryPoints: ['sw/entries/standalone-dpop.ts'], outfile: 'public/sw-dpop.js', format: 'iife', minify: true, ...shipped, ...production }),
   build({ ...browser, entryPoints: ['sw/entries/dpop.ts'], outfile: 'dist/sw/dpop.js', format: 'esm', minify: true, ...shipped, ...development }),
+  build({ ...browser, entryPoints: ['sw/entries/passkeys.ts'], outfile: 'dist/sw/passkeys.js', format: 'esm', minify: true, ...shipped, ...development }),
   build({ ...browser, entryPoints: ['sw/entries/index.ts'], outfile: 'dist/sw/index.js', format: 'esm', minify: true, ...shipped, ...development }),
   build({ ...browser, entryPoints: ['client/index.ts'], outfile: 'dist/client/index.js', format: 'esm', minify: true, ...shipped }),
   build({ ...browser, entryPoints: ['sw/entries/standalone.ts'], outfile: 'public/sw.dev.js', format: 'iife', minify: true, ...shipped, ...development }),
   build({ ...browser, entryPoints: ['sw/entries/standalone-dpop.ts'], outfile: 'public/sw-dpop.dev.js', format: 'iife', minify: true, ...shipped, ...development }),
   // The framework glue: the framework and the client stay imports, so the app has one copy of each.
+  // token-broker/passkeys: @simplewebauthn/browser bundled in, the client an import (one TokenBrokerError).
+  build({
+    ...browser,
+    entryPoints: ['client/passkeys.ts'],
+    outfile: 'dist/passkeys/index.js',
+    format: 'esm',
+    minify: true,
+    ...shipped,
+    plugins: [{ name: 'client-import', setup: (b) => b.onResolve({ filter: /^\.\/index$/ }, () => ({ path: 'token-broker/client', external: true })) }],
+  }),
   ...['react', 'vue'].map((glue) =>
     build({
       ...browser,
@@ -46,7 +57,7 @@ const results = await Promise.all([
   build({
     // token-broker/server and its adapters and stores: one ESM file per entry point,
     // shared code in chunks; frameworks, drivers and libraries stay imports.
-    entryPoints: Object.fromEntries(['index', 'sqlite', 'redis', 'fastify', 'express', 'testing'].map((e) => [e, `server/entries/${e}.ts`])),
+    entryPoints: Object.fromEntries(['index', 'sqlite', 'redis', 'fastify', 'express', 'testing', 'passkeys'].map((e) => [e, `server/entries/${e}.ts`])),
     outdir: 'dist/lib/server',
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
@@ -95,8 +106,8 @@ function writeThirdPartyLicenses(metafiles) {
   mkdirSync('dist', { recursive: true });
   writeFileSync('dist/THIRD_PARTY_LICENSES.md', `# Third-party code bundled into token-broker's browser files\n\n${sections.join('\n')}`);
 }
-// The shipped browser bundles are the first nine builds.
-writeThirdPartyLicenses(results.slice(0, 9).map((r) => r.metafile));
+// The shipped browser bundles are the first eleven builds.
+writeThirdPartyLicenses(results.slice(0, 11).map((r) => r.metafile));
 
 /**
  * A second pass over the files with a size budget: terser finds about 5 %
@@ -130,11 +141,12 @@ if (!process.argv.includes('--no-types')) {
   const server = { output: { noBanner: true } };
   const projects = [
     ['client/tsconfig.json', [['client/index.ts', 'client', browser]]],
+    ['client/tsconfig.json', [['client/passkeys.ts', 'passkeys', { libraries: { inlinedLibraries: ['@simplewebauthn/browser'] }, output: { noBanner: true } }]]],
     ['react/tsconfig.json', [['react/index.ts', 'react', browser]]],
     ['vue/tsconfig.json', [['vue/index.ts', 'vue', browser]]],
-    ['sw/tsconfig.json', [['sw/entries/index.ts', 'sw', browser], ['sw/entries/dpop.ts', 'sw-dpop', browser]]],
+    ['sw/tsconfig.json', [['sw/entries/index.ts', 'sw', browser], ['sw/entries/dpop.ts', 'sw-dpop', browser], ['sw/entries/passkeys.ts', 'sw-passkeys', browser]]],
     ['vite/tsconfig.json', [['vite/index.ts', 'vite', { output: { noBanner: true } }]]],
-    ['server/tsconfig.json', ['index', 'sqlite', 'redis', 'fastify', 'express', 'testing'].map((e) => [`server/entries/${e}.ts`, `server/${e}`, server])],
+    ['server/tsconfig.json', ['index', 'sqlite', 'redis', 'fastify', 'express', 'testing', 'passkeys'].map((e) => [`server/entries/${e}.ts`, `server/${e}`, server])],
   ];
   mkdirSync('dist/types/server', { recursive: true });
   for (const [preferredConfigPath, entries] of projects) {

@@ -39,6 +39,8 @@ export default tseslint.config(
 function layers() {
   const tooling = { regex: '(^|/)(reference-server|e2e|bench|soak|examples|cli)(/|$)', message: 'The library imports nothing of the reference app, the tests, the benchmarks or the examples (docs/architecture.md).' };
   const testSupport = { regex: '(^|/)test-support(/|$)', message: 'test-support/ is for tests, soak and benchmarks, not for shipped code.' };
+  // An optional peer dependency: only server/passkeys/ (behind token-broker/server/passkeys) may load it.
+  const webauthn = { regex: '^@simplewebauthn/server$', message: 'Only server/passkeys/ imports @simplewebauthn/server (an optional peer dependency).' };
   const up = (regex, what) => ({ regex, message: `${what} (docs/architecture.md: no import runs back up a floor).` });
   const rule = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
   const lib = 'server';
@@ -46,25 +48,28 @@ function layers() {
   return [
     // The library's floors, bottom up: store; tokens and dpop (on store, and the shared
     // core/errors and core/http); core (the broker); the adapters; the entry points.
-    { ...code(`${lib}/store`), ignores: ['**/*.test.ts', `${lib}/store/conformance.ts`], rules: rule(tooling, testSupport, up('^\\.\\./(core|tokens|dpop|express|fastify|entries)(/|$)', 'A store knows only its own types')) },
+    { ...code(`${lib}/store`), ignores: ['**/*.test.ts', `${lib}/store/conformance.ts`], rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(core|tokens|dpop|express|fastify|entries)(/|$)', 'A store knows only its own types')) },
     // The conformance suite drives a store through the refresh-token rotation it serves.
-    { files: [`${lib}/store/conformance.ts`], rules: rule(tooling, testSupport, up('^\\.\\./(core|dpop|express|fastify|entries)(/|$)', 'The conformance suite uses the stores and the token rotation only')) },
-    { ...code(`${lib}/tokens`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!errors$)|dpop|express|fastify|entries)', 'Tokens and keys sit below the broker and the adapters')) },
-    { ...code(`${lib}/dpop`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!errors$|http$)|tokens|express|fastify|entries)', 'DPoP sits below the broker and the adapters')) },
-    { ...code(`${lib}/events`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!http$)|tokens|dpop|store|express|fastify|entries)', 'Security events sit below the broker and the adapters')) },
-    { ...code(`${lib}/lifetime`), rules: rule(tooling, testSupport, up('^\\.\\./(core|tokens|dpop|store|express|fastify|entries)(/|$)|^\\.\\./events/(?!types$)', 'The lifetime policy sits below the broker; of the events it knows the types only')) },
+    { files: [`${lib}/store/conformance.ts`], rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(core|dpop|express|fastify|entries)(/|$)', 'The conformance suite uses the stores and the token rotation only')) },
+    { ...code(`${lib}/tokens`), rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(core/(?!errors$)|dpop|express|fastify|entries)', 'Tokens and keys sit below the broker and the adapters')) },
+    { ...code(`${lib}/dpop`), rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(core/(?!errors$|http$)|tokens|express|fastify|entries)', 'DPoP sits below the broker and the adapters')) },
+    { ...code(`${lib}/events`), rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(core/(?!http$)|tokens|dpop|store|express|fastify|entries)', 'Security events sit below the broker and the adapters')) },
+    { ...code(`${lib}/lifetime`), rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(core|tokens|dpop|store|express|fastify|entries)(/|$)|^\\.\\./events/(?!types$)', 'The lifetime policy sits below the broker; of the events it knows the types only')) },
     // Step-up (RFC 9470): pure checks and the challenge, on core/errors, core/http and the worker's protocol types.
-    { ...code(`${lib}/step-up`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!errors$|http$)|tokens|dpop|express|fastify|entries)', 'Step-up sits below the broker and the adapters')) },
-    { ...code(`${lib}/core`), rules: rule(tooling, testSupport, up('^\\.\\./(express|fastify|entries)(/|$)', 'The core does not know its adapters or entry points')) },
-    { ...code(`${lib}/express`), rules: rule(tooling, testSupport, up('^\\.\\./(fastify|entries)(/|$)', 'An adapter does not know the other adapter or the entry points')) },
-    { ...code(`${lib}/fastify`), rules: rule(tooling, testSupport, up('^\\.\\./(express|entries)(/|$)', 'An adapter does not know the other adapter or the entry points')) },
+    { ...code(`${lib}/step-up`), rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(core/(?!errors$|http$)|tokens|dpop|express|fastify|entries)', 'Step-up sits below the broker and the adapters')) },
+    // Passkey step-up: on the broker's public members (the core's types), core/errors, core/http, core/csrf and the
+    // worker's protocol; the one folder that imports @simplewebauthn/server.
+    { ...code(`${lib}/passkeys`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!errors$|http$|csrf$|token-broker$)|tokens|dpop|store|express|fastify|entries)', 'Passkeys sit on the broker, below the adapters and entry points')) },
+    { ...code(`${lib}/core`), rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(express|fastify|entries)(/|$)', 'The core does not know its adapters or entry points')) },
+    { ...code(`${lib}/express`), rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(fastify|entries)(/|$)', 'An adapter does not know the other adapter or the entry points')) },
+    { ...code(`${lib}/fastify`), rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(express|entries)(/|$)', 'An adapter does not know the other adapter or the entry points')) },
     { ...code(`${lib}/entries`), rules: rule(tooling, testSupport) },
     // The library's tests use the test tooling, never the reference app.
     { files: [`${lib}/**/*.test.ts`], rules: rule(tooling) },
     // The worker: its modules do not import its entry files; nothing of it imports the server.
-    { files: ['sw/**/*.ts'], ignores: ['**/*.test.ts', 'sw/entries/**'], rules: rule(tooling, testSupport, up('(^|/)(entries|server|client)(/|$)', 'The worker\'s modules are imported by its entry files, not the other way')) },
-    { files: ['sw/entries/**/*.ts'], rules: rule(tooling, testSupport, up('(^|/)(server|client)(/|$)', 'The worker does not import the server or the page client')) },
-    { files: ['client/**/*.ts', 'react/**/*.ts', 'vue/**/*.ts'], ignores: ['**/*.test.ts'], rules: rule(tooling, testSupport, up('(^|/)(server|sw/(?!config$|protocol$))', 'The page client shares only the worker\'s config and protocol types')) },
+    { files: ['sw/**/*.ts'], ignores: ['**/*.test.ts', 'sw/entries/**'], rules: rule(tooling, testSupport, webauthn, up('(^|/)(entries|server|client)(/|$)', 'The worker\'s modules are imported by its entry files, not the other way')) },
+    { files: ['sw/entries/**/*.ts'], rules: rule(tooling, testSupport, webauthn, up('(^|/)(server|client)(/|$)', 'The worker does not import the server or the page client')) },
+    { files: ['client/**/*.ts', 'react/**/*.ts', 'vue/**/*.ts'], ignores: ['**/*.test.ts'], rules: rule(tooling, testSupport, webauthn, up('(^|/)(server|sw/(?!config$|protocol$))', 'The page client shares only the worker\'s config and protocol types')) },
     // The reference app is an adopter: the library's public entry points (server/entries/*,
     // what `token-broker/server...` exports), and the worker's config schema.
     {

@@ -19,7 +19,7 @@ export type { Session, SessionChangeReason, Credentials, ErrorCode, TokenBrokerC
 export { stepUpRequirement, type StepUpRequirement } from './step-up';
 
 /** Codes only the client produces, on top of the worker's. */
-export type ClientErrorCode = ErrorCode | 'unsupported' | 'registration_failed' | 'bad_scope' | 'not_controlled' | 'foreign_worker' | 'timeout';
+export type ClientErrorCode = ErrorCode | 'unsupported' | 'registration_failed' | 'bad_scope' | 'not_controlled' | 'foreign_worker' | 'timeout' | 'passkey_cancelled';
 
 export class TokenBrokerError extends Error {
   override readonly name = 'TokenBrokerError';
@@ -218,7 +218,7 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
       throw new TokenBrokerError('internal', `Unexpected reply to ${message.type}: the worker at this scope is not the token broker.`);
     }
     if (!reply.ok) throw new TokenBrokerError(reply.error.code, reply.error.message);
-    return reply.session as Session<C>;
+    return (reply as { session: Session<C> }).session;
   }
 }
 

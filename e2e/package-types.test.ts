@@ -19,6 +19,7 @@ const SAMPLES = {
   'client.ts': `
 import { registerTokenBroker, TokenBroker, TokenBrokerError, type ClientErrorCode, type Session, type SessionEvent } from 'token-broker/client';
 import { registerTokenBroker as fromRoot } from 'token-broker';
+import { registerPasskey, stepUp, TokenBrokerError as PasskeyError } from 'token-broker/passkeys';
 
 type Claims = { sub: string; name: string };
 export async function start(): Promise<string | undefined> {
@@ -30,6 +31,9 @@ export async function start(): Promise<string | undefined> {
   await broker.refresh();
   await broker.logout();
   await broker.unregister({ signOut: false });
+  await registerPasskey();
+  const stepped: Session = await stepUp({ passkey: true });
+  void [stepped.authenticated, PasskeyError === TokenBrokerError];
   // @ts-expect-error a misspelt option is caught
   await fromRoot({ scriptUrl: '/sw.js' });
   return session.claims.name;
@@ -74,10 +78,11 @@ export function setup(): string | undefined {
   'worker.ts': `
 import { ConfigError, DEFAULT_CONFIG, installTokenBroker, MessageType, type TokenBrokerConfig } from 'token-broker/sw';
 import { dpopSupport } from 'token-broker/sw/dpop';
+import { passkeySupport } from 'token-broker/sw/passkeys';
 
 declare const self: ServiceWorkerGlobalScope;
-const config: TokenBrokerConfig = { apiPrefixes: ['/api/'], persist: 'memory', dpop: true };
-export const installed = installTokenBroker(self, config, { dpop: dpopSupport });
+const config: TokenBrokerConfig = { apiPrefixes: ['/api/'], persist: 'memory', dpop: true, endpoints: { passkey: '/auth/passkey' } };
+export const installed = installTokenBroker(self, config, { dpop: dpopSupport, passkeys: passkeySupport });
 export const defaults = [DEFAULT_CONFIG.refreshBeforeExpiry, MessageType.login, ConfigError.name];
 // @ts-expect-error a misspelt key is caught
 installTokenBroker(self, { apiPrefix: ['/api/'] });
@@ -91,7 +96,10 @@ import { requireAccessToken as guardExpress, tokenBrokerRouter, tokenClaims as c
 import { limitJsonDepth, requireAccessToken as guardFastify, tokenBroker, tokenClaims as claimsFastify } from 'token-broker/server/fastify';
 import { openRedisStore, redisJtiStore } from 'token-broker/server/redis';
 import { openSqliteJtiStore, openSqliteStore } from 'token-broker/server/sqlite';
-import { POLICY, storeConformance } from 'token-broker/server/testing';
+import { passkeyStoreConformance, POLICY, storeConformance } from 'token-broker/server/testing';
+import { createPasskeys, memoryPasskeyStore, PASSKEY_ACR, type PasskeyStore } from 'token-broker/server/passkeys';
+import { sqlitePasskeyStore } from 'token-broker/server/sqlite';
+import { redisPasskeyStore } from 'token-broker/server/redis';
 
 export async function main(): Promise<void> {
   const verifyCredentials = async (c: Record<string, unknown>): Promise<Account | null> => (c.username === 'alice' ? { sub: 'alice', claims: { role: 'reader' } } : null);
@@ -106,6 +114,10 @@ export async function main(): Promise<void> {
   const stores: RefreshStore[] = [openSqliteStore(':memory:'), await openRedisStore({ url: 'redis://127.0.0.1:6379', prefix: 'x:' })];
   void [openSqliteJtiStore(':memory:'), stores, POLICY, configuredWorkerScript('', { exposeClaims: ['sub'] }), OptionError];
   void redisJtiStore;
+  const passkeyStores: PasskeyStore[] = [memoryPasskeyStore(), sqlitePasskeyStore(':memory:')];
+  const passkeys = createPasskeys(broker, { store: passkeyStores[0]!, rpName: 'App', rpID: 'app.example.com', origins: ['https://app.example.com'] });
+  fastify.post('/auth/passkey/:step', async (request, reply) => reply.send((await passkeys.handle({ method: 'POST', url: request.url, origin: 'https://app.example.com', headers: request.headers, body: request.body, ip: request.ip })).body));
+  void [redisPasskeyStore, PASSKEY_ACR === 'phr', passkeyStoreConformance];
   for (const c of storeConformance(async () => ({ open: async () => memoryStore(), dispose: async () => {} }))) void c.name;
   // @ts-expect-error the options are typed
   await createTokenBroker({ store: memoryStore(), verifyCredentials, accessTokenTTL: 5 });

@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, type TokenBrokerConfig } from '../sw/config';
-import { limitJsonDepth, sendBrokerResponse, tokenBroker } from '../server/entries/fastify';
+import { limitJsonDepth, sendBrokerResponse, toBrokerRequest, tokenBroker } from '../server/entries/fastify';
+import { createPasskeys, memoryPasskeyStore } from '../server/entries/passkeys';
 import {
   codeForStatus,
   configuredSourceMap,
@@ -197,6 +198,15 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
   limitJsonDepth(app);
   await app.register(tokenBroker, { broker });
   await app.register(async (scope) => apiRoutes(scope, broker));
+  // Passkey step-up for the demo on http://localhost (WebAuthn refuses an IP address as the RP id), kept in memory.
+  const passkeys = createPasskeys(broker, {
+    store: memoryPasskeyStore(),
+    rpName: 'token-broker demo',
+    rpID: 'localhost',
+    origins: (origin) => new URL(origin).hostname === 'localhost',
+    now,
+  });
+  for (const path of passkeys.paths) app.post(path, async (request, reply) => sendBrokerResponse(reply, await passkeys.handle(toBrokerRequest(request))));
   await app.register(probeRoutes);
 
   workerScriptRoutes(app, settings, parts);

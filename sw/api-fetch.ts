@@ -49,7 +49,7 @@ function refuseRedirect(request: Request, response: Response): Response {
 }
 
 /** Sends with the token, and with a fresh proof when the token is DPoP-bound. */
-function sendWithToken(broker: Broker, request: Request, body: ArrayBuffer | null, token: TokenRecord): Promise<Response> {
+export function sendWithToken(broker: Pick<Broker, 'dpop'>, request: Request, body: ArrayBuffer | null, token: TokenRecord): Promise<Response> {
   const send = (proof: string | null) => fetch(withToken(request, body, token, proof));
   const dpop = token.tokenType === 'DPoP' ? broker.dpop : null;
   return dpop ? dpop.fetchBound(request.method, request.url, token.accessToken, send) : send(null);

@@ -9,6 +9,7 @@ import { isExpired, needsRefresh } from './expiry';
 import { broadcastSession } from './broadcast';
 import { DEV } from './dev';
 import { withBoundedLock, type LockRequester } from './bounded-lock';
+import type { PasskeySupport } from './passkeys/passkey-step';
 import { SIGNED_OUT, type BrokerReply, type BrokerRequest, type Credentials, type ErrorCode, type SessionChangeReason } from './protocol';
 import { RefreshCoordinator, type AttemptResult, type RefreshOutcome } from './refresh-coordinator';
 import { cooldownDelay, DEFAULT_RETRY_POLICY, isRetryableStatus, parseRetryAfter } from './retry-policy';
@@ -79,8 +80,11 @@ export class Broker {
   /** The token a resume last started a refresh for: page script may post resume in a loop. */
   #lastResumeFor: string | null = null;
 
-  constructor(scope: ServiceWorkerGlobalScope, config: ResolvedConfig, dpopSupport?: DpopSupport) {
+  readonly #passkeys: PasskeySupport | undefined;
+
+  constructor(scope: ServiceWorkerGlobalScope, config: ResolvedConfig, dpopSupport?: DpopSupport, passkeys?: PasskeySupport) {
     this.#scope = scope;
+    this.#passkeys = passkeys;
     this.config = config;
     this.store = new TokenStore(config.persist);
     this.dpop = dpopSupport ? dpopSupport(this.store.db, () => void this.#endFor('key_replaced')) : null;
@@ -157,8 +161,21 @@ export class Broker {
     void this.#broadcast('refresh');
   }
 
+  /**
+   * Takes the token a passkey step-up answered with, if it is of the session `used` belongs to
+   * (same account, same binding) and that session is still the current one.
+   */
+  async adoptSteppedUp(record: TokenRecord, used: TokenRecord): Promise<boolean> {
+    if (this.store.current?.accessToken !== used.accessToken || record.sub !== used.sub || record.tokenType !== used.tokenType) return false;
+    await this.store.save(record);
+    void this.#broadcast('refresh');
+    return true;
+  }
+
   handle(request: BrokerRequest): Promise<BrokerReply> {
     switch (request.type) {
+      case 'broker:passkey':
+        return this.#passkeys ? this.#passkeys(this, request) : Promise.resolve(fail('bad_request', DEV && 'This worker has no passkey support: register sw-dpop.js, or pass { passkeys: passkeySupport } from token-broker/sw/passkeys'));
       case 'broker:login':
         return this.#login(request.credentials);
       case 'broker:logout':

@@ -7,6 +7,7 @@ import { Broker } from './broker';
 import { ConfigError, resolveConfig, type ResolvedConfig, type TokenBrokerConfig } from './config';
 import { DEV } from './dev';
 import type { DpopSupport } from './dpop/signer';
+import type { PasskeySupport } from './passkeys/passkey-step';
 import { handleMessage } from './message-handler';
 import { classifyRequest } from './request-rules';
 import { addStaticRoutes } from './static-routes';
@@ -18,6 +19,8 @@ export interface InstalledBroker {
 export interface InstallOptions {
   /** DPoP support (`dpopSupport` from `token-broker/sw/dpop`); without it, `dpop: true` is refused. */
   dpop?: DpopSupport;
+  /** Passkey step-up (`passkeySupport` from `token-broker/sw/passkeys`); without it, `broker:passkey` is refused. */
+  passkeys?: PasskeySupport;
 }
 
 export function installTokenBroker(scope: ServiceWorkerGlobalScope, config?: TokenBrokerConfig, options: InstallOptions = {}): InstalledBroker {
@@ -25,7 +28,7 @@ export function installTokenBroker(scope: ServiceWorkerGlobalScope, config?: Tok
   if (resolved.dpop && !options.dpop) {
     throw new ConfigError('dpop', DEV && 'needs DPoP support: register sw-dpop.js, or pass { dpop: dpopSupport } from token-broker/sw/dpop');
   }
-  const broker = new Broker(scope, resolved, options.dpop);
+  const broker = new Broker(scope, resolved, options.dpop, options.passkeys);
   const origin = scope.location.origin;
 
   scope.addEventListener('fetch', (event) => {

@@ -17,6 +17,8 @@ export const MessageType = {
   ping: 'broker:ping',
   /** The page is visible or back online: end the refresh cool-down, then as ping. */
   resume: 'broker:resume',
+  /** A step of a passkey ceremony (`PasskeyRequest`): the worker calls the server's passkey endpoint with the session's token. */
+  passkey: 'broker:passkey',
   /** Worker -> page broadcast of a session change. */
   session: 'broker:session',
 } as const;
@@ -37,6 +39,8 @@ export type ErrorCode =
   | 'outcome_unknown'
   | 'unavailable'
   | 'bad_config'
+  /** A passkey registration or assertion the server did not verify (tampered, for another or a used challenge, unknown passkey). */
+  | 'invalid_passkey'
   | 'internal';
 
 export interface BrokerError {
@@ -82,10 +86,33 @@ export interface ResumeRequest {
   type: typeof MessageType.resume;
 }
 
-export type BrokerRequest = LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest | PingRequest | ResumeRequest;
+/**
+ * The four steps of the two passkey ceremonies, each the name of its endpoint under the
+ * worker's `endpoints.passkey` (and the server's `path`): options for a registration, the
+ * registration's response; options for a step-up, the assertion that answers them.
+ */
+export const PASSKEY_STEPS = ['register-options', 'register', 'step-up-options', 'step-up'] as const;
+export type PasskeyStep = (typeof PASSKEY_STEPS)[number];
+
+/** As the worker's message validation passes it on: the passkey support checks `step` and `response` itself. */
+export interface PasskeyRequest {
+  type: typeof MessageType.passkey;
+  step: PasskeyStep;
+  /** With `register` and `step-up`: the browser's response JSON (from @simplewebauthn/browser). */
+  response?: Record<string, unknown>;
+}
+
+/** The `acr` of a token stepped up with a passkey: phishing-resistant (OpenID EAP ACR values). */
+export const PASSKEY_ACR = 'phr';
+/** Its `amr` (RFC 8176): a hardware-held key, with the user's verification. */
+export const PASSKEY_AMR = ['hwk', 'user'] as const;
+
+export type BrokerRequest = LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest | PingRequest | ResumeRequest | PasskeyRequest;
 
 export type BrokerReply =
   | { ok: true; session: Session }
+  /** The options step of a passkey ceremony: what `navigator.credentials` is to be called with. */
+  | { ok: true; options: Record<string, unknown> }
   | { ok: false; error: BrokerError };
 
 /**

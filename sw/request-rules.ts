@@ -25,7 +25,9 @@ export function classifyRequest(url: string, mode: RequestMode, origin: string, 
   // (it cannot carry the worker's header); its response is the server's, not a token's.
   if (mode === 'navigate') return 'pass';
   const path = parsed.pathname;
-  if (reservedForms(config).has(endpointForm(path))) return 'endpoint';
+  const form = endpointForm(path);
+  // Everything under the passkey prefix is the worker's to call, with the token, as the token endpoints are.
+  if (reservedForms(config).has(form) || pathMatchesPrefix(form, endpointForm(config.endpoints.passkey))) return 'endpoint';
   // No-cors requests (img, script) never get the token: their responses are not the
   // API's to hand out, and a token would ride along on requests the page author did not write.
   if (mode === 'no-cors' || hidesSegments(path)) return 'pass';
@@ -37,7 +39,7 @@ export function classifyRequest(url: string, mode: RequestMode, origin: string, 
 const reservedCache = new WeakMap<ResolvedConfig, Set<string>>();
 function reservedForms(config: ResolvedConfig): Set<string> {
   let forms = reservedCache.get(config);
-  if (!forms) reservedCache.set(config, (forms = new Set(Object.values(config.endpoints).map(endpointForm))));
+  if (!forms) reservedCache.set(config, (forms = new Set([config.endpoints.login, config.endpoints.refresh, config.endpoints.logout].map(endpointForm))));
   return forms;
 }
 

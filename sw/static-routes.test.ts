@@ -9,6 +9,8 @@ test('the worker keeps every API path and the token endpoints; special character
     '/api/*',
     '/v2\\(beta\\)',
     '/v2\\(beta\\)/*',
+    '/auth/passkey',
+    '/auth/passkey/*',
     '/auth/*',
     '/session/*',
     '/auth/*',
@@ -23,5 +25,5 @@ test('only GET requests outside the worker patterns may skip the worker: a POST 
 
 test('the prefixes of APIs on other origins reach the worker too', () => {
   const config = resolveConfig({ apiOrigins: [{ origin: 'https://api.example.com', prefixes: ['/v1/', '/api/'] }] }, 'http://127.0.0.1:1');
-  expect(workerPathPatterns(config)).toEqual(['/api', '/api/*', '/v1', '/v1/*', '/auth/*', '/auth/*', '/auth/*']);
+  expect(workerPathPatterns(config)).toEqual(['/api', '/api/*', '/v1', '/v1/*', '/auth/passkey', '/auth/passkey/*', '/auth/*', '/auth/*', '/auth/*']);
 });

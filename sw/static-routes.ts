@@ -34,7 +34,10 @@ export function workerPathPatterns(config: ResolvedConfig): string[] {
     const base = literal(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
     patterns.push(base, `${base}/*`);
   }
-  for (const endpoint of Object.values(config.endpoints)) {
+  const { passkey, ...tokenEndpoints } = config.endpoints;
+  // Everything under the passkey prefix is reserved, like the token endpoints.
+  patterns.push(literal(passkey), `${literal(passkey)}/*`);
+  for (const endpoint of Object.values(tokenEndpoints)) {
     // Spellings the server may route to the endpoint (trailing slash, case) are caught by the
     // fetch handler only if they reach it: route the endpoint's whole directory to the worker.
     const dir = endpoint.slice(0, endpoint.lastIndexOf('/') + 1);

@@ -22,6 +22,7 @@ const REQUEST_TYPES = new Set<string>([
   MessageType.claim,
   MessageType.ping,
   MessageType.resume,
+  MessageType.passkey,
 ]);
 
 /** In production the message names the message type or field at fault, without the prose. */
@@ -52,7 +53,8 @@ export function validateMessage(data: unknown): ValidationResult {
   const { type } = data;
   const shown = JSON.stringify(type.slice(0, 64));
   if (!REQUEST_TYPES.has(type)) return bad(DEV && `unknown message type ${shown}`, shown);
-  const extra = Object.keys(data).filter((k) => k !== 'type' && !(type === MessageType.login && k === 'credentials'));
+  const allowed = type === MessageType.login ? ['credentials'] : type === MessageType.passkey ? ['step', 'response'] : [];
+  const extra = Object.keys(data).filter((k) => k !== 'type' && !allowed.includes(k));
   if (extra.length > 0) return bad(DEV && `${type} does not take ${extra.slice(0, 5).join(', ')}`, extra[0]!.slice(0, 64));
 
   if (type === MessageType.login) {
@@ -63,5 +65,7 @@ export function validateMessage(data: unknown): ValidationResult {
     if (size > MAX_CREDENTIALS_BYTES) return bad(DEV && `credentials are larger than ${MAX_CREDENTIALS_BYTES} bytes`, 'credentials');
     return { kind: 'request', request: { type, credentials } };
   }
+  // Its fields are checked by the passkey support (sw/passkeys/), which a worker without it does not carry.
+  if (type === MessageType.passkey) return { kind: 'request', request: { type, step: data.step, response: data.response } as BrokerRequest };
   return { kind: 'request', request: { type } as BrokerRequest };
 }

@@ -10,8 +10,10 @@ export async function apiRoutes(app: FastifyInstance, broker: TokenBrokerServer)
   // stricter guard after the app-wide one) would be refused as a replay.
   const guard = requireAccessToken(broker);
   const recentSignIn = requireAccessToken(broker, { maxAge: 300 });
+  const passkeySignIn = requireAccessToken(broker, { acrValues: ['phr'] });
+  const guards: Record<string, typeof guard> = { '/api/sensitive': recentSignIn, '/api/transfer': passkeySignIn };
   app.addHook('preHandler', function (request, reply) {
-    return (request.routeOptions.url === '/api/sensitive' ? recentSignIn : guard).call(this, request, reply);
+    return (guards[request.routeOptions.url ?? ''] ?? guard).call(this, request, reply);
   });
   const claims = tokenClaims;
 
@@ -26,6 +28,12 @@ export async function apiRoutes(app: FastifyInstance, broker: TokenBrokerServer)
   app.post('/api/sensitive', async (request) => {
     const { sub, auth_time, acr } = claims(request);
     return { sub, auth_time, acr };
+  });
+
+  // Step-up with a passkey: only a token stepped up with one (acr phr) passes.
+  app.post('/api/transfer', async (request) => {
+    const { sub, auth_time, acr, amr } = claims(request);
+    return { sub, auth_time, acr, amr };
   });
 
   const echo = async (request: FastifyRequest) => ({ sub: claims(request).sub, body: request.body ?? null });

@@ -16,6 +16,8 @@ export type ServerErrorCode =
   | 'use_dpop_nonce'
   /** RFC 9470: the token is good but its sign-in is too old or too weak for this route. */
   | 'insufficient_user_authentication'
+  /** A passkey registration or assertion that did not verify: tampered, for another or a used challenge, unknown passkey, no user verification. */
+  | 'invalid_passkey'
   | 'csrf'
   | 'duplicate_cookie'
   | 'not_found'

@@ -1,0 +1,34 @@
+// The pure shaping around WebAuthn: the user handle, the stored key as the
+// library wants it, and the first check of a posted ceremony response.
+import { createHash } from 'node:crypto';
+import type { WebAuthnCredential } from '@simplewebauthn/server';
+import type { StoredPasskey } from './store';
+
+/** The WebAuthn user handle: a hash of the subject, stable per account, that does not show it to the authenticator. */
+export function passkeyUserId(sub: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(createHash('sha256').update(`token-broker passkey user\0${sub}`).digest());
+}
+
+export function toWebAuthnCredential(stored: StoredPasskey): WebAuthnCredential {
+  return {
+    id: stored.id,
+    publicKey: new Uint8Array(Buffer.from(stored.publicKey, 'base64url')),
+    counter: stored.counter,
+    transports: stored.transports as WebAuthnCredential['transports'],
+  };
+}
+
+const B64URL = /^[A-Za-z0-9_-]{1,2048}$/;
+
+/**
+ * Whether `value` has the shape of a browser's registration (`attestationObject`) or
+ * authentication (`signature`) response JSON, so that only such ones reach the verifier.
+ */
+export function isCeremonyResponse(value: unknown, field: 'attestationObject' | 'signature'): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { id, rawId, type, response } = value as Record<string, unknown>;
+  if (typeof id !== 'string' || !B64URL.test(id) || rawId !== id || type !== 'public-key') return false;
+  if (typeof response !== 'object' || response === null) return false;
+  const inner = response as Record<string, unknown>;
+  return typeof inner.clientDataJSON === 'string' && B64URL.test(inner.clientDataJSON) && typeof inner[field] === 'string' && /^[A-Za-z0-9_-]{1,16384}$/.test(inner[field]);
+}
