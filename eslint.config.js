@@ -55,6 +55,8 @@ function layers() {
     { ...code(`${lib}/lifetime`), rules: rule(tooling, testSupport, up('^\\.\\./(core|tokens|dpop|store|express|fastify|entries)(/|$)|^\\.\\./events/(?!types$)', 'The lifetime policy sits below the broker; of the events it knows the types only')) },
     // Step-up (RFC 9470): pure checks and the challenge, on core/errors, core/http and the worker's protocol types.
     { ...code(`${lib}/step-up`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!errors$|http$)|tokens|dpop|express|fastify|entries)', 'Step-up sits below the broker and the adapters')) },
+    // Token-handler mode (OpenID Connect upstream): on the broker's public face, beside the adapters.
+    { ...code(`${lib}/oidc`), rules: rule(tooling, testSupport, up('^\\.\\./(express|fastify|entries|store|tokens|dpop)(/|$)', 'The OIDC token handler uses the broker (core), not the adapters or what lies below the core')) },
     { ...code(`${lib}/core`), rules: rule(tooling, testSupport, up('^\\.\\./(express|fastify|entries)(/|$)', 'The core does not know its adapters or entry points')) },
     { ...code(`${lib}/express`), rules: rule(tooling, testSupport, up('^\\.\\./(fastify|entries)(/|$)', 'An adapter does not know the other adapter or the entry points')) },
     { ...code(`${lib}/fastify`), rules: rule(tooling, testSupport, up('^\\.\\./(express|entries)(/|$)', 'An adapter does not know the other adapter or the entry points')) },

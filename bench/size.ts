@@ -29,8 +29,10 @@ export const BUDGETS: Record<'worker' | 'workerDpop' | 'client', { file: string;
    */
   workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: 9.96875 * 1024 },
   /** The client module, workbox-window included. 4 KB until the heartbeat (issue 30): 45 bytes;
-   * 4.09375 KB until step-up's stepUpRequirement(response) (issue 27): 120 bytes, 4,192 -> 4,312. */
-  client: { file: 'dist/client/index.js', maxGzipBytes: 4.21875 * 1024 },
+   * 4.09375 KB until step-up's stepUpRequirement(response) (issue 27): 120 bytes, 4,192 -> 4,312;
+   * 4.21875 KB until redirect sign-in (issue 26: signIn(), signInError, the sign-in hint taken off the URL
+   * before registerTokenBroker() resolves, so the app's first status() finds the session): 208 bytes, 4,312 -> 4,520. */
+  client: { file: 'dist/client/index.js', maxGzipBytes: 4.4375 * 1024 },
 };
 
 export interface SizeResult {

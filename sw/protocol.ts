@@ -17,6 +17,12 @@ export const MessageType = {
   ping: 'broker:ping',
   /** The page is visible or back online: end the refresh cool-down, then as ping. */
   resume: 'broker:resume',
+  /**
+   * The page came back from a redirect sign-in (`?broker_signin` on its URL): ask the server,
+   * whatever the signed-out marker says. Any page script or link can send it, so it only makes
+   * the worker refresh with the HttpOnly cookie, as a first visit does; it grants nothing.
+   */
+  signedIn: 'broker:signed-in',
   /** Worker -> page broadcast of a session change. */
   session: 'broker:session',
 } as const;
@@ -82,7 +88,11 @@ export interface ResumeRequest {
   type: typeof MessageType.resume;
 }
 
-export type BrokerRequest = LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest | PingRequest | ResumeRequest;
+export interface SignedInRequest {
+  type: typeof MessageType.signedIn;
+}
+
+export type BrokerRequest = SignedInRequest | LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest | PingRequest | ResumeRequest;
 
 export type BrokerReply =
   | { ok: true; session: Session }
@@ -139,3 +149,8 @@ export const INSUFFICIENT_USER_AUTHENTICATION = 'insufficient_user_authenticatio
  * the route's `StepUpRequirement` as JSON. The client's `stepUpRequirement(response)` reads it.
  */
 export const STEP_UP_HEADER = 'x-token-broker-step-up';
+
+/** On the redirect back from a sign-in (token-broker/server/oidc): the hint the client hands its worker. */
+export const SIGN_IN_PARAM = 'broker_signin';
+/** On the redirect back from a failed sign-in: the stable code (README, "Redirect sign-in"). */
+export const SIGN_IN_ERROR_PARAM = 'broker_error';

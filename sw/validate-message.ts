@@ -22,6 +22,7 @@ const REQUEST_TYPES = new Set<string>([
   MessageType.claim,
   MessageType.ping,
   MessageType.resume,
+  MessageType.signedIn,
 ]);
 
 /** In production the message names the message type or field at fault, without the prose. */
