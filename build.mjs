@@ -57,7 +57,7 @@ const results = await Promise.all([
   build({
     // token-broker/server and its adapters and stores: one ESM file per entry point,
     // shared code in chunks; frameworks, drivers and libraries stay imports.
-    entryPoints: Object.fromEntries(['index', 'sqlite', 'redis', 'fastify', 'express', 'testing', 'passkeys'].map((e) => [e, `server/entries/${e}.ts`])),
+    entryPoints: Object.fromEntries(['index', 'sqlite', 'redis', 'fastify', 'express', 'oidc', 'testing', 'passkeys'].map((e) => [e, `server/entries/${e}.ts`])),
     outdir: 'dist/lib/server',
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
@@ -146,7 +146,7 @@ if (!process.argv.includes('--no-types')) {
     ['vue/tsconfig.json', [['vue/index.ts', 'vue', browser]]],
     ['sw/tsconfig.json', [['sw/entries/index.ts', 'sw', browser], ['sw/entries/dpop.ts', 'sw-dpop', browser], ['sw/entries/passkeys.ts', 'sw-passkeys', browser]]],
     ['vite/tsconfig.json', [['vite/index.ts', 'vite', { output: { noBanner: true } }]]],
-    ['server/tsconfig.json', ['index', 'sqlite', 'redis', 'fastify', 'express', 'testing', 'passkeys'].map((e) => [`server/entries/${e}.ts`, `server/${e}`, server])],
+    ['server/tsconfig.json', ['index', 'sqlite', 'redis', 'fastify', 'express', 'oidc', 'testing', 'passkeys'].map((e) => [`server/entries/${e}.ts`, `server/${e}`, server])],
   ];
   mkdirSync('dist/types/server', { recursive: true });
   for (const [preferredConfigPath, entries] of projects) {

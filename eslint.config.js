@@ -59,6 +59,8 @@ function layers() {
     { ...code(`${lib}/step-up`), rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(core/(?!errors$|http$)|tokens|dpop|express|fastify|entries)', 'Step-up sits below the broker and the adapters')) },
     // Passkey step-up: on the broker's public members (the core's types), core/errors, core/http, core/csrf and the
     // worker's protocol; the one folder that imports @simplewebauthn/server.
+    // Token-handler mode (OpenID Connect upstream): on the broker's public face, beside the adapters.
+    { ...code(`${lib}/oidc`), rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(express|fastify|entries|store|tokens|dpop)(/|$)', 'The OIDC token handler uses the broker (core), not the adapters or what lies below the core')) },
     { ...code(`${lib}/passkeys`), rules: rule(tooling, testSupport, up('^\\.\\./(core/(?!errors$|http$|csrf$|token-broker$)|tokens|dpop|store|express|fastify|entries)', 'Passkeys sit on the broker, below the adapters and entry points')) },
     { ...code(`${lib}/core`), rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(express|fastify|entries)(/|$)', 'The core does not know its adapters or entry points')) },
     { ...code(`${lib}/express`), rules: rule(tooling, testSupport, webauthn, up('^\\.\\./(fastify|entries)(/|$)', 'An adapter does not know the other adapter or the entry points')) },

@@ -33,8 +33,10 @@ export const BUDGETS: Record<'worker' | 'workerDpop' | 'client' | 'passkeys', { 
    */
   workerDpop: { file: 'public/sw-dpop.js', maxGzipBytes: 10.625 * 1024 },
   /** The client module, workbox-window included. 4 KB until the heartbeat (issue 30): 45 bytes;
-   * 4.09375 KB until step-up's stepUpRequirement(response) (issue 27): 120 bytes, 4,192 -> 4,312. */
-  client: { file: 'dist/client/index.js', maxGzipBytes: 4.21875 * 1024 },
+   * 4.09375 KB until step-up's stepUpRequirement(response) (issue 27): 120 bytes, 4,192 -> 4,312;
+   * 4.21875 KB until redirect sign-in (issue 26: signIn(), signInError, the sign-in hint taken off the URL
+   * before registerTokenBroker() resolves, so the app's first status() finds the session): 208 bytes, 4,312 -> 4,520. */
+  client: { file: 'dist/client/index.js', maxGzipBytes: 4.4375 * 1024 },
   /** token-broker/passkeys, @simplewebauthn/browser bundled in (most of it); loaded only by apps that use passkeys. */
   passkeys: { file: 'dist/passkeys/index.js', maxGzipBytes: 5.5 * 1024 },
 };

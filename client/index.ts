@@ -6,6 +6,8 @@ import { messageSW, Workbox } from 'workbox-window';
 import type { TokenBrokerConfig } from '../sw/config';
 import {
   MessageType,
+  SIGN_IN_ERROR_PARAM,
+  SIGN_IN_PARAM,
   type BrokerReply,
   type BrokerRequest,
   type Credentials,
@@ -81,6 +83,14 @@ export interface TokenBroker<C extends Claims = Claims> {
   ping(): Promise<Session<C>>;
   /** Forces a refresh now. */
   refresh(): Promise<Session<C>>;
+  /**
+   * Redirect sign-in (token-broker/server/oidc): leaves for the server's start route, which
+   * sends the browser to the identity provider; it comes back to `returnTo` (a path of this
+   * origin, by default this page) signed in, or with `signInError` set.
+   */
+  signIn(options?: { returnTo?: string; startPath?: string }): void;
+  /** The stable code of the redirect sign-in that brought this page here and failed (README, "Redirect sign-in"); null otherwise. */
+  readonly signInError: string | null;
   /** Leaves cleanly: see `BrokerClient.unregister`. */
   unregister(options?: { signOut?: boolean }): Promise<boolean>;
   /** Called on every session change, from this tab or any other. Returns an unsubscribe function. */
@@ -117,6 +127,7 @@ function stopHeartbeat(scriptURL: string): void {
 
 class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
   readonly #listeners = new Set<(event: SessionEvent<C>) => void>();
+  signInError: string | null = null;
 
   readonly #registration: ServiceWorkerRegistration;
   readonly #timeoutMs: number;
@@ -171,6 +182,25 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
   /** Forces a refresh now. */
   refresh(): Promise<Session<C>> {
     return this.#send({ type: MessageType.refresh });
+  }
+
+  signIn({ returnTo = location.pathname + location.search + location.hash, startPath = '/auth/oidc/start' }: { returnTo?: string; startPath?: string } = {}): void {
+    location.assign(`${startPath}?returnTo=${encodeURIComponent(returnTo)}`);
+  }
+
+  /**
+   * Takes the redirect sign-in's outcome off the page's URL (so a reload or a shared link does not
+   * repeat it) and, after a sign-in, has the worker ask the server past its signed-out marker.
+   */
+  async takeSignIn(): Promise<void> {
+    const url = new URL(location.href);
+    const hinted = url.searchParams.has(SIGN_IN_PARAM);
+    this.signInError = url.searchParams.get(SIGN_IN_ERROR_PARAM);
+    if (!hinted && this.signInError === null) return;
+    url.searchParams.delete(SIGN_IN_PARAM);
+    url.searchParams.delete(SIGN_IN_ERROR_PARAM);
+    history.replaceState(history.state, '', url);
+    if (hinted) await this.#send({ type: MessageType.signedIn }).catch(() => undefined);
   }
 
   /**
@@ -345,5 +375,6 @@ export async function registerTokenBroker<C extends Claims = Claims>(options: Re
   // A worker that refused its configuration answers every message with bad_config and
   // intercepts nothing: say so now, not at the first sign-in after API calls went out bare.
   await broker.ping();
+  await broker.takeSignIn();
   return broker;
 }

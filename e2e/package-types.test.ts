@@ -96,6 +96,7 @@ import { requireAccessToken as guardExpress, tokenBrokerRouter, tokenClaims as c
 import { limitJsonDepth, requireAccessToken as guardFastify, tokenBroker, tokenClaims as claimsFastify } from 'token-broker/server/fastify';
 import { openRedisStore, redisJtiStore } from 'token-broker/server/redis';
 import { openSqliteJtiStore, openSqliteStore } from 'token-broker/server/sqlite';
+import { createOidcTokenHandler, SIGN_IN_ERROR_PARAM, type SignInErrorCode } from 'token-broker/server/oidc';
 import { passkeyStoreConformance, POLICY, storeConformance } from 'token-broker/server/testing';
 import { createPasskeys, memoryPasskeyStore, PASSKEY_ACR, type PasskeyStore } from 'token-broker/server/passkeys';
 import { sqlitePasskeyStore } from 'token-broker/server/sqlite';
@@ -105,11 +106,14 @@ export async function main(): Promise<void> {
   const verifyCredentials = async (c: Record<string, unknown>): Promise<Account | null> => (c.username === 'alice' ? { sub: 'alice', claims: { role: 'reader' } } : null);
   const broker = await createTokenBroker({ store: memoryStore(), jti: memoryJtiStore(), rateLimits: memoryRateLimits(), verifyCredentials, renewHeader: 'x-renewed-token' });
   const app = express();
-  app.use(tokenBrokerRouter(broker));
+  const signIn = createOidcTokenHandler(broker, { issuer: 'https://idp.example', clientId: 'app', clientSecret: 's', redirectUri: 'https://app.example/auth/oidc/callback', secret: 'x'.repeat(43) });
+  const code: SignInErrorCode = 'access_denied';
+  void [code, SIGN_IN_ERROR_PARAM];
+  app.use(tokenBrokerRouter(broker, { signIn }));
   app.get('/api/me', guardExpress(broker), (_req, res) => void res.json({ sub: claimsExpress(res).sub }));
   const fastify = Fastify();
   limitJsonDepth(fastify);
-  await fastify.register(tokenBroker, { broker });
+  await fastify.register(tokenBroker, { broker, signIn });
   fastify.get('/api/me', { preHandler: guardFastify(broker) }, async (request) => ({ sub: claimsFastify(request).sub }));
   const stores: RefreshStore[] = [openSqliteStore(':memory:'), await openRedisStore({ url: 'redis://127.0.0.1:6379', prefix: 'x:' })];
   void [openSqliteJtiStore(':memory:'), stores, POLICY, configuredWorkerScript('', { exposeClaims: ['sub'] }), OptionError];
@@ -145,6 +149,7 @@ test.beforeAll(() => {
     '@types/express': '^5',
     fastify: '^5',
     ioredis: '^5',
+    'openid-client': '^6.9',
     react: '^19',
     '@types/react': '^19',
     vue: '^3.5',

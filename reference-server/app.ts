@@ -22,6 +22,7 @@ import {
   type SecurityEventOptions,
   type TokenBrokerServer,
 } from '../server/entries/index';
+import { createOidcTokenHandler, type OidcOptions } from '../server/entries/oidc';
 import { closeConnectionsWhenClosing } from './drain';
 import { openStore } from './open-store';
 import { demoUserDirectory } from './passwords';
@@ -87,6 +88,8 @@ export interface ServerParts {
    * pass one that skips the server's check.
    */
   configureWorker?: (built: string, config: TokenBrokerConfig) => string;
+  /** Token-handler mode: redirect sign-in at an OpenID provider (the tests' own, test-support/oidc-provider). */
+  oidc?: OidcOptions;
   /** Answers given in place of routes (faults.ts): the engine scenarios' fault injection; the array may change while the server runs. */
   faults?: Fault[];
 }
@@ -196,7 +199,8 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
   app.setNotFoundHandler((request, reply) => sendBrokerResponse(reply, errorResponse(404, 'not_found', `No route for ${request.method} ${request.url}`)));
 
   limitJsonDepth(app);
-  await app.register(tokenBroker, { broker });
+  const signIn = parts.oidc && createOidcTokenHandler(broker, { cookieSecure: settings.cookieSecure, now, ...parts.oidc });
+  await app.register(tokenBroker, { broker, ...(signIn && { signIn }) });
   await app.register(async (scope) => apiRoutes(scope, broker));
   // Passkey step-up for the demo on http://localhost (WebAuthn refuses an IP address as the RP id), kept in memory.
   const passkeys = createPasskeys(broker, {

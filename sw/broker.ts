@@ -184,6 +184,9 @@ export class Broker {
         return this.#status();
       case 'broker:refresh':
         return this.#forceRefresh();
+      case 'broker:signed-in':
+        // A newer sign-in may have set a cookie since the marker was written: only the server knows.
+        return this.#forceRefresh(true);
       case 'broker:resume':
         // The page is back (visible, online): a refresh that is cooling down may be tried at once.
         this.#coordinator.reset();
@@ -352,10 +355,10 @@ export class Broker {
     }
   }
 
-  async #forceRefresh(): Promise<BrokerReply> {
+  async #forceRefresh(hinted?: boolean): Promise<BrokerReply> {
     await this.store.ready();
     const current = this.store.current;
-    if (!current && this.store.signedOut) return fail('not_authenticated', DEV && 'Not signed in');
+    if (!current && this.store.signedOut && !hinted) return fail('not_authenticated', DEV && 'Not signed in');
     // Asked for by the page: tried now, whatever the cool-down.
     const outcome = await this.#coordinator.refresh(current, { force: true });
     switch (outcome.kind) {

@@ -19,6 +19,12 @@ export const MessageType = {
   resume: 'broker:resume',
   /** A step of a passkey ceremony (`PasskeyRequest`): the worker calls the server's passkey endpoint with the session's token. */
   passkey: 'broker:passkey',
+  /**
+   * The page came back from a redirect sign-in (`?broker_signin` on its URL): ask the server,
+   * whatever the signed-out marker says. Any page script or link can send it, so it only makes
+   * the worker refresh with the HttpOnly cookie, as a first visit does; it grants nothing.
+   */
+  signedIn: 'broker:signed-in',
   /** Worker -> page broadcast of a session change. */
   session: 'broker:session',
 } as const;
@@ -107,7 +113,11 @@ export const PASSKEY_ACR = 'phr';
 /** Its `amr` (RFC 8176): a hardware-held key, with the user's verification. */
 export const PASSKEY_AMR = ['hwk', 'user'] as const;
 
-export type BrokerRequest = LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest | PingRequest | ResumeRequest | PasskeyRequest;
+export interface SignedInRequest {
+  type: typeof MessageType.signedIn;
+}
+
+export type BrokerRequest = SignedInRequest | LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest | PingRequest | ResumeRequest | PasskeyRequest;
 
 export type BrokerReply =
   | { ok: true; session: Session }
@@ -166,3 +176,8 @@ export const INSUFFICIENT_USER_AUTHENTICATION = 'insufficient_user_authenticatio
  * the route's `StepUpRequirement` as JSON. The client's `stepUpRequirement(response)` reads it.
  */
 export const STEP_UP_HEADER = 'x-token-broker-step-up';
+
+/** On the redirect back from a sign-in (token-broker/server/oidc): the hint the client hands its worker. */
+export const SIGN_IN_PARAM = 'broker_signin';
+/** On the redirect back from a failed sign-in: the stable code (README, "Redirect sign-in"). */
+export const SIGN_IN_ERROR_PARAM = 'broker_error';

@@ -23,6 +23,7 @@ const REQUEST_TYPES = new Set<string>([
   MessageType.ping,
   MessageType.resume,
   MessageType.passkey,
+  MessageType.signedIn,
 ]);
 
 /** In production the message names the message type or field at fault, without the prose. */

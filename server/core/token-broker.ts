@@ -136,6 +136,17 @@ export interface TokenBrokerServerOptions {
   lifetimePolicy?: LifetimePolicy;
 }
 
+/** How an account signed in (RFC 9470 claims): seconds since the epoch, the class, the methods. */
+export interface SignInFacts {
+  authTime: number;
+  acr: string;
+  amr: string[];
+}
+
+export type StartedSession =
+  | { ok: true; familyId: string; cookies: string[] }
+  | { ok: false; response: BrokerHttpResponse };
+
 export type AccessResult =
   /** `headers`: to set on the route's response (the DPoP nonce, a renewed token). */
   | { ok: true; claims: AccessClaims; headers: Record<string, string> }
@@ -158,6 +169,12 @@ export interface TokenBrokerServer {
   authenticate(request: BrokerHttpRequest, requirement?: StepUpRequirement): Promise<AccessResult>;
   /** The public keys that verify access tokens, for `/.well-known/jwks.json`. */
   jwks(): { keys: JWK[] };
+  /**
+   * Starts a session for an account that signed in elsewhere (the OpenID Connect callback of
+   * `token-broker/server/oidc`): a refresh family and the cookie to set, as a login would, or the
+   * refusal (the security policy's). `signIn` are the sign-in's facts (RFC 9470), kept with the family.
+   */
+  startSession(request: BrokerHttpRequest, account: Account, signIn: SignInFacts): Promise<StartedSession>;
   /**
    * Sign out everywhere: revokes every refresh family of `sub`, and (with
    * `revocationCheck`) their access tokens at once; resolves how many were live.
@@ -379,6 +396,21 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     return grant(request, signedIn, family, key);
   }
 
+  async function startSession(request: BrokerHttpRequest, account: Account, facts: SignInFacts): Promise<StartedSession> {
+    // A top-level navigation (the provider's redirect back) sends no Origin: the cookie's security
+    // is judged by the origin the adapter derived, as the worker's refresh will find it.
+    const navigation: BrokerHttpRequest = { ...request, headers: { ...request.headers, origin: header(request, 'origin') ?? request.origin } };
+    const signedIn: Account = { sub: account.sub, claims: { ...account.claims, auth_time: facts.authTime, acr: facts.acr, amr: facts.amr } };
+    const lifetimes = options.lifetimePolicy ? familyLifetimes(options.lifetimePolicy, signedIn.sub, navigation, null) : undefined;
+    const family = await refreshTokens.issue(signedIn.sub, clock(), null, signedIn.claims, lifetimes);
+    if (security.login(signedIn.sub, signedIn.sub, family.familyId, navigation, null) === 'revoke') {
+      await refreshTokens.revoke(family.token);
+      return { ok: false, response: errorResponse(403, 'sign_in_refused', 'This sign-in was refused by the security policy') };
+    }
+    emit('login', { sub: signedIn.sub });
+    return { ok: true, familyId: family.familyId, cookies: [setCookie(navigation, family.token)] };
+  }
+
   /** A refresh whose family the security policy just ended. */
   const policyRevoked = (request: BrokerHttpRequest): BrokerHttpResponse => ({
     ...errorResponse(401, 'session_revoked', 'This sign-in was ended by the security policy; sign in again'),
@@ -522,6 +554,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     refresh: (request) => refresh(request).catch(outage).then(withAnnounce),
     logout: (request) => logout(request).catch(outage).then(withAnnounce),
     authenticate: (request, requirement) => authenticate(request, requirement).catch((err: unknown): AccessResult => ({ ok: false, response: withAnnounce(outage(err)) })),
+    startSession: (request, account, facts) => startSession(request, account, facts).catch((err: unknown): StartedSession => ({ ok: false, response: outage(err) })),
     jwks: () => keys.jwks(),
     revokeUser: (sub) => refreshTokens.revokeUser(sub),
     revokeSession: (sid) => refreshTokens.revokeFamily(sid),

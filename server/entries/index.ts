@@ -2,7 +2,8 @@
 // Adapters: token-broker/server/fastify, token-broker/server/express.
 // Stores: memoryStore here; token-broker/server/sqlite and /redis.
 export { createTokenBroker } from '../core/token-broker';
-export type { AccessResult, BrokerEvent, TokenBrokerServer, TokenBrokerServerOptions } from '../core/token-broker';
+export type { AccessResult, BrokerEvent, SignInFacts, StartedSession, TokenBrokerServer, TokenBrokerServerOptions } from '../core/token-broker';
+export type { RedirectSignIn } from '../core/redirect-sign-in';
 export type { AccessClaims, Account } from '../tokens/access-tokens';
 export type { DeviceChange, DeviceFacts, PolicyAction, SecurityEvent, SecurityEventType, SecurityPolicy } from '../events/types';
 export type { SecurityEventOptions } from '../events/broker-events';

@@ -7,12 +7,15 @@ import type { AccessClaims } from '../tokens/access-tokens';
 import { codeForStatus } from '../core/errors';
 import type { BrokerHttpRequest, BrokerHttpResponse } from '../core/http';
 import { jsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../core/json-depth';
+import type { RedirectSignIn } from '../core/redirect-sign-in';
 import type { TokenBrokerServer } from '../core/token-broker';
 import { checkRequirement, type StepUpRequirement } from '../step-up/requirement';
 
 export interface TokenBrokerRouterOptions {
   /** Where the JWKS is served; null serves none. */
   jwksPath?: string | null;
+  /** A redirect sign-in's routes (`createOidcTokenHandler` from token-broker/server/oidc). */
+  signIn?: RedirectSignIn;
 }
 
 /** The verified claims `requireAccessToken()` leaves for the route. */
@@ -35,7 +38,8 @@ export function toBrokerRequest(req: ExpressRequest): BrokerHttpRequest {
 export function sendBrokerResponse(res: ExpressResponse, response: BrokerHttpResponse): void {
   res.status(response.status).set(response.headers);
   if (response.cookies.length > 0) res.append('set-cookie', response.cookies);
-  res.json(response.body);
+  if (response.body === undefined) res.end();
+  else res.json(response.body);
 }
 
 /** Middleware for API routes: 401 (with the right challenge) without a valid token, else `tokenClaims(res)`. */
@@ -65,8 +69,18 @@ function depthCheck(req: ExpressRequest, _res: ExpressResponse, next: (err?: unk
   next(jsonDepth(req.body) > MAX_JSON_DEPTH ? new JsonDepthError() : undefined);
 }
 
-export function tokenBrokerRouter(broker: TokenBrokerServer, { jwksPath = '/.well-known/jwks.json' }: TokenBrokerRouterOptions = {}): Router {
+export function tokenBrokerRouter(broker: TokenBrokerServer, { jwksPath = '/.well-known/jwks.json', signIn }: TokenBrokerRouterOptions = {}): Router {
   const router = express.Router();
+  if (signIn) {
+    for (const [path, handle] of [
+      [signIn.paths.start, signIn.start],
+      [signIn.paths.callback, signIn.callback],
+    ] as const) {
+      router.get(path, (req, res, next) => {
+        handle(toBrokerRequest(req)).then((response) => sendBrokerResponse(res, response), next);
+      });
+    }
+  }
   for (const [path, handle] of [
     [broker.paths.login, broker.login],
     [broker.paths.refresh, broker.refresh],

@@ -7,6 +7,7 @@ import type { AccessClaims } from '../tokens/access-tokens';
 import { codeForStatus } from '../core/errors';
 import { errorResponse, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
 import { jsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../core/json-depth';
+import type { RedirectSignIn } from '../core/redirect-sign-in';
 import type { TokenBrokerServer } from '../core/token-broker';
 import { checkRequirement, type StepUpRequirement } from '../step-up/requirement';
 
@@ -24,6 +25,8 @@ export interface TokenBrokerPluginOptions {
   broker: TokenBrokerServer;
   /** Where the JWKS is served; null serves none. */
   jwksPath?: string | null;
+  /** A redirect sign-in's routes (`createOidcTokenHandler` from token-broker/server/oidc). */
+  signIn?: RedirectSignIn;
 }
 
 export function toBrokerRequest(request: FastifyRequest): BrokerHttpRequest {
@@ -40,7 +43,7 @@ export function toBrokerRequest(request: FastifyRequest): BrokerHttpRequest {
 export function sendBrokerResponse(reply: FastifyReply, response: BrokerHttpResponse): FastifyReply {
   reply.code(response.status).headers(response.headers);
   if (response.cookies.length > 0) reply.header('set-cookie', response.cookies);
-  return reply.send(response.body);
+  return response.body === undefined ? reply.send() : reply.send(response.body);
 }
 
 /** A preHandler for API routes: 401 (with the right challenge) without a valid token, else `tokenClaims(request)`. */
@@ -72,7 +75,11 @@ export function limitJsonDepth(app: FastifyInstance): void {
   });
 }
 
-const plugin: FastifyPluginAsync<TokenBrokerPluginOptions> = async (app, { broker, jwksPath = '/.well-known/jwks.json' }) => {
+const plugin: FastifyPluginAsync<TokenBrokerPluginOptions> = async (app, { broker, jwksPath = '/.well-known/jwks.json', signIn }) => {
+  if (signIn) {
+    app.get(signIn.paths.start, async (request, reply) => sendBrokerResponse(reply, await signIn.start(toBrokerRequest(request))));
+    app.get(signIn.paths.callback, async (request, reply) => sendBrokerResponse(reply, await signIn.callback(toBrokerRequest(request))));
+  }
   // The endpoints in a context of their own, so their body parser is not imposed on the app.
   await app.register(async (endpoints) => {
     limitJsonDepth(endpoints);

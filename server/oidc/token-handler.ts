@@ -1,0 +1,169 @@
+// Token-handler mode: the backend is a confidential OpenID Connect client of an
+// upstream provider, and the worker's refresh endpoint hands out the session's
+// access tokens. openid-client does the protocol (discovery, PAR, PKCE, the
+// code exchange, the ID token's validation); this module only ties it to the
+// broker's session: the start route, the callback, the redirect back.
+import { parse as parseCookies } from 'cookie';
+import * as oidc from 'openid-client';
+import type { JWK } from 'jose';
+import { importJWK } from 'jose';
+import type { Account, TokenBrokerServer } from '../core/token-broker';
+import { OptionError } from '../core/errors';
+import { header, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
+import { redirectResponse, type RedirectSignIn } from '../core/redirect-sign-in';
+import { secureCookieFor, type CookieSecurity } from '../core/cookie-security';
+import { SIGN_IN_ERROR_PARAM, SIGN_IN_PARAM, SignInError, signInErrorOf } from './errors';
+import { sameOriginPath, withParam } from './return-to';
+import { openRoundTrip, roundTripCookie, roundTripCookieName, sealRoundTrip } from './round-trip-cookie';
+
+export interface OidcOptions {
+  /** The provider's issuer; its discovery document is read from `/.well-known/openid-configuration`. */
+  issuer: string;
+  clientId: string;
+  /** `client_secret_basic`; or give `clientPrivateKey` for `private_key_jwt`. */
+  clientSecret?: string;
+  /** A private JWK (with `alg` and `kid`) whose public half the provider has: `private_key_jwt`. */
+  clientPrivateKey?: JWK;
+  /** The callback's absolute URL, exactly as registered at the provider. */
+  redirectUri: string;
+  /** Default `openid`. Add `offline_access` where the provider wants it for a refresh token. */
+  scope?: string;
+  /** base64url, 32 bytes: encrypts the sign-in's round-trip cookie. Shared by every instance. */
+  secret: string;
+  /** The start and callback routes (defaults /auth/oidc/start, /auth/oidc/callback). */
+  paths?: { start?: string; callback?: string };
+  /** The session's account from the ID token's claims; by default its `sub` and no other claim. */
+  account?(claims: oidc.IDToken): Account;
+  /** Pushed authorization requests (RFC 9126): `'auto'` (the default) uses them where the provider offers them. */
+  par?: 'auto' | boolean;
+  /** Plain-http provider: loopback tests and development only. */
+  allowInsecureRequests?: boolean;
+  /** As the broker's `cookieSecure`, for the round-trip cookie. */
+  cookieSecure?: CookieSecurity;
+  /** The clock (ms since the epoch); the broker's, by default `Date.now`. */
+  now?: () => number;
+}
+
+type PrivateKeyJwtKey = Extract<Parameters<typeof oidc.PrivateKeyJwt>[0], { key: unknown }>;
+
+const DEFAULT_PATHS = { start: '/auth/oidc/start', callback: '/auth/oidc/callback' };
+
+function checkOptions(options: OidcOptions): Uint8Array {
+  const key = Buffer.from(options.secret ?? '', 'base64url');
+  if (!/^[A-Za-z0-9_-]+$/.test(options.secret ?? '') || key.length !== 32) throw new OptionError('oidc.secret', 'expected 32 bytes, base64url (43 characters)');
+  if (!options.clientSecret === !options.clientPrivateKey) throw new OptionError('oidc', 'give one of clientSecret (client_secret_basic) or clientPrivateKey (private_key_jwt)');
+  try {
+    new URL(options.issuer);
+    new URL(options.redirectUri);
+  } catch {
+    throw new OptionError('oidc', 'issuer and redirectUri must be absolute URLs');
+  }
+  if (new URL(options.redirectUri).pathname !== (options.paths?.callback ?? DEFAULT_PATHS.callback)) {
+    throw new OptionError('oidc.redirectUri', `its path must be the callback route (${options.paths?.callback ?? DEFAULT_PATHS.callback})`);
+  }
+  return new Uint8Array(key);
+}
+
+export interface OidcTokenHandler extends RedirectSignIn {
+  /** The provider's configuration as discovered (after the first sign-in or `ready()`). */
+  ready(): Promise<oidc.Configuration>;
+}
+
+export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcOptions): OidcTokenHandler {
+  const key = checkOptions(options);
+  const paths = { ...DEFAULT_PATHS, ...options.paths };
+  const clock = options.now ?? Date.now;
+  const cookieSecurity = options.cookieSecure ?? 'auto';
+  const scope = options.scope ?? 'openid';
+  const appOrigin = new URL(options.redirectUri).origin;
+
+  // Discovered on first use and kept; a failed discovery (the provider down) is tried again next time.
+  let discovered: Promise<oidc.Configuration> | null = null;
+  const discover = (): Promise<oidc.Configuration> => {
+    discovered ??= (async () => {
+      const auth = options.clientPrivateKey
+        ? oidc.PrivateKeyJwt({ key: (await importJWK(options.clientPrivateKey)) as PrivateKeyJwtKey['key'], kid: options.clientPrivateKey.kid })
+        : oidc.ClientSecretBasic(options.clientSecret!);
+      return oidc.discovery(new URL(options.issuer), options.clientId, undefined, auth, options.allowInsecureRequests ? { execute: [oidc.allowInsecureRequests] } : undefined);
+    })();
+    discovered.catch(() => (discovered = null));
+    return discovered;
+  };
+
+  // A navigation sends no Origin header: the origin the adapter derived decides, as for the refresh cookie.
+  const secureFor = (request: BrokerHttpRequest) => secureCookieFor(cookieSecurity, { origin: request.origin, headers: { origin: header(request, 'origin') ?? request.origin } });
+  const failTo = (returnTo: string, err: unknown, cookies: string[]): BrokerHttpResponse =>
+    redirectResponse(withParam(returnTo, SIGN_IN_ERROR_PARAM, signInErrorOf(err).code), cookies);
+
+  async function start(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
+    const query = new URL(request.url, appOrigin).searchParams;
+    const returnTo = sameOriginPath(query.get('returnTo') ?? '/', appOrigin);
+    if (returnTo === null) return failTo('/', new SignInError('bad_return_to', 'returnTo must be a path of this origin'), []);
+    let config: oidc.Configuration;
+    try {
+      config = await discover();
+    } catch (err) {
+      return failTo(returnTo, new SignInError('provider_unavailable', `Discovery failed: ${String(err)}`), []);
+    }
+    const trip = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier(), returnTo };
+    const parameters = {
+      redirect_uri: options.redirectUri,
+      scope,
+      state: trip.state,
+      nonce: trip.nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(trip.verifier),
+      code_challenge_method: 'S256',
+    };
+    const par = options.par ?? 'auto';
+    const usePar = par === true || (par === 'auto' && !!config.serverMetadata().pushed_authorization_request_endpoint);
+    let location: URL;
+    try {
+      location = usePar ? await oidc.buildAuthorizationUrlWithPAR(config, parameters) : oidc.buildAuthorizationUrl(config, parameters);
+    } catch (err) {
+      return failTo(returnTo, err, []);
+    }
+    const sealed = await sealRoundTrip(trip, key, clock());
+    return redirectResponse(location.href, [roundTripCookie(sealed, secureFor(request), paths.callback)]);
+  }
+
+  async function callback(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
+    const secure = secureFor(request);
+    // One-time: cleared by every answer, so the browser never presents it twice.
+    const cleared = roundTripCookie('', secure, paths.callback);
+    const trip = await openRoundTrip(parseCookies(header(request, 'cookie') ?? '')[roundTripCookieName(secure)], key, clock());
+    const current = new URL(request.url, options.redirectUri);
+    if (!trip || current.searchParams.get('state') !== trip.state) {
+      return failTo(trip?.returnTo ?? '/', new SignInError('state_mismatch', 'This callback answers no sign-in this browser started'), [cleared]);
+    }
+    let claims: oidc.IDToken;
+    try {
+      const config = await discover();
+      const tokens = await oidc.authorizationCodeGrant(config, current, {
+        pkceCodeVerifier: trip.verifier,
+        expectedState: trip.state,
+        expectedNonce: trip.nonce,
+        idTokenExpected: true,
+      });
+      claims = tokens.claims()!;
+    } catch (err) {
+      return failTo(trip.returnTo, err, [cleared]);
+    }
+    const account = options.account ? options.account(claims) : { sub: claims.sub, claims: {} };
+    const now = Math.floor(clock() / 1000);
+    const started = await broker.startSession(request, account, {
+      authTime: typeof claims.auth_time === 'number' ? claims.auth_time : now,
+      acr: typeof claims.acr === 'string' ? claims.acr : 'oidc',
+      amr: Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : ['oidc'],
+    });
+    if (!started.ok) {
+      const code = started.response.status === 403 ? 'sign_in_refused' : 'unavailable';
+      return failTo(trip.returnTo, new SignInError(code, 'The session could not be started'), [cleared]);
+    }
+    return redirectResponse(withParam(trip.returnTo, SIGN_IN_PARAM, '1'), [...started.cookies, cleared]);
+  }
+
+  const guarded = (fn: (request: BrokerHttpRequest) => Promise<BrokerHttpResponse>) => (request: BrokerHttpRequest) =>
+    fn(request).catch((err: unknown) => failTo('/', err, [roundTripCookie('', secureFor(request), paths.callback)]));
+
+  return { paths, start: guarded(start), callback: guarded(callback), ready: discover };
+}
