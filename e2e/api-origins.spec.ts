@@ -239,3 +239,34 @@ test('a step-up mark or a renewal the API origin sends never reaches the page, s
   expect(await pageFetch(page, `${api.url}/v1/forged-step-up`)).toMatchObject({ status: 200, stepUp: null });
   expect(api.seen.filter((r) => r.path === '/v1/forged-step-up').map((r) => r.authorization !== null)).toEqual([false, true]);
 });
+
+/** Counts the worker's calls to the refresh endpoint. */
+async function countRefreshes(page: Page): Promise<{ count: number }> {
+  const seen = { count: 0 };
+  await page.context().route('**/auth/refresh', async (route) => {
+    seen.count++;
+    await route.continue();
+  });
+  return seen;
+}
+
+test('an API origin that answers 401 to every token costs one refresh, not one per request; the session and its own API go on', async ({ page, server, origins }) => {
+  const { api } = origins;
+  await openApp(page, server);
+  await login(page);
+  const refreshes = await countRefreshes(page);
+  for (let i = 0; i < 10; i++) expect(await pageFetch(page, `${api.url}/v1/always-401`)).toMatchObject({ status: 401, body: '{"error":"invalid_token"}' });
+  expect(refreshes.count).toBe(1);
+  // The first request was replayed once with the refreshed token; the rest went once each.
+  expect(api.seen.filter((r) => r.path === '/v1/always-401')).toHaveLength(11);
+  expect(await pageFetch(page, `${server.url}/api/me`)).toMatchObject({ status: 200 });
+  // A 401 from the worker's own API on that token still gets its refresh and replay: the bound is per origin.
+  let refused = false;
+  await page.context().route('**/api/me', (route) => {
+    if (refused) return route.continue();
+    refused = true;
+    return route.fulfill({ status: 401, json: { error: 'invalid_token' } });
+  });
+  expect(await pageFetch(page, `${server.url}/api/me`)).toMatchObject({ status: 200 });
+  expect(refreshes.count).toBe(2);
+});

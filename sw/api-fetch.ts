@@ -124,7 +124,7 @@ async function sendOnce(broker: Broker, request: Request, body: ArrayBuffer | nu
     if (requirement) return withHeaders(response, (headers) => headers.set(STEP_UP_HEADER, JSON.stringify(requirement)));
   }
   if (response.status !== 401 || decision.kind !== 'token') return response;
-  const retry = await broker.tokenAfterUnauthorized(decision.token);
+  const retry = await broker.tokenAfterUnauthorized(decision.token, new URL(request.url).origin);
   // The server's 401 reaches the page only when the session has ended; a refresh that
   // could not be made now answers as it would before a send (503 unavailable, or a network error).
   // No loop: whatever the retry gets, a second 401 included, goes to the page.
