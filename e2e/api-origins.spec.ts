@@ -240,6 +240,15 @@ test('a step-up mark or a renewal the API origin sends never reaches the page, s
   expect(api.seen.filter((r) => r.path === '/v1/forged-step-up').map((r) => r.authorization !== null)).toEqual([false, true]);
 });
 
+/** What the page's stepUpRequirement(response) makes of the API's answer, and what the API counted. */
+async function stepUpFrom(page: Page, url: string) {
+  return page.evaluate(async (u) => {
+    const client = (await import('/client.js' as string)) as typeof import('../client/index');
+    const res = await fetch(u, { method: 'POST', body: '{}' });
+    return { status: res.status, body: await res.text(), requirement: client.stepUpRequirement(res) };
+  }, url);
+}
+
 /** Counts the worker's calls to the refresh endpoint. */
 async function countRefreshes(page: Page): Promise<{ count: number }> {
   const seen = { count: 0 };
@@ -249,6 +258,26 @@ async function countRefreshes(page: Page): Promise<{ count: number }> {
   });
   return seen;
 }
+
+test('step-up from the API origin: with WWW-Authenticate exposed, the requirement and no refresh; without, the 401 as sent and no refresh loop', async ({ page, server, origins }) => {
+  const { api } = origins;
+  await page.context().route('**/client.js', (route) => route.fulfill({ path: 'dist/client/index.js', contentType: 'text/javascript' }));
+  await openApp(page, server);
+  await login(page);
+  const refreshes = await countRefreshes(page);
+  const exposed = await stepUpFrom(page, `${api.url}/v1/step-up-exposed`);
+  expect(exposed).toEqual({ status: 401, body: '{"error":"insufficient_user_authentication"}', requirement: { maxAge: 300 } });
+  expect(refreshes.count).toBe(0);
+  expect(api.seen.filter((r) => r.path === '/v1/step-up-exposed')).toHaveLength(1);
+
+  // Not exposed, the worker cannot read the challenge: it takes the 401 for a stale token (one refresh and
+  // a replay), then hands the page the API's 401, unmarked. Asked again, no more refreshes.
+  for (let i = 0; i < 3; i++) {
+    expect(await stepUpFrom(page, `${api.url}/v1/step-up`)).toEqual({ status: 401, body: '{"error":"insufficient_user_authentication"}', requirement: null });
+  }
+  expect(refreshes.count).toBe(1);
+  expect(api.seen.filter((r) => r.path === '/v1/step-up')).toHaveLength(4);
+});
 
 test('an API origin that answers 401 to every token costs one refresh, not one per request; the session and its own API go on', async ({ page, server, origins }) => {
   const { api } = origins;
