@@ -179,8 +179,8 @@ export class Broker {
       case 'broker:refresh':
         return this.#forceRefresh();
       case 'broker:resume':
-        // The page is back (visible, online): a refresh that is cooling down may be tried at once.
-        this.#coordinator.reset();
+        // The page is back (visible, online): a refresh that is cooling down may be tried at once, once per cool-down.
+        this.#coordinator.resume();
         return this.#resume();
       case 'broker:ping':
         return this.#ping();
