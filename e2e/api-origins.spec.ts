@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from '@playwright/test';
+import type * as ClientModule from '../client/index';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { STRICT_CSP } from '../reference-server/settings';
 import { expect, login, openApp, test as base } from './support/fixtures';
@@ -243,7 +244,7 @@ test('a step-up mark or a renewal the API origin sends never reaches the page, s
 /** What the page's stepUpRequirement(response) makes of the API's answer, and what the API counted. */
 async function stepUpFrom(page: Page, url: string) {
   return page.evaluate(async (u) => {
-    const client = (await import('/client.js' as string)) as typeof import('../client/index');
+    const client = (await import('/client.js' as string)) as typeof ClientModule;
     const res = await fetch(u, { method: 'POST', body: '{}' });
     return { status: res.status, body: await res.text(), requirement: client.stepUpRequirement(res) };
   }, url);

@@ -44,7 +44,7 @@ export function installInto(dir: string, dependencies: Record<string, string> = 
   try {
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, stdio: 'pipe', encoding: 'utf8' });
   } catch (err) {
-    throw new Error(`npm install in ${dir} failed:\n${String((err as { stderr?: string }).stderr)}`);
+    throw new Error(`npm install in ${dir} failed:\n${String((err as { stderr?: string }).stderr)}`, { cause: err });
   }
 }
 
