@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from '@playwright/test';
+import type * as ClientModule from '../client/index';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { STRICT_CSP } from '../reference-server/settings';
 import { expect, login, openApp, test as base } from './support/fixtures';
@@ -34,7 +35,9 @@ function extended(token: string): string {
 /**
  * A CORS API for the app's origin (which it learns per request), with credentials allowed: logs each
  * request, answers JSON; /v1/redirect redirects, /v1/set-cookie sets its own cookie, /v1/expired answers
- * 401 the first time, /v1/renew sends a renewal header it exposes to CORS.
+ * 401 the first time, /v1/renew sends a renewal header it exposes to CORS (/v1/renew-any: also without a token),
+ * /v1/forged-step-up forges the worker's step-up mark, /v1/step-up answers an RFC 9470 challenge
+ * (/v1/step-up-exposed exposes WWW-Authenticate to CORS), /v1/always-401 refuses every token.
  */
 async function startOrigin(redirectTo: () => string): Promise<Origin> {
   const seen: Logged[] = [];
@@ -45,7 +48,7 @@ async function startOrigin(redirectTo: () => string): Promise<Origin> {
       'access-control-allow-origin': req.headers.origin ?? '*',
       'access-control-allow-headers': 'authorization, dpop, content-type',
       'access-control-allow-credentials': 'true',
-      'access-control-expose-headers': 'x-renewed-token',
+      'access-control-expose-headers': `x-renewed-token, x-token-broker-step-up${path === '/v1/step-up-exposed' ? ', www-authenticate' : ''}`,
       vary: 'origin',
     };
     if (req.method === 'OPTIONS') {
@@ -65,7 +68,18 @@ async function startOrigin(redirectTo: () => string): Promise<Origin> {
       res.writeHead(401, { ...cors, 'content-type': 'application/json' }).end('{"error":"invalid_token"}');
       return;
     }
+    if (path.startsWith('/v1/step-up')) {
+      const challenge = 'DPoP error="insufficient_user_authentication", max_age=300';
+      res.writeHead(401, { ...cors, 'www-authenticate': challenge, 'content-type': 'application/json' }).end('{"error":"insufficient_user_authentication"}');
+      return;
+    }
+    if (path === '/v1/always-401') {
+      res.writeHead(401, { ...cors, 'content-type': 'application/json' }).end('{"error":"invalid_token"}');
+      return;
+    }
     const extra: Record<string, string> = {};
+    if (path === '/v1/forged-step-up') extra['x-token-broker-step-up'] = '{"acrValues":["forged"]}';
+    if (path === '/v1/renew-any') extra['x-renewed-token'] = 'not-a-token-the-page-may-see';
     if (path === '/v1/set-cookie') extra['set-cookie'] = 'api_session=s1; Path=/v1; SameSite=Lax; HttpOnly';
     if (path === '/v1/renew' && authorization) extra['x-renewed-token'] = extended(authorization.split(' ')[1]!);
     res.writeHead(200, { ...cors, ...extra, 'content-type': 'application/json' }).end(JSON.stringify({ path, body }));
@@ -98,12 +112,12 @@ const test = base.extend<{ origins: { api: Origin; third: Origin } }>({
 });
 
 /** A fetch from page script, as the app would write it; the answer as the page sees it. */
-function pageFetch(page: Page, url: string, init: RequestInit = {}): Promise<{ status: number; type: string; body: string; renewal: string | null } | { error: string }> {
+function pageFetch(page: Page, url: string, init: RequestInit = {}): Promise<{ status: number; type: string; body: string; renewal: string | null; stepUp: string | null } | { error: string }> {
   return page.evaluate(
     async ([u, i]) => {
       try {
         const res = await fetch(u, i);
-        return { status: res.status, type: res.type, body: res.type === 'opaque' ? '' : await res.text(), renewal: res.headers.get('x-renewed-token') };
+        return { status: res.status, type: res.type, body: res.type === 'opaque' ? '' : await res.text(), renewal: res.headers.get('x-renewed-token'), stepUp: res.headers.get('x-token-broker-step-up') };
       } catch (e) {
         return { error: String(e) };
       }
@@ -213,4 +227,76 @@ test('a renewal header from the API origin is ignored, even exposed to CORS, and
   const token = (path: string) => api.seen.find((r) => r.path === path)!.authorization;
   // Had the worker taken the renewal (same claims, a later expiry), the next call would carry it.
   expect(token('/v1/me')).toBe(token('/v1/renew'));
+});
+
+test('a step-up mark or a renewal the API origin sends never reaches the page, signed in or out', async ({ page, server, origins }) => {
+  const { api } = origins;
+  await openApp(page, server);
+  // Signed out: the request goes without a token, and the worker still takes both headers out.
+  expect(await pageFetch(page, `${api.url}/v1/renew-any`)).toMatchObject({ status: 200, renewal: null });
+  expect(await pageFetch(page, `${api.url}/v1/forged-step-up`)).toMatchObject({ status: 200, stepUp: null });
+  await login(page);
+  expect(await pageFetch(page, `${api.url}/v1/renew-any`)).toMatchObject({ status: 200, renewal: null });
+  expect(await pageFetch(page, `${api.url}/v1/forged-step-up`)).toMatchObject({ status: 200, stepUp: null });
+  expect(api.seen.filter((r) => r.path === '/v1/forged-step-up').map((r) => r.authorization !== null)).toEqual([false, true]);
+});
+
+/** What the page's stepUpRequirement(response) makes of the API's answer, and what the API counted. */
+async function stepUpFrom(page: Page, url: string) {
+  return page.evaluate(async (u) => {
+    const client = (await import('/client.js' as string)) as typeof ClientModule;
+    const res = await fetch(u, { method: 'POST', body: '{}' });
+    return { status: res.status, body: await res.text(), requirement: client.stepUpRequirement(res) };
+  }, url);
+}
+
+/** Counts the worker's calls to the refresh endpoint. */
+async function countRefreshes(page: Page): Promise<{ count: number }> {
+  const seen = { count: 0 };
+  await page.context().route('**/auth/refresh', async (route) => {
+    seen.count++;
+    await route.continue();
+  });
+  return seen;
+}
+
+test('step-up from the API origin: with WWW-Authenticate exposed, the requirement and no refresh; without, the 401 as sent and no refresh loop', async ({ page, server, origins }) => {
+  const { api } = origins;
+  await page.context().route('**/client.js', (route) => route.fulfill({ path: 'dist/client/index.js', contentType: 'text/javascript' }));
+  await openApp(page, server);
+  await login(page);
+  const refreshes = await countRefreshes(page);
+  const exposed = await stepUpFrom(page, `${api.url}/v1/step-up-exposed`);
+  expect(exposed).toEqual({ status: 401, body: '{"error":"insufficient_user_authentication"}', requirement: { maxAge: 300 } });
+  expect(refreshes.count).toBe(0);
+  expect(api.seen.filter((r) => r.path === '/v1/step-up-exposed')).toHaveLength(1);
+
+  // Not exposed, the worker cannot read the challenge: it takes the 401 for a stale token (one refresh and
+  // a replay), then hands the page the API's 401, unmarked. Asked again, no more refreshes.
+  for (let i = 0; i < 3; i++) {
+    expect(await stepUpFrom(page, `${api.url}/v1/step-up`)).toEqual({ status: 401, body: '{"error":"insufficient_user_authentication"}', requirement: null });
+  }
+  expect(refreshes.count).toBe(1);
+  expect(api.seen.filter((r) => r.path === '/v1/step-up')).toHaveLength(4);
+});
+
+test('an API origin that answers 401 to every token costs one refresh, not one per request; the session and its own API go on', async ({ page, server, origins }) => {
+  const { api } = origins;
+  await openApp(page, server);
+  await login(page);
+  const refreshes = await countRefreshes(page);
+  for (let i = 0; i < 10; i++) expect(await pageFetch(page, `${api.url}/v1/always-401`)).toMatchObject({ status: 401, body: '{"error":"invalid_token"}' });
+  expect(refreshes.count).toBe(1);
+  // The first request was replayed once with the refreshed token; the rest went once each.
+  expect(api.seen.filter((r) => r.path === '/v1/always-401')).toHaveLength(11);
+  expect(await pageFetch(page, `${server.url}/api/me`)).toMatchObject({ status: 200 });
+  // A 401 from the worker's own API on that token still gets its refresh and replay: the bound is per origin.
+  let refused = false;
+  await page.context().route('**/api/me', (route) => {
+    if (refused) return route.continue();
+    refused = true;
+    return route.fulfill({ status: 401, json: { error: 'invalid_token' } });
+  });
+  expect(await pageFetch(page, `${server.url}/api/me`)).toMatchObject({ status: 200 });
+  expect(refreshes.count).toBe(2);
 });

@@ -45,3 +45,32 @@ test('an old sign-in gets the challenge and a typed requirement, with no refresh
   expect(retried.body).toMatchObject({ sub: 'alice', acr: 'pwd', auth_time: Math.floor(clock.ms / 1000) });
   expect(refreshes).toBe(0);
 });
+
+test('a step-up mark the server sends never reaches the page: only the worker sets it, from a real challenge', async ({ context, page, server }) => {
+  clock.ms = Date.now();
+  await context.route('**/client.js', (route) => route.fulfill({ path: 'dist/client/index.js', contentType: 'text/javascript' }));
+  // Any route under the prefix forging the worker's mark: on a 200, on a 403 without a challenge, and beside a real challenge.
+  const forged = JSON.stringify({ acrValues: ['forged'] });
+  await context.route('**/api/forged-ok', (route) => route.fulfill({ status: 200, headers: { 'x-token-broker-step-up': forged }, json: {} }));
+  await context.route('**/api/forged-403', (route) => route.fulfill({ status: 403, headers: { 'x-token-broker-step-up': forged }, json: {} }));
+  await context.route('**/api/forged-challenge', (route) =>
+    route.fulfill({
+      status: 403,
+      headers: { 'x-token-broker-step-up': forged, 'www-authenticate': 'Bearer error="insufficient_user_authentication", max_age=60' },
+      json: {},
+    }),
+  );
+  await openApp(page, server);
+  const read = (path: string) =>
+    page.evaluate(async (p) => {
+      const client = (await import('/client.js' as string)) as ClientModule;
+      const res = await fetch(p);
+      return { status: res.status, requirement: client.stepUpRequirement(res), mark: res.headers.get('x-token-broker-step-up') };
+    }, path);
+  // Signed out, the request goes without a token: the worker still takes the forged mark out.
+  expect(await read('/api/forged-ok')).toEqual({ status: 200, requirement: null, mark: null });
+  await login(page);
+  expect(await read('/api/forged-ok')).toEqual({ status: 200, requirement: null, mark: null });
+  expect(await read('/api/forged-403')).toEqual({ status: 403, requirement: null, mark: null });
+  expect(await read('/api/forged-challenge')).toMatchObject({ status: 403, requirement: { maxAge: 60 } });
+});

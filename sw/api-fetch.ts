@@ -65,24 +65,30 @@ async function send(broker: Broker, request: Request, body: ArrayBuffer | null, 
       return jsonError(503, { error: { code: 'unavailable', message: DEV ? 'The token service is unavailable; the request was not sent. Try again later.' : 'unavailable' } }, wait);
     }
     case 'none':
-      return fetch(withToken(request, body, null, null));
+      return strip(broker, await fetch(withToken(request, body, null, null)), null, false);
     case 'token':
       return strip(broker, refuseRedirect(request, await sendWithToken(broker, request, body, decision.token)), decision.token, new URL(request.url).origin === location.origin);
   }
 }
 
 /**
- * Takes a sliding-renewal token out of the response before the page can see it.
+ * Takes out of every answer the server gave what only the worker may tell the page:
+ * a sliding-renewal token (the page never sees a token) and the step-up mark (the page
+ * trusts it; the worker sets it from a real challenge, any server could forge it).
  * Only the worker's own origin (the broker, which holds the signing key) may renew:
- * a renewal from an API on another origin is dropped unread, since the worker cannot
- * check a signature and that origin must not extend or replace the session.
+ * a renewal from an API on another origin, or on a request sent without a token, is
+ * dropped unread, since the worker cannot check a signature and that origin must not
+ * extend or replace the session. Opaque, redirect and error answers show no headers.
  */
-async function strip(broker: Broker, response: Response, used: TokenRecord, ownOrigin: boolean): Promise<Response> {
+async function strip(broker: Broker, response: Response, used: TokenRecord | null, ownOrigin: boolean): Promise<Response> {
   const name = broker.config.renewHeader;
-  const renewed = name ? response.headers.get(name) : null;
-  if (!name || renewed === null) return response;
-  if (ownOrigin) await broker.adoptRenewed(renewed, used);
-  return withHeaders(response, (headers) => headers.delete(name));
+  const renewed = name && response.headers.get(name);
+  if (!renewed && !response.headers.has(STEP_UP_HEADER)) return response;
+  if (renewed && ownOrigin) await broker.adoptRenewed(renewed, used!);
+  return withHeaders(response, (headers) => {
+    if (name) headers.delete(name);
+    headers.delete(STEP_UP_HEADER);
+  });
 }
 
 export async function handleApiRequest(broker: Broker, request: Request, clientId: string): Promise<Response> {
@@ -118,7 +124,7 @@ async function sendOnce(broker: Broker, request: Request, body: ArrayBuffer | nu
     if (requirement) return withHeaders(response, (headers) => headers.set(STEP_UP_HEADER, JSON.stringify(requirement)));
   }
   if (response.status !== 401 || decision.kind !== 'token') return response;
-  const retry = await broker.tokenAfterUnauthorized(decision.token);
+  const retry = await broker.tokenAfterUnauthorized(decision.token, new URL(request.url).origin);
   // The server's 401 reaches the page only when the session has ended; a refresh that
   // could not be made now answers as it would before a send (503 unavailable, or a network error).
   // No loop: whatever the retry gets, a second 401 included, goes to the page.

@@ -79,6 +79,8 @@ export class Broker {
   #sessionChanges: Promise<unknown> = Promise.resolve();
   /** The token a resume last started a refresh for: page script may post resume in a loop. */
   #lastResumeFor: string | null = null;
+  /** Per API origin (the worker's own and each of `apiOrigins`), the token its last 401 had refreshed. */
+  readonly #refreshedFor401 = new Map<string, string>();
 
   readonly #passkeys: PasskeySupport | undefined;
 
@@ -127,17 +129,26 @@ export class Broker {
     return this.#decide(await this.#coordinator.refresh(current), current);
   }
 
-  /** After a 401 sent with `used`: one refresh unless the token already changed. */
-  async tokenAfterUnauthorized(used: TokenRecord): Promise<TokenDecision> {
+  /**
+   * After a 401 from `origin` sent with `used`: one refresh unless the token already changed,
+   * and none when `used` is the token a 401 from that origin already refreshed for (it refused
+   * a token that was new then: one more would not help, and an API that answers 401 to
+   * everything would otherwise cost a refresh per request). Its 401 goes to the page.
+   */
+  async tokenAfterUnauthorized(used: TokenRecord, origin: string): Promise<TokenDecision> {
     const current = this.store.current;
     // The session ended while the request was out: nothing to refresh.
     if (!current && this.store.signedOut) return { kind: 'none' };
     if (current && current.accessToken !== used.accessToken && !isExpired(current.expiresAt, Date.now())) {
       return { kind: 'token', token: current };
     }
+    if (this.#refreshedFor401.get(origin) === used.accessToken) return { kind: 'none' };
     // The rejected token is stale whatever its expiry says: refresh even if it looks fresh.
     const outcome = await this.#coordinator.refresh(used);
-    if (outcome.kind === 'ok' && outcome.token.accessToken === used.accessToken) return { kind: 'none' };
+    if (outcome.kind === 'ok') {
+      if (outcome.token.accessToken === used.accessToken) return { kind: 'none' };
+      this.#refreshedFor401.set(origin, outcome.token.accessToken);
+    }
     return this.#decide(outcome, null);
   }
 
@@ -188,8 +199,8 @@ export class Broker {
         // A newer sign-in may have set a cookie since the marker was written: only the server knows.
         return this.#forceRefresh(true);
       case 'broker:resume':
-        // The page is back (visible, online): a refresh that is cooling down may be tried at once.
-        this.#coordinator.reset();
+        // The page is back (visible, online): a refresh that is cooling down may be tried at once, once per cool-down.
+        this.#coordinator.resume();
         return this.#resume();
       case 'broker:ping':
         return this.#ping();

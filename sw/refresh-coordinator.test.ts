@@ -181,3 +181,30 @@ test('during a cool-down a token another worker stored meanwhile is used', async
   expect(await c.refresh(null)).toEqual({ kind: 'ok', token: { id: 'other-version', fresh: true }, refreshed: false });
   expect(w.calls.attempts).toBe(1);
 });
+
+test('a resume ends a cool-down once: not the one its own early try started, so a loop of resumes costs one more attempt per step', async () => {
+  const w = world([]);
+  const c = new RefreshCoordinator(w.deps);
+  await c.refresh(null);
+  expect(w.calls.attempts).toBe(1);
+  for (let i = 0; i < 20; i++) {
+    c.resume();
+    await c.refresh(null);
+  }
+  // The first resume let one try through; its failure started a cool-down no resume ends.
+  expect(w.calls.attempts).toBe(2);
+  // The run of failures went on: that cool-down doubled (1.5 s, then 3 s with this jitter).
+  w.clock.now += 2_999;
+  c.resume();
+  await c.refresh(null);
+  expect(w.calls.attempts).toBe(2);
+  // Once it ends, a refresh at its due time fails again; that cool-down a resume may end, once.
+  w.clock.now += 1;
+  await c.refresh(null);
+  expect(w.calls.attempts).toBe(3);
+  c.resume();
+  c.resume();
+  await c.refresh(null);
+  await c.refresh(null);
+  expect(w.calls.attempts).toBe(4);
+});

@@ -48,6 +48,8 @@ export class RefreshCoordinator<T> {
   #failures = 0;
   /** The last failure, with the end of its cool-down. */
   #cooling: (Failure<T> & { retryAt: number }) | null = null;
+  /** Whether a resume may end this cool-down: false when a resume's early try started it. */
+  #resumable = false;
 
   readonly #deps: RefreshDeps<T>;
 
@@ -75,10 +77,22 @@ export class RefreshCoordinator<T> {
     return this.#inflight;
   }
 
-  /** Ends a cool-down: the page asked (a forced refresh, a login, back online or visible). */
+  /** Ends a cool-down: the page asked (a forced refresh, a login). */
   reset(): void {
     this.#failures = 0;
     this.#cooling = null;
+    this.#resumable = false;
+  }
+
+  /**
+   * Back online or visible: the cool-down ends now, but only one that a refresh at its due time
+   * started. The early try it allows, if it fails, starts one (longer: the run of failures goes on)
+   * that no resume ends, so page script or a flapping network posting resume in a loop during an
+   * outage costs at most one more attempt per cool-down step.
+   */
+  resume(): void {
+    if (this.#resumable) this.#cooling = null;
+    this.#resumable = false;
   }
 
   /** Another worker (the other version during an update) may have refreshed meanwhile. */
@@ -98,6 +112,8 @@ export class RefreshCoordinator<T> {
     if (outcome.kind === 'ok' || outcome.kind === 'rejected') {
       this.reset();
     } else {
+      // No cool-down and failures in a row: a resume ended the last one early.
+      this.#resumable = this.#cooling !== null || this.#failures === 0;
       const retryAt = this.#deps.now() + cooldownDelay(this.#deps.policy, ++this.#failures, retryAfterMs, this.#deps.random);
       this.#cooling = { ...outcome, retryAt };
     }

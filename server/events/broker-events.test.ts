@@ -100,6 +100,27 @@ test('foreign key: a refresh of a DPoP-bound family without its key raises forei
   await server.close();
 });
 
+test('foreign key: an old rotated cookie with a wrong or no key raises nothing and leaves the live family (a revoke on foreign_key included)', async () => {
+  const key = await newDpopKey();
+  const other = await newDpopKey();
+  const proof = (k: typeof key, url: string) => signProof(k, { htm: 'POST', htu: `${ORIGIN}${url}` });
+  const { server, types } = await broker((e) => (e.type === 'foreign_key' ? 'revoke' : 'notify'), 'optional');
+  const login = await server.login(request('/auth/login', { dpop: await proof(key, '/auth/login') }, alice));
+  const rotated = await server.refresh(request('/auth/refresh', { cookie: cookieOf(login), dpop: await proof(key, '/auth/refresh') }));
+  expect(rotated.status).toBe(200);
+  // The stale cookie (a backup, an old device) in an attacker's hands, with the attacker's key and with none.
+  for (const dpop of [await proof(other, '/auth/refresh'), null]) {
+    const stale = await server.refresh(request('/auth/refresh', { cookie: cookieOf(login), ...(dpop && { dpop }) }));
+    expect(stale.status).toBe(401);
+    expect(stale.body).toMatchObject({ error: 'invalid_grant' });
+  }
+  expect(types()).toEqual(['login']);
+  // The owner's live cookie still refreshes with its key.
+  const owner = await server.refresh(request('/auth/refresh', { cookie: cookieOf(rotated), dpop: await proof(key, '/auth/refresh') }));
+  expect(owner.status).toBe(200);
+  await server.close();
+});
+
 test('a hook that throws, or a logger that throws, breaks neither login nor refresh; the failure is logged', async () => {
   const { server, lines } = await broker(() => {
     throw new Error('hook broke');

@@ -326,8 +326,13 @@ export function storeConformance(newBacking: () => Promise<StoreBacking>): Confo
     expect(await b.rotate(first, 200, 'key-2')).toMatchObject({ ok: false, reason: 'wrong_key' });
     const second = await b.rotate(first, 300, 'key-1');
     expect(second).toMatchObject({ ok: true, userId: 'alice', jkt: 'key-1' });
-    // Not reuse: without the key, presenting the rotated token is refused before reuse detection.
-    expect(await a.rotate(first, 300 + POLICY.graceMs + 1)).toMatchObject({ ok: false, reason: 'wrong_key' });
+    // Not reuse, nor a foreign key on the live token: without the key, the rotated token is refused as stale.
+    expect(await a.rotate(first, 300 + POLICY.graceMs + 1)).toEqual({ ok: false, reason: 'stale' });
+    expect(await b.rotate(first, 300 + POLICY.graceMs + 1, 'key-2')).toEqual({ ok: false, reason: 'stale' });
+    // Within grace too: a wrong key never gets the successor.
+    expect(await b.rotate(first, 350, 'key-2')).toEqual({ ok: false, reason: 'stale' });
+    // The live token still answers wrong_key (naming its family) to another key.
+    expect(second.ok && (await a.rotate(second.token, 360, 'key-2'))).toMatchObject({ ok: false, reason: 'wrong_key', userId: 'alice' });
     // Within grace, the duplicate with the key gets the same successor, still bound.
     expect(await a.rotate(first, 400, 'key-1')).toEqual(second);
     expect(second.ok && (await a.rotate(second.token, 500, 'key-1'))).toMatchObject({ ok: true, jkt: 'key-1' });

@@ -47,16 +47,19 @@ export function memoryStoreBacking(): { open(): RefreshStore } {
       if (family.revokedAt !== null) return { status: 'revoked' };
       if (now >= family.absoluteExpiresAt) return { status: 'expired' };
       const ids = { userId: family.userId, familyId: token.familyId };
-      // Before the reuse check: a replay without the key must not revoke the owner's login.
-      if (family.jkt !== null && family.jkt !== jkt) return { status: 'wrong_key', ...ids };
+      const wrongKey = family.jkt !== null && family.jkt !== jkt;
       const bound = { ...ids, jkt: family.jkt, claims: structuredClone(family.claims) };
       if (token.rotatedAt === null) {
         if (now >= token.expiresAt) return { status: 'expired' };
+        // The live token without the family's key: the security policy may end the family.
+        if (wrongKey) return { status: 'wrong_key', ...ids };
         token.rotatedAt = now;
         tokens.set(successor, { familyId: token.familyId, expiresAt: Math.min(now + family.idleMs, family.absoluteExpiresAt), rotatedAt: null });
         family.currentHash = successor;
         return { status: 'rotated', ...bound };
       }
+      // Before the reuse check: an old token alone (a backup, an old device) must not end the owner's login.
+      if (wrongKey) return { status: 'stale' };
       if (family.currentHash === successor && now - token.rotatedAt <= policy.graceMs) return { status: 'grace', ...bound };
       end(token.familyId, family, now, policy);
       return { status: 'reused', ...ids };

@@ -81,11 +81,12 @@ if not f[1] then return {'unknown'} end
 if f[4] then return {'revoked'} end
 local ends = tonumber(f[2])
 if now >= ends then return {'expired'} end
--- Before the reuse check: a replay without the key must not revoke the owner's login.
-if f[5] and f[5] ~= ARGV[6] then return {'wrong_key', f[1], t[1]} end
+local wrong = f[5] and f[5] ~= ARGV[6]
 local jkt = f[5] or ''
 if not t[3] then
   if now >= tonumber(t[2]) then return {'expired'} end
+  -- The live token without the family's key: the security policy may end the family.
+  if wrong then return {'wrong_key', f[1], t[1]} end
   redis.call('HSET', KEYS[1], 'r', int(now))
   redis.call('HSET', KEYS[2], 'f', t[1], 'e', int(math.min(now + idle, ends)))
   -- The family's own remaining time, on Redis's clock: ends - now would cut the successor short by however far
@@ -95,6 +96,8 @@ if not t[3] then
   redis.call('HSET', fkey, 'c', ARGV[2])
   return {'rotated', f[1], t[1], jkt, f[6] or '{}'}
 end
+-- Before the reuse check: an old token alone (a backup, an old device) must not end the owner's login.
+if wrong then return {'stale'} end
 if f[3] == ARGV[2] and now - tonumber(t[3]) <= grace then return {'grace', f[1], t[1], jkt, f[6] or '{}'} end
 redis.call('HSET', fkey, 'v', int(now))
 list(ARGV[1], t[1], now, tonumber(ARGV[7]))
@@ -244,7 +247,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
       }
       if (status === 'reused') listed(familyId!, now, policy);
       if (status === 'reused' || status === 'wrong_key') return { status, userId: userId!, familyId: familyId! };
-      if (status === 'unknown' || status === 'expired' || status === 'revoked') return { status };
+      if (status === 'unknown' || status === 'expired' || status === 'revoked' || status === 'stale') return { status };
       throw new Error(`unexpected rotation status ${String(status)}`);
     },
     async revokeFamilyOf(hash, now, policy) {

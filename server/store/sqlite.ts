@@ -104,16 +104,19 @@ export function openSqliteStore(path: string): RefreshStore {
       if (family.revoked_at !== null) return { status: 'revoked' };
       if (now >= family.absolute_expires_at) return { status: 'expired' };
       const ids = { userId: family.user_id, familyId: token.family_id };
-      // Before the reuse check: a replay without the key must not revoke the owner's login.
-      if (family.jkt !== null && family.jkt !== jkt) return { status: 'wrong_key', ...ids };
+      const wrongKey = family.jkt !== null && family.jkt !== jkt;
       const bound = { ...ids, jkt: family.jkt, claims: JSON.parse(family.claims ?? '{}') as Record<string, unknown> };
       if (token.rotated_at === null) {
         if (now >= token.expires_at) return { status: 'expired' };
+        // The live token without the family's key: the security policy may end the family.
+        if (wrongKey) return { status: 'wrong_key', ...ids };
         markRotated.run(now, hash);
         insertToken.run(successor, token.family_id, Math.min(now + (family.idle_ms ?? policy.idleMs), family.absolute_expires_at));
         setCurrent.run(successor, token.family_id);
         return { status: 'rotated', ...bound };
       }
+      // Before the reuse check: an old token alone (a backup, an old device) must not end the owner's login.
+      if (wrongKey) return { status: 'stale' };
       if (family.current_hash === successor && now - token.rotated_at <= policy.graceMs) return { status: 'grace', ...bound };
       revokeFamily.run(now, token.family_id);
       if (policy.accessListMs > 0) listAccess.run(token.family_id, now + policy.accessListMs);

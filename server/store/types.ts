@@ -37,10 +37,17 @@ export type RotationResult =
   /** The presented token is the immediate predecessor, within the grace window: the same successor stands. */
   | { status: 'grace'; userId: string; familyId: string; jkt: string | null; claims: Record<string, unknown> }
   /**
-   * The family is bound to a DPoP key and the request proved another key (or
-   * none): nothing changed, so a script without the key cannot burn the token.
+   * The presented token is current, the family is bound to a DPoP key and the
+   * request proved another key (or none): nothing changed, so a script without
+   * the key cannot burn the token; the security policy may end the family.
    */
   | { status: 'wrong_key'; userId: string; familyId: string }
+  /**
+   * A rotated token of a bound family, presented without its key: nothing changed.
+   * Neither reuse nor a foreign key: an old cookie alone (a backup, an old device)
+   * cannot end the live session. With the key, a rotated token is `grace` or `reused`.
+   */
+  | { status: 'stale' }
   /** A rotated token was presented outside the grace window: the family is now revoked. */
   | { status: 'reused'; userId: string; familyId: string }
   | { status: 'unknown' | 'expired' | 'revoked' };
