@@ -44,6 +44,7 @@ export async function startFirefox(): Promise<Engine> {
         page = tab as Page;
         await page.bringToFront();
       },
+      cookies: async () => (await context.cookies()).map(({ name, value }) => ({ name, value })),
       close: () => browser.close(),
     };
   } catch (err) {

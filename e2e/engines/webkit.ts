@@ -84,6 +84,7 @@ export async function startWebKit(): Promise<Engine> {
         return driver.getWindowHandle();
       },
       switchTo: (tab) => driver.switchTo().window(tab as string),
+      cookies: async () => (await driver.manage().getCookies()).map(({ name, value }) => ({ name, value })),
       close: async () => {
         await driver.quit().catch(() => undefined);
         stop();
