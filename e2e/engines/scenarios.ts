@@ -41,7 +41,8 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
   test.beforeEach(async () => {
     browser = await start();
   });
-  test.afterEach(async ({}, info) => {
+  test.afterEach(async () => {
+    const info = test.info();
     await browser.close();
     await Promise.all(servers.splice(0).map((s) => s.close()));
     ran.add(info.title);
@@ -412,7 +413,7 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
 
   // The worker's features, seen from a worker of the origin's own (a probe at a scope of its own, on a page no
   // broker client runs in), against the README's feature table for this engine.
-  test(SCENARIO.features, async ({}, info) => {
+  test(SCENARIO.features, async () => {
     const site = siteCopy();
     writeFileSync(join(site, 'probe.html'), '<!doctype html><title>probe</title>');
     writeFileSync(
@@ -430,7 +431,7 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
       const answer = new Promise((resolve) => navigator.serviceWorker.addEventListener('message', (e) => resolve(e.data), { once: true }));
       worker.postMessage('features');
       return { ...(await answer), pageLocks: 'locks' in navigator };`);
-    info.annotations.push({ type: 'features', description: JSON.stringify(found) });
+    test.info().annotations.push({ type: 'features', description: JSON.stringify(found) });
     console.log(`${engine} features: ${JSON.stringify(found)}`);
     const { features } = readmeTables();
     const listed = Object.fromEntries(Object.entries(FEATURE_ROWS).map(([key, row]) => [key, features.get(row)?.[engine] === 'yes']));
