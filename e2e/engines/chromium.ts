@@ -29,7 +29,7 @@ export async function startChromium(): Promise<Engine> {
         page = tab as Page;
         await page.bringToFront();
       },
-      cookies: async () => (await context.cookies()).map(({ name, value }) => ({ name, value })),
+      cookies: async (url) => (await context.cookies(url)).map(({ name, value }) => ({ name, value })),
       stopWorkers: async () => {
         const cdp = await context.newCDPSession(page);
         await cdp.send('ServiceWorker.enable');

@@ -20,10 +20,10 @@ export interface Engine {
   newTab(): Promise<Tab>;
   switchTo(tab: Tab): Promise<void>;
   /**
-   * The browser's cookies, HttpOnly ones included, as a thief with a copy of
-   * the cookie jar would have them (every driver can read the jar).
+   * The cookies the browser would send to `url`, HttpOnly ones included, as a
+   * thief with a copy of the cookie jar would have them.
    */
-  cookies(): Promise<{ name: string; value: string }[]>;
+  cookies(url: string): Promise<{ name: string; value: string }[]>;
   /**
    * Stops every service worker now, as the browser does when idle; only where
    * the driver can (Chromium's CDP). Elsewhere the scenarios stay away from the

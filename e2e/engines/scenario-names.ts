@@ -22,6 +22,7 @@ export const SCENARIO = {
   clockBehind: "DPoP with the server's nonces and clocks 3 hours apart (server behind): tokens work, one refresh when they expire",
   noWebLocks: 'without Web Locks in the worker, refreshes are serialised within it: one refresh for 50 concurrent requests from two tabs',
   update: 'a new worker version deployed while two tabs are busy waits for them: no call fails, the session is kept',
+  postInFlight: 'a POST in flight when the worker is stopped reaches the API once; the page gets 502 outcome_unknown or a network error',
   features: "the features this engine has (Static Routing, Web Locks in page and worker) are the README's",
 } as const;
 

@@ -46,7 +46,7 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
     await browser.close();
     await Promise.all(servers.splice(0).map((s) => s.close()));
     ran.add(info.title);
-    if (info.status === info.expectedStatus) passed.add(info.title);
+    if (info.status === 'passed') passed.add(info.title);
   });
 
   async function serve(overrides: Overrides = {}, parts: ServerParts = {}): Promise<Server> {
@@ -269,9 +269,9 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
     await openApp(server);
     await login();
     const first = await browser.currentTab();
-    const stolen = (await browser.cookies()).find((c) => c.name === 'broker_rt')!.value;
+    const stolen = (await browser.cookies(`${server.url}/auth/refresh`)).find((c) => c.name === 'broker_rt')!.value;
     await browser.run('await window.tokenBroker.refresh();');
-    expect((await browser.cookies()).find((c) => c.name === 'broker_rt')!.value).not.toBe(stolen);
+    expect((await browser.cookies(`${server.url}/auth/refresh`)).find((c) => c.name === 'broker_rt')!.value).not.toBe(stolen);
     const second = await browser.newTab();
     await openApp(server);
     expect((await status()).authenticated).toBe(true);
@@ -409,6 +409,37 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
       expect((await status()).authenticated).toBe(true);
     }
     expect(server.stats.apiUnauthorized).toBe(0);
+  });
+
+  // Only where the driver can stop a worker at a chosen moment (Engine.stopWorkers): WebKit and Firefox stop an idle
+  // worker on their own schedule, which a test cannot time to land during one request.
+  test(SCENARIO.postInFlight, async () => {
+    test.skip(!browser.stopWorkers, 'this driver cannot stop a worker on demand');
+    let release!: () => void;
+    const slow: Fault = { path: '/api/echo', times: 1, until: new Promise<void>((r) => (release = r)), answer: { status: 200, body: { held: true } } };
+    const requests: string[] = [];
+    const server = await serve({ logLevel: 'info' }, { faults: [slow], logStream: { write: (line) => void requests.push(line) } });
+    await openApp(server);
+    await login();
+    await browser.run(`window.__answer = fetch('/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"order":42}' })
+      .then(async (r) => ({ status: r.status, body: await r.json() }), (e) => ({ status: 0, body: e.name }));`);
+    const deadline = Date.now() + 10_000;
+    while (slow.hits !== 1 && Date.now() < deadline) await sleep(50);
+    expect(slow.hits).toBe(1);
+    await browser.stopWorkers!();
+    const got = await browser.run<{ status: number; body: unknown }>('return window.__answer;');
+    release();
+    const arrived = requests.filter((line) => (JSON.parse(line) as { req?: { url?: string } }).req?.url === '/api/echo');
+    expect(arrived).toHaveLength(1);
+    // The engine hands the fetch to the next worker (Chromium: the worker answers outcome_unknown and does not
+    // send it again), or fails it as a network error; never a second copy to the API.
+    const outcome = got.status === 0 ? 'network error (not dispatched again)' : 'dispatched again: 502 outcome_unknown';
+    test.info().annotations.push({ type: 'post-in-flight', description: outcome });
+    if (got.status !== 0) expect(got).toMatchObject({ status: 502, body: { error: { code: 'outcome_unknown' } } });
+    else expect(got.body).toBe('TypeError');
+    // Nothing is left marked: the same POST sent again on purpose goes through.
+    const again = await browser.run<number>(`return (await fetch('/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"order":42}' })).status;`);
+    expect(again).toBe(200);
   });
 
   // The worker's features, seen from a worker of the origin's own (a probe at a scope of its own, on a page no
