@@ -2,9 +2,9 @@
 // the reference setup (sw-dpop.js, DPoP required, nonces on) with the
 // server's default cookie, each test with its own browser and server.
 import { expect, test } from '@playwright/test';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { startServer, type ServerParts } from '../../reference-server/app';
 import type { Fault } from '../../reference-server/faults';
 import { DEFAULT_SETTINGS } from '../../reference-server/settings';
@@ -36,8 +36,9 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
   let browser: Engine;
   const servers: Server[] = [];
   // What ran in this run, and how: the README's column for this engine is checked against it at the end. In a file,
-  // as Playwright starts a new worker process after a failure; its output folder is emptied at the start of a run.
-  const record = () => join(test.info().project.outputDir, `scenarios-${engine}.jsonl`);
+  // as Playwright starts a new worker process after a failure; named for the run's runner process, the parent of
+  // every worker process of the run (a file in the output folder lost the first test's line).
+  const record = () => join(tmpdir(), `token-broker-scenarios-${process.ppid}-${engine}.jsonl`);
   const recorded = () => (existsSync(record()) ? readFileSync(record(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { title: string; status: string }) : []);
   test.beforeEach(async () => {
     browser = await start();
@@ -46,7 +47,6 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
     const info = test.info();
     await browser.close();
     await Promise.all(servers.splice(0).map((s) => s.close()));
-    mkdirSync(dirname(record()), { recursive: true });
     appendFileSync(record(), `${JSON.stringify({ title: info.title, status: info.status })}\n`);
   });
 
