@@ -18,6 +18,13 @@ export default defineConfig({
       testMatch: ['sw/**/*.test.ts', 'client/**/*.test.ts', 'server/**/*.test.ts', 'reference-server/**/*.test.ts', 'cli/**/*.test.ts', 'e2e/**/*.test.ts', 'soak/**/*.test.ts'],
     },
     {
+      // The cross-engine scenarios in Chromium (e2e/engines/chromium.ts), for the browser table's Chromium column.
+      name: 'chromium-engines',
+      testDir: './e2e/engines',
+      testMatch: 'chromium.spec.ts',
+      timeout: 60_000,
+    },
+    {
       // WebKit through WebDriver (e2e/engines/webkit.ts), not through Playwright's browsers.
       name: 'webkit',
       testDir: './e2e/engines',

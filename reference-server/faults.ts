@@ -11,6 +11,8 @@ export interface Fault {
   times: number;
   /** The answer, or 'drop' to close the connection without one. */
   answer: { status: number; headers?: Record<string, string>; body?: unknown } | 'drop';
+  /** Holds the answer until this settles: a slow server, for a request that must still be in flight. */
+  until?: Promise<unknown>;
   /** Filled in as the fault answers: how many requests it took. */
   hits?: number;
 }
@@ -21,6 +23,7 @@ export function injectFaults(app: FastifyInstance, faults: Fault[]): void {
     const fault = faults.find((f) => (f.path === path || f.path === '*') && (f.hits ?? 0) < f.times);
     if (!fault) return;
     fault.hits = (fault.hits ?? 0) + 1;
+    await fault.until;
     if (fault.answer === 'drop') {
       request.raw.socket.destroy();
       return reply.hijack();

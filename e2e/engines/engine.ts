@@ -1,6 +1,7 @@
 // What the cross-engine scenarios need of a browser, whatever drives it:
 // WebKit through WebDriver (webkit.ts), Firefox through WebDriver BiDi with
-// Puppeteer (firefox.ts). Chromium runs the full suite through Playwright.
+// Puppeteer (firefox.ts), Chromium through Playwright (chromium.ts), so the
+// same scenario code runs in all three.
 
 /** A tab, as the driver names it. */
 export type Tab = unknown;
@@ -18,6 +19,17 @@ export interface Engine {
   /** Opens a tab and makes it the current one. */
   newTab(): Promise<Tab>;
   switchTo(tab: Tab): Promise<void>;
+  /**
+   * The cookies the browser would send to `url`, HttpOnly ones included, as a
+   * thief with a copy of the cookie jar would have them.
+   */
+  cookies(url: string): Promise<{ name: string; value: string }[]>;
+  /**
+   * Stops every service worker now, as the browser does when idle; only where
+   * the driver can (Chromium's CDP). Elsewhere the scenarios stay away from the
+   * origin until the browser stops the worker itself.
+   */
+  stopWorkers?(): Promise<void>;
   close(): Promise<void>;
 }
 

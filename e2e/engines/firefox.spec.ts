@@ -3,4 +3,4 @@ import { startFirefox } from './firefox';
 import { scenarios } from './scenarios';
 
 // With idle_timeout at 3 s (firefox.ts), an unused worker is stopped within a few seconds.
-scenarios({ start: startFirefox, idleStopMs: 10_000 });
+scenarios({ engine: 'Firefox', start: startFirefox, idleStopMs: 10_000 });

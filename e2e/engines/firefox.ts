@@ -44,6 +44,10 @@ export async function startFirefox(): Promise<Engine> {
         page = tab as Page;
         await page.bringToFront();
       },
+      cookies: async (url) => {
+        const { hostname, pathname } = new URL(url);
+        return (await context.cookies()).filter((c) => c.domain.replace(/^\./, '') === hostname && pathname.startsWith(c.path)).map(({ name, value }) => ({ name, value }));
+      },
       close: () => browser.close(),
     };
   } catch (err) {

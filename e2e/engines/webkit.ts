@@ -84,6 +84,18 @@ export async function startWebKit(): Promise<Engine> {
         return driver.getWindowHandle();
       },
       switchTo: (tab) => driver.switchTo().window(tab as string),
+      // WebDriver reads only the cookies of the current document: a tab of its own at the URL, closed again.
+      cookies: async (url) => {
+        const from = await driver.getWindowHandle();
+        await driver.switchTo().newWindow('tab');
+        try {
+          await driver.get(url);
+          return (await driver.manage().getCookies()).map(({ name, value }) => ({ name, value }));
+        } finally {
+          await driver.close();
+          await driver.switchTo().window(from);
+        }
+      },
       close: async () => {
         await driver.quit().catch(() => undefined);
         stop();
