@@ -189,3 +189,25 @@ test("an assertion signed with another account's passkey is refused for this one
   expect(await message(page, { type: 'broker:passkey', step: 'step-up', response: answer })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
   expect((await apiFetch(page, '/api/transfer', { method: 'POST' })).status).toBe(401);
 });
+
+test('an assertion made without user verification (page script asking the authenticator for presence only) is refused', async ({ context, page, server }) => {
+  const { cdp, authenticatorId } = await setUp(context, page, server);
+  await page.addScriptTag({ url: '/webauthn.js' });
+  expect((await passkeys(page, 'registerPasskey')).ok).toBe(true);
+  // The page runs the ceremony, so a hostile script can relax what it asks of the authenticator: a touch, no fingerprint.
+  await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified: false });
+  const reply = await message(page, { type: 'broker:passkey', step: 'step-up-options' });
+  expect(reply.ok, JSON.stringify(reply)).toBe(true);
+  const presenceOnly = await page.evaluate(
+    (optionsJSON) =>
+      (window as unknown as { SimpleWebAuthnBrowser: { startAuthentication(o: object): Promise<Record<string, unknown>> } }).SimpleWebAuthnBrowser.startAuthentication({
+        optionsJSON: { ...optionsJSON, userVerification: 'discouraged' },
+      }),
+    reply.options as object,
+  );
+  // The authenticator data's UV flag (bit 2 of the flags byte, after the 32-byte RP id hash) is off.
+  const flags = Buffer.from((presenceOnly.response as { authenticatorData: string }).authenticatorData, 'base64url')[32]!;
+  expect(flags & 0x04).toBe(0);
+  expect(await message(page, { type: 'broker:passkey', step: 'step-up', response: presenceOnly })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
+  expect((await apiFetch(page, '/api/transfer', { method: 'POST' })).status).toBe(401);
+});
