@@ -9,8 +9,7 @@ import { isExpired, needsRefresh } from './expiry';
 import { broadcastSession } from './broadcast';
 import { DEV } from './dev';
 import { withBoundedLock, type LockRequester } from './bounded-lock';
-import type { PasskeySupport } from './passkeys/passkey-step';
-import { SIGNED_OUT, type BrokerReply, type BrokerRequest, type Credentials, type ErrorCode, type SessionChangeReason } from './protocol';
+import { SIGNED_OUT, type BrokerReply, type BrokerRequest, type Credentials, type ErrorCode, type PasskeyRequest, type SessionChangeReason } from './protocol';
 import { RefreshCoordinator, type AttemptResult, type RefreshOutcome } from './refresh-coordinator';
 import { cooldownDelay, DEFAULT_RETRY_POLICY, isRetryableStatus, parseRetryAfter } from './retry-policy';
 import { resumeKey, shouldRefreshOnResume } from './resume-refresh';
@@ -52,6 +51,16 @@ function failForStatus(status: number): BrokerReply {
   } as Partial<Record<ErrorCode, string>>;
   return fail(code, DEV && `Login failed: ${why[code] ?? `the server answered ${status}`}`, status);
 }
+
+/**
+ * What passkey support (sw/passkeys/, an install option) uses of the broker: its public members only, so that the
+ * copies of the type in each entry point's declarations are assignable to each other (private members would not be).
+ * Declared here, where the broker takes it, so the broker does not import the option it is given.
+ */
+export type PasskeyHost = Pick<Broker, 'config' | 'dpop' | 'tokenForRequest' | 'adoptSteppedUp' | 'handle'>;
+
+/** Passkey support for installTokenBroker (`passkeySupport` from `token-broker/sw/passkeys`): answers `broker:passkey`. */
+export type PasskeySupport = (broker: PasskeyHost, request: PasskeyRequest) => Promise<BrokerReply>;
 
 export class Broker {
   readonly store: TokenStore;

@@ -2,9 +2,9 @@
 // endpoint with the session's token (and DPoP proof), so page script never
 // holds the token the call needs nor the stepped-up one the answer carries.
 import { sendWithToken } from '../api-fetch';
-import type { Broker } from '../broker';
+import type { PasskeyHost, PasskeySupport } from '../broker';
 import { DEV } from '../dev';
-import { MessageType, type BrokerReply, type PasskeyRequest } from '../protocol';
+import { MessageType, type BrokerReply } from '../protocol';
 import { parseTokenResponse } from '../token-response';
 import { checkPasskeyRequest } from './check-request';
 
@@ -16,14 +16,7 @@ const fail = (code: 'not_authenticated' | 'network' | 'server' | 'invalid_passke
   error: { code, message: DEV ? (message as string) : code },
 });
 
-/**
- * What the passkey support uses of the broker: its public members only, so that the copies of the type in
- * each entry point's declarations are assignable to each other (a class's private members would not be).
- */
-export type PasskeyHost = Pick<Broker, 'config' | 'dpop' | 'tokenForRequest' | 'adoptSteppedUp' | 'handle'>;
-
-/** Passkey support for installTokenBroker (`passkeySupport` from `token-broker/sw/passkeys`): answers `broker:passkey`. */
-export type PasskeySupport = (broker: PasskeyHost, request: PasskeyRequest) => Promise<BrokerReply>;
+export type { PasskeyHost, PasskeySupport };
 
 export const passkeySupport: PasskeySupport = async (broker, request) => {
   const checked = checkPasskeyRequest(request.step, request.response);
