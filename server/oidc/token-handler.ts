@@ -14,6 +14,7 @@ import { redirectResponse, type RedirectSignIn } from '../core/redirect-sign-in'
 import { secureCookieFor, type CookieSecurity } from '../core/cookie-security';
 import { SIGN_IN_ERROR_PARAM, SIGN_IN_PARAM, SignInError, signInErrorOf } from './errors';
 import { sameOriginPath, withParam } from './return-to';
+import { signInFacts } from './sign-in-facts';
 import { openRoundTrip, roundTripCookie, roundTripCookieName, sealRoundTrip } from './round-trip-cookie';
 
 export interface OidcOptions {
@@ -150,11 +151,7 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
     }
     const account = options.account ? options.account(claims) : { sub: claims.sub, claims: {} };
     const now = Math.floor(clock() / 1000);
-    const started = await broker.startSession(request, account, {
-      authTime: typeof claims.auth_time === 'number' ? claims.auth_time : now,
-      acr: typeof claims.acr === 'string' ? claims.acr : 'oidc',
-      amr: Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : ['oidc'],
-    });
+    const started = await broker.startSession(request, account, signInFacts(claims, now));
     if (!started.ok) {
       const code = started.response.status === 403 ? 'sign_in_refused' : 'unavailable';
       return failTo(trip.returnTo, new SignInError(code, 'The session could not be started'), [cleared]);
