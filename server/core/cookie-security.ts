@@ -44,3 +44,13 @@ export function secureCookieFor(setting: CookieSecurity, request: Pick<BrokerHtt
 export function refreshCookieName(secure: boolean): string {
   return secure ? SECURE_COOKIE_NAME : PLAIN_COOKIE_NAME;
 }
+
+/**
+ * A server cookie's name and path. With `Secure` it is `__Host-`-prefixed and
+ * at `Path=/` (the prefix demands it; the browser then refuses it from any
+ * other host, so a sibling cannot toss one in); without, the plain name at
+ * `plainPath`, which a sibling on plain http can still set.
+ */
+export function cookieScope(secure: boolean, names: { secure: `__Host-${string}`; plain: string }, plainPath: string): { name: string; path: string } {
+  return secure ? { name: names.secure, path: '/' } : { name: names.plain, path: plainPath };
+}

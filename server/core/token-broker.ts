@@ -14,7 +14,7 @@ import { KeyRing } from '../tokens/keys';
 import { RefreshTokens } from '../tokens/refresh-tokens';
 import { memoryJtiStore, type JtiStore } from '../store/jti';
 import type { RefreshStore } from '../store/types';
-import { LEGACY_COOKIE, refreshCookieName, secureCookieFor, type CookieSecurity } from './cookie-security';
+import { cookieScope, LEGACY_COOKIE, PLAIN_COOKIE_NAME, refreshCookieName, SECURE_COOKIE_NAME, secureCookieFor, type CookieSecurity } from './cookie-security';
 import { cookieCount, cookieValues } from './cookie-tossing';
 import { csrfViolation } from './csrf';
 import { meetsRequirement, type StepUpRequirement } from '../step-up/requirement';
@@ -298,8 +298,9 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
   const cookieName = refreshCookieName(cookieSecurity !== false);
   const cookieFor = (request: Pick<BrokerHttpRequest, 'origin' | 'headers'>) => {
     const secure = secureCookieFor(cookieSecurity, request);
-    // `__Host-` demands Path=/; the plain cookie of development keeps to the auth routes.
-    return { name: refreshCookieName(secure), attributes: { httpOnly: true, sameSite: 'strict' as const, secure, path: secure ? '/' : cookiePath(paths) } };
+    // The plain cookie of development keeps to the auth routes.
+    const { name, path } = cookieScope(secure, { secure: SECURE_COOKIE_NAME, plain: PLAIN_COOKIE_NAME }, cookiePath(paths));
+    return { name, attributes: { httpOnly: true, sameSite: 'strict' as const, secure, path } };
   };
   const renewHeader = options.renewHeader ? options.renewHeader.toLowerCase() : null;
   const missingToken = missingTokenChallenge(mode);

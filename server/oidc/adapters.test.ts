@@ -91,7 +91,7 @@ for (const name of Object.keys(apps)) {
       const origin = `http://127.0.0.1:${port}`;
       const { landed, appCookies } = await follow(`${origin}/auth/oidc/start?returnTo=%2Forders`, origin);
       expect(landed.pathname + landed.search).toBe('/orders?broker_signin=1');
-      const roundTrip = appCookies.find((c) => c.startsWith('__Secure-broker_oidc=') || c.startsWith('broker_oidc='))!;
+      const roundTrip = appCookies.find((c) => c.startsWith('__Host-broker_oidc=') || c.startsWith('broker_oidc='))!;
       expect(roundTrip).toMatch(/HttpOnly/);
       expect(roundTrip).toMatch(/SameSite=Lax/);
       expect(appCookies.some((c) => /^(__Host-Http-)?broker_rt=[^;]+/.test(c) && /SameSite=Strict/.test(c))).toBe(true);

@@ -14,6 +14,13 @@ test('other origins, protocol-relative and backslash forms, schemes and control 
   }
 });
 
+test('a path that only becomes protocol-relative once its dot segments collapse is refused', () => {
+  for (const bad of ['/.//evil.test', '/..//evil.test', '/%2e//evil.test', '/%2E%2E//evil.test', '/./\\evil.test', '/a/..//evil.test']) {
+    expect(sameOriginPath(bad, ORIGIN), bad).toBeNull();
+  }
+  expect(sameOriginPath('/a/../b', ORIGIN)).toBe('/b');
+});
+
 test('the sign-in marker is added before the fragment and replaces one already there', () => {
   expect(withParam('/a?b=1#c', 'broker_signin', '1')).toBe('/a?b=1&broker_signin=1#c');
   expect(withParam('/a?broker_signin=0', 'broker_signin', '1')).toBe('/a?broker_signin=1');

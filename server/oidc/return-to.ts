@@ -13,6 +13,8 @@ export function sameOriginPath(returnTo: string, origin: string): string | null 
     return null;
   }
   if (url.origin !== origin) return null;
+  // Dot segments collapse (`/.//evil.test` is `//evil.test`): a path that now starts like another host is refused too.
+  if (url.pathname.startsWith('//') || url.pathname.startsWith('/\\')) return null;
   return url.pathname + url.search + url.hash;
 }
 

@@ -1,9 +1,14 @@
 // The state, nonce and PKCE verifier of one sign-in, from the start route to the
 // callback, in an encrypted cookie of their own: SameSite=Lax (a Strict cookie
-// is not sent on the provider's cross-site redirect back), HttpOnly, scoped to
-// the callback, ten minutes, cleared by the callback whatever its outcome.
+// is not sent on the provider's cross-site redirect back), HttpOnly, ten
+// minutes, cleared by the callback whatever its outcome. `Secure`, it is
+// `__Host-broker_oidc` at `Path=/`, as the refresh cookie: a sibling subdomain
+// that tossed in its own sealed round trip (from a sign-in it started as the
+// attacker) would sign the victim into the attacker's account (login CSRF).
+// On plain http it is `broker_oidc`, scoped to the callback.
 import { EncryptJWT, jwtDecrypt } from 'jose';
 import { serialize } from 'cookie';
+import { cookieScope } from '../core/cookie-security';
 
 export interface RoundTrip {
   state: string;
@@ -14,8 +19,11 @@ export interface RoundTrip {
 
 export const ROUND_TRIP_SECONDS = 600;
 
-export function roundTripCookieName(secure: boolean): string {
-  return secure ? '__Secure-broker_oidc' : 'broker_oidc';
+const NAMES = { secure: '__Host-broker_oidc', plain: 'broker_oidc' } as const;
+
+/** The round-trip cookie's name and path: `callbackPath` only for the plain cookie. */
+export function roundTripScope(secure: boolean, callbackPath: string): { name: string; path: string } {
+  return cookieScope(secure, NAMES, callbackPath);
 }
 
 export async function sealRoundTrip(trip: RoundTrip, key: Uint8Array, now: number): Promise<string> {
@@ -36,6 +44,7 @@ export async function openRoundTrip(sealed: string | undefined, key: Uint8Array,
   }
 }
 
-export function roundTripCookie(value: string, secure: boolean, path: string): string {
-  return serialize(roundTripCookieName(secure), value, { httpOnly: true, sameSite: 'lax', secure, path, maxAge: value ? ROUND_TRIP_SECONDS : 0, ...(value ? {} : { expires: new Date(0) }) });
+export function roundTripCookie(value: string, secure: boolean, callbackPath: string): string {
+  const { name, path } = roundTripScope(secure, callbackPath);
+  return serialize(name, value, { httpOnly: true, sameSite: 'lax', secure, path, maxAge: value ? ROUND_TRIP_SECONDS : 0, ...(value ? {} : { expires: new Date(0) }) });
 }

@@ -12,10 +12,11 @@ import { OptionError } from '../core/errors';
 import { header, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
 import { redirectResponse, type RedirectSignIn } from '../core/redirect-sign-in';
 import { secureCookieFor, type CookieSecurity } from '../core/cookie-security';
+import { cookieCount } from '../core/cookie-tossing';
 import { SIGN_IN_ERROR_PARAM, SIGN_IN_PARAM, SignInError, signInErrorOf } from './errors';
 import { sameOriginPath, withParam } from './return-to';
 import { signInFacts } from './sign-in-facts';
-import { openRoundTrip, roundTripCookie, roundTripCookieName, sealRoundTrip } from './round-trip-cookie';
+import { openRoundTrip, roundTripCookie, roundTripScope, sealRoundTrip } from './round-trip-cookie';
 
 export interface OidcOptions {
   /** The provider's issuer; its discovery document is read from `/.well-known/openid-configuration`. */
@@ -131,7 +132,11 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
     const secure = secureFor(request);
     // One-time: cleared by every answer, so the browser never presents it twice.
     const cleared = roundTripCookie('', secure, paths.callback);
-    const trip = await openRoundTrip(parseCookies(header(request, 'cookie') ?? '')[roundTripCookieName(secure)], key, clock());
+    const cookies = header(request, 'cookie');
+    const { name } = roundTripScope(secure, paths.callback);
+    // Two of them: one was tossed in by a sibling subdomain, and whichever is read may be the attacker's sign-in.
+    const tossed = cookieCount(cookies, name) > 1;
+    const trip = tossed ? null : await openRoundTrip(parseCookies(cookies ?? '')[name], key, clock());
     const current = new URL(request.url, options.redirectUri);
     if (!trip || current.searchParams.get('state') !== trip.state) {
       return failTo(trip?.returnTo ?? '/', new SignInError('state_mismatch', 'This callback answers no sign-in this browser started'), [cleared]);
