@@ -84,3 +84,26 @@ test("a login while a logout waits for its retry cancels it: the retry does not 
   expect((await page.evaluate(() => window.tokenBroker.refresh())).claims).toMatchObject({ sub: 'bob' });
   expect(((await apiFetch(page, '/api/me')).body as { sub?: string }).sub).toBe('bob');
 });
+
+// The redirect sign-in's marker has the worker ask the server past its signed-out marker. Anyone can
+// put it on a URL of the app (a link from another site, the next user of a shared machine): while
+// the logout waits for its retry the cookie is still the live family the user signed out of.
+test('a forged ?broker_signin while a logout waits for its retry refreshes nothing, and the retry still revokes the family', async ({ context, page, server }) => {
+  await openApp(page, server);
+  await login(page);
+  let down = true;
+  const outage = await logoutOutage(context, () => down);
+  let refreshes = 0;
+  await context.route('**/auth/refresh', (route) => {
+    refreshes++;
+    return route.fallback();
+  });
+  expect(await page.evaluate(() => window.tokenBroker.logout())).toMatchObject({ authenticated: false });
+  await openApp(page, server, '/?broker_signin=1');
+  expect(await status(page)).toMatchObject({ authenticated: false });
+  expect(refreshes).toBe(0);
+  down = false;
+  // The retry's answer clears the cookie: only then has the server revoked the family.
+  await expect.poll(async () => (await refreshCookies(context, server.url)).length, { timeout: 20_000 }).toBe(0);
+  expect({ refreshes, logouts: outage.passed(), liveFamilies: await server.broker.revokeUser('alice') }).toEqual({ refreshes: 0, logouts: 1, liveFamilies: 0 });
+});

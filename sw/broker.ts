@@ -378,7 +378,13 @@ export class Broker {
   async #forceRefresh(hinted?: boolean): Promise<BrokerReply> {
     await this.store.ready();
     const current = this.store.current;
-    if (!current && this.store.signedOut && !hinted) return fail('not_authenticated', DEV && 'Not signed in');
+    if (!current && this.store.signedOut) {
+      if (!hinted) return fail('not_authenticated', DEV && 'Not signed in');
+      // A logout the server has not taken yet: the cookie may still be the family signed out of,
+      // and a forged marker would restore it. Sending the logout now instead would revoke a new
+      // redirect sign-in's family just as well, so the hint waits for the retries to end.
+      if (((await this.store.pendingLogout())?.until ?? 0) > Date.now()) return { ok: true, session: SIGNED_OUT };
+    }
     // Asked for by the page: tried now, whatever the cool-down.
     const outcome = await this.#coordinator.refresh(current, { force: true });
     switch (outcome.kind) {
