@@ -183,7 +183,8 @@ export class Broker {
 
   /**
    * Takes the token a passkey step-up answered with, if it is of the session `used` belongs to
-   * (same account, same binding) and that session is still the current one.
+   * (same account, same token type) and that session is still the current one. Not adoptRenewed's
+   * claims comparison: a step-up changes acr, amr and auth_time by design.
    */
   async adoptSteppedUp(record: TokenRecord, used: TokenRecord): Promise<boolean> {
     if (this.store.current?.accessToken !== used.accessToken || record.sub !== used.sub || record.tokenType !== used.tokenType) return false;
