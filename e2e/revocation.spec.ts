@@ -4,7 +4,7 @@
 // everywhere, reuse detected) has its still-valid access tokens refused at once
 // by instance B, with the stable 401 code token_revoked, whether the other
 // browser's worker sends them or an attacker who copied one does.
-import type { BrowserContext } from '@playwright/test';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { exportJWK, generateKeyPair } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startServer } from '../reference-server/app';
@@ -66,9 +66,17 @@ async function recordApiAnswers(context: BrowserContext): Promise<{ status: numb
   return seen;
 }
 
-const REVOKED = { status: 401, body: { error: 'token_revoked' } };
-
-test('sign out in one browser through instance A: a copy of its access token is refused at once on instance B; the other browser goes on', async ({ browser, context, page }) => {
+/**
+ * Alice signed in twice: `page` (the test's context) through instance A, `pageB` in another
+ * browser context through instance B; the access tokens each context was issued, newest last.
+ * `run` gets them; both instances and the other context are closed after it, whatever happens.
+ */
+async function twoBrowsersSignedIn(
+  browser: Browser,
+  context: BrowserContext,
+  page: Page,
+  run: (s: { a: RunningServer; b: RunningServer; other: BrowserContext; pageB: Page; issuedA: string[]; issuedB: string[] }) => Promise<void>,
+): Promise<void> {
   const [a, b] = await startInstances();
   const other = await browser.newContext();
   try {
@@ -79,6 +87,17 @@ test('sign out in one browser through instance A: a copy of its access token is 
     await login(page);
     await openApp(pageB, b);
     await login(pageB);
+    await run({ a, b, other, pageB, issuedA, issuedB });
+  } finally {
+    await other.close();
+    await Promise.all([a.close(), b.close()]);
+  }
+}
+
+const REVOKED = { status: 401, body: { error: 'token_revoked' } };
+
+test('sign out in one browser through instance A: a copy of its access token is refused at once on instance B; the other browser goes on', async ({ browser, context, page }) => {
+  await twoBrowsersSignedIn(browser, context, page, async ({ a, b, pageB, issuedA, issuedB }) => {
     const copied = issuedA.at(-1)!;
     // Before: the copy works on the other instance, as any valid token does.
     expect(await replay(b, copied)).toMatchObject({ status: 200, body: { sub: 'alice' } });
@@ -90,23 +109,11 @@ test('sign out in one browser through instance A: a copy of its access token is 
     expect(await replay(b, issuedB.at(-1)!)).toMatchObject({ status: 200 });
     expect((await apiFetch(pageB, '/api/me')).body).toMatchObject({ sub: 'alice' });
     expect(b.stats.apiUnauthorized).toBe(1);
-  } finally {
-    await other.close();
-    await Promise.all([a.close(), b.close()]);
-  }
+  });
 });
 
 test('sign out everywhere through instance A: the other browser\'s still-valid token is refused at once on instance B, and that browser is signed out', async ({ browser, context, page }) => {
-  const [a, b] = await startInstances();
-  const other = await browser.newContext();
-  try {
-    const issuedA = await captureIssuedTokens(context);
-    const issuedB = await captureIssuedTokens(other);
-    const pageB = await other.newPage();
-    await openApp(page, a);
-    await login(page);
-    await openApp(pageB, b);
-    await login(pageB);
+  await twoBrowsersSignedIn(browser, context, page, async ({ b, other, pageB, issuedA, issuedB }) => {
     expect((await apiFetch(pageB, '/api/me')).status).toBe(200);
     const answersB = await recordApiAnswers(other);
 
@@ -121,10 +128,7 @@ test('sign out everywhere through instance A: the other browser\'s still-valid t
     expect(answersB[0]).toEqual({ status: 401, error: 'token_revoked', authorized: true });
     expect(answersB.every((r) => r.status === 401)).toBe(true);
     expect((await status(pageB)).authenticated).toBe(false);
-  } finally {
-    await other.close();
-    await Promise.all([a.close(), b.close()]);
-  }
+  });
 });
 
 test('reuse detected through instance A: a copy of the revoked family\'s access token is refused at once on instance B', async ({ context, page }) => {
