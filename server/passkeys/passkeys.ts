@@ -18,7 +18,7 @@ import {
 import type { AccessClaims, TokenBrokerServer } from '../core/token-broker';
 import { csrfViolation } from '../core/csrf';
 import { OptionError } from '../core/errors';
-import { errorResponse, jsonResponse, rawPath, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
+import { errorResponse, jsonResponse, rawPath, type BrokerHttpRequest, type BrokerHttpResponse, type PostEndpoints } from '../core/http';
 import { PASSKEY_ACR, PASSKEY_AMR, PASSKEY_STEPS, type PasskeyInfo, type PasskeyProof, type PasskeyRegistration, type PasskeyRemoval, type PasskeyStep } from '../../sw/protocol';
 import { challengeKey, ChallengeBook } from './challenges';
 import { isCeremonyResponse, passkeyUserId, registrationOf, removalOf, toWebAuthnCredential } from './shape';
@@ -47,7 +47,8 @@ export interface PasskeyOptions {
   now?: () => number;
 }
 
-export interface PasskeyEndpoints {
+/** Mounted by the Express router's and the Fastify plugin's `passkeys` option. */
+export interface PasskeyEndpoints extends PostEndpoints {
   /** The six paths: `<path>/register-options`, `<path>/register`, `<path>/step-up-options`, `<path>/step-up`, `<path>/list`, `<path>/remove`. */
   readonly paths: readonly string[];
   /** Answers one of the six endpoints (POST, JSON); a 404 for any other path. */
