@@ -45,8 +45,10 @@ export const BUDGETS: Record<'worker' | 'workerDpop' | 'client' | 'passkeys', { 
    * 4.21875 KB until redirect sign-in (issue 26: signIn(), signInError, the sign-in hint taken off the URL
    * before registerTokenBroker() resolves, so the app's first status() finds the session): 208 bytes, 4,312 -> 4,520. */
   client: { file: 'dist/client/index.js', maxGzipBytes: 4.4375 * 1024 },
-  /** token-broker/passkeys, @simplewebauthn/browser bundled in (most of it); loaded only by apps that use passkeys. */
-  passkeys: { file: 'dist/passkeys/index.js', maxGzipBytes: 5.5 * 1024 },
+  /** token-broker/passkeys, @simplewebauthn/browser bundled in (most of it); loaded only by apps that use passkeys.
+   * 5.5 KB until registration proved the account's owner again (an assertion of a passkey, or the password for
+   * the first) and listPasskeys()/removePasskey() (issue 27): 117 bytes, 5,556 -> 5,673. */
+  passkeys: { file: 'dist/passkeys/index.js', maxGzipBytes: 5.625 * 1024 },
 };
 
 export interface SizeResult {

@@ -19,7 +19,7 @@ const SAMPLES = {
   'client.ts': `
 import { registerTokenBroker, TokenBroker, TokenBrokerError, type ClientErrorCode, type Session, type SessionEvent } from 'token-broker/client';
 import { registerTokenBroker as fromRoot } from 'token-broker';
-import { registerPasskey, stepUp, TokenBrokerError as PasskeyError } from 'token-broker/passkeys';
+import { listPasskeys, registerPasskey, removePasskey, stepUp, TokenBrokerError as PasskeyError, type PasskeyInfo } from 'token-broker/passkeys';
 
 type Claims = { sub: string; name: string };
 export async function start(): Promise<string | undefined> {
@@ -31,7 +31,9 @@ export async function start(): Promise<string | undefined> {
   await broker.refresh();
   await broker.logout();
   await broker.unregister({ signOut: false });
-  await registerPasskey();
+  await registerPasskey({ username: 'alice', password: 'x' });
+  const listed: PasskeyInfo[] = await listPasskeys();
+  await removePasskey(listed[0]!.id);
   const stepped: Session = await stepUp({ passkey: true });
   void [stepped.authenticated, PasskeyError === TokenBrokerError];
   // @ts-expect-error a misspelt option is caught
@@ -120,6 +122,8 @@ export async function main(): Promise<void> {
   void redisJtiStore;
   const passkeyStores: PasskeyStore[] = [memoryPasskeyStore(), sqlitePasskeyStore(':memory:')];
   const passkeys = createPasskeys(broker, { store: passkeyStores[0]!, rpName: 'App', rpID: 'app.example.com', origins: ['https://app.example.com'] });
+  app.use(tokenBrokerRouter(broker, { passkeys }));
+  await Fastify().register(tokenBroker, { broker, passkeys });
   fastify.post('/auth/passkey/:step', async (request, reply) => reply.send((await passkeys.handle({ method: 'POST', url: request.url, origin: 'https://app.example.com', headers: request.headers, body: request.body, ip: request.ip })).body));
   void [redisPasskeyStore, PASSKEY_ACR === 'phr', passkeyStoreConformance];
   for (const c of storeConformance(async () => ({ open: async () => memoryStore(), dispose: async () => {} }))) void c.name;

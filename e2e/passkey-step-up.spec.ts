@@ -27,17 +27,20 @@ async function setUp(context: BrowserContext, page: Page, server: RunningServer)
   return { cdp, authenticatorId };
 }
 
-/** Runs `fn` of the passkeys entry in the page; resolves its result or the error's code. */
-function passkeys(page: Page, fn: 'registerPasskey' | 'stepUp'): Promise<{ ok: true; session: unknown } | { ok: false; code: string; message: string }> {
-  return page.evaluate(async (name) => {
-    const m = (await import('/passkeys.js' as string)) as Record<string, (arg?: unknown) => Promise<unknown>>;
-    try {
-      return { ok: true as const, session: await m[name]!(name === 'stepUp' ? { passkey: true } : undefined) };
-    } catch (err) {
-      const e = err as { code: string; message: string };
-      return { ok: false as const, code: e.code, message: e.message };
-    }
-  }, fn);
+/** Runs `fn` of the passkeys entry in the page; resolves its result or the error's code. A first passkey is registered with alice's password again. */
+function passkeys(page: Page, fn: 'registerPasskey' | 'stepUp', credentials: object = { username: 'alice', password: 'wonderland' }): Promise<{ ok: true; session: unknown } | { ok: false; code: string; message: string }> {
+  return page.evaluate(
+    async ([name, creds]) => {
+      const m = (await import('/passkeys.js' as string)) as Record<string, (arg?: unknown) => Promise<unknown>>;
+      try {
+        return { ok: true as const, session: await m[name]!(name === 'stepUp' ? { passkey: true } : creds) };
+      } catch (err) {
+        const e = err as { code: string; message: string };
+        return { ok: false as const, code: e.code, message: e.message };
+      }
+    },
+    [fn, credentials] as const,
+  );
 }
 
 /** Posts one broker message as page script can, and resolves the worker's reply. */
@@ -174,7 +177,7 @@ test("an assertion signed with another account's passkey is refused for this one
   await page.addScriptTag({ url: '/webauthn.js' });
   // Bob registers a passkey on this authenticator, then Alice signs in and registers hers.
   await login(page, 'bob', 'builder');
-  expect((await passkeys(page, 'registerPasskey')).ok).toBe(true);
+  expect((await passkeys(page, 'registerPasskey', { username: 'bob', password: 'builder' })).ok).toBe(true);
   const bobs = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.map((c) => c.credentialId);
   await login(page);
   expect((await passkeys(page, 'registerPasskey')).ok).toBe(true);

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, type TokenBrokerConfig } from '../sw/config';
-import { limitJsonDepth, sendBrokerResponse, toBrokerRequest, tokenBroker } from '../server/entries/fastify';
+import { limitJsonDepth, sendBrokerResponse, tokenBroker } from '../server/entries/fastify';
 import { createPasskeys, memoryPasskeyStore } from '../server/entries/passkeys';
 import {
   codeForStatus,
@@ -200,8 +200,6 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
 
   limitJsonDepth(app);
   const signIn = parts.oidc && createOidcTokenHandler(broker, { cookieSecure: settings.cookieSecure, now, ...parts.oidc });
-  await app.register(tokenBroker, { broker, ...(signIn && { signIn }) });
-  await app.register(async (scope) => apiRoutes(scope, broker));
   // Passkey step-up for the demo on http://localhost (WebAuthn refuses an IP address as the RP id), kept in memory.
   const passkeys = createPasskeys(broker, {
     store: memoryPasskeyStore(),
@@ -210,7 +208,8 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
     origins: (origin) => new URL(origin).hostname === 'localhost',
     now,
   });
-  for (const path of passkeys.paths) app.post(path, async (request, reply) => sendBrokerResponse(reply, await passkeys.handle(toBrokerRequest(request))));
+  await app.register(tokenBroker, { broker, passkeys, ...(signIn && { signIn }) });
+  await app.register(async (scope) => apiRoutes(scope, broker));
   await app.register(probeRoutes);
 
   workerScriptRoutes(app, settings, parts);

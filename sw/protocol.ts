@@ -93,18 +93,41 @@ export interface ResumeRequest {
 }
 
 /**
- * The four steps of the two passkey ceremonies, each the name of its endpoint under the
- * worker's `endpoints.passkey` (and the server's `path`): options for a registration, the
- * registration's response; options for a step-up, the assertion that answers them.
+ * The steps of the passkey calls, each the name of its endpoint under the worker's `endpoints.passkey`
+ * (and the server's `path`): options for a registration, the registration (`PasskeyRegistration`);
+ * options for a step-up, the assertion that answers them; the account's passkeys; a removal (`PasskeyRemoval`).
  */
-export const PASSKEY_STEPS = ['register-options', 'register', 'step-up-options', 'step-up'] as const;
+export const PASSKEY_STEPS = ['register-options', 'register', 'step-up-options', 'step-up', 'list', 'remove'] as const;
 export type PasskeyStep = (typeof PASSKEY_STEPS)[number];
+
+/**
+ * Who is adding or removing a passkey, proved again inside the session: an assertion of one of the
+ * account's passkeys, answering the session's step-up options; or, for an account without one, the
+ * password (the credentials as login takes them).
+ */
+export type PasskeyProof = { assertion: Record<string, unknown> } | { credentials: Record<string, unknown> };
+/** The `response` of `register`: the browser's registration response JSON and the proof. */
+export interface PasskeyRegistration {
+  credential: Record<string, unknown>;
+  proof: PasskeyProof;
+}
+/** The `response` of `remove`: the passkey's id and an assertion of one of the account's passkeys. */
+export interface PasskeyRemoval {
+  id: string;
+  proof: { assertion: Record<string, unknown> };
+}
+/** One of the account's passkeys, as `list` answers: its credential id, when it was added (ms), its transports. */
+export interface PasskeyInfo {
+  id: string;
+  createdAt: number;
+  transports: string[];
+}
 
 /** As the worker's message validation passes it on: the passkey support checks `step` and `response` itself. */
 export interface PasskeyRequest {
   type: typeof MessageType.passkey;
   step: PasskeyStep;
-  /** With `register` and `step-up`: the browser's response JSON (from @simplewebauthn/browser). */
+  /** With `step-up`: the browser's response JSON (from @simplewebauthn/browser); with `register` and `remove`, `PasskeyRegistration` and `PasskeyRemoval`. */
   response?: Record<string, unknown>;
 }
 
@@ -123,6 +146,8 @@ export type BrokerReply =
   | { ok: true; session: Session }
   /** The options step of a passkey ceremony: what `navigator.credentials` is to be called with. */
   | { ok: true; options: Record<string, unknown> }
+  /** The passkey `list` step: the account's passkeys. */
+  | { ok: true; passkeys: PasskeyInfo[] }
   | { ok: false; error: BrokerError };
 
 /**

@@ -18,6 +18,10 @@ export type ServerErrorCode =
   | 'insufficient_user_authentication'
   /** A passkey registration or assertion that did not verify: tampered, for another or a used challenge, unknown passkey, no user verification. */
   | 'invalid_passkey'
+  /** Adding or removing a passkey of an account that has one, without an assertion of one of them. */
+  | 'passkey_required'
+  /** Adding the first passkey of an account without its password given again. */
+  | 'password_required'
   | 'csrf'
   | 'duplicate_cookie'
   | 'not_found'

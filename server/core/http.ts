@@ -28,6 +28,12 @@ export interface BrokerHttpResponse {
   body: unknown;
 }
 
+/** POST endpoints one handler answers, which the adapters mount as they are (the passkey endpoints, `createPasskeys`). */
+export interface PostEndpoints {
+  readonly paths: readonly string[];
+  handle(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
+}
+
 export function header(request: Pick<BrokerHttpRequest, 'headers'>, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;

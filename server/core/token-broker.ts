@@ -189,6 +189,18 @@ export interface TokenBrokerServer {
   revokeSession(sid: string): Promise<boolean>;
   /** Headers for every response of the app when nonces are announced (`DPoP-Nonce`). */
   announce(): Record<string, string>;
+  /**
+   * The password asked for again inside a session (adding its first passkey): `credentials` as a login
+   * takes them, checked by `verifyCredentials` under the login's rate limits and failure counting
+   * (`login_failures`). Null when they are the signed-in account `sub`'s, else the refusal (403
+   * `invalid_credentials`, 429, 400).
+   */
+  reauthenticate(request: BrokerHttpRequest, credentials: unknown, sub: string): Promise<BrokerHttpResponse | null>;
+  /**
+   * Raises `passkey_added` or `passkey_removed` for the session `sid` of `sub` (the request's device, `jkt` its
+   * DPoP key); resolves true when the security policy answered `'revoke'` and the session was ended.
+   */
+  passkeyChanged(change: 'added' | 'removed', sub: string, sid: string, credential: string, request: BrokerHttpRequest, jkt: string | null): Promise<boolean>;
   // Described by their public members: each entry point's declarations carry a copy of these
   // types, and copies of classes with private members would not be assignable to each other.
   readonly keys: Pick<KeyRing, 'current' | 'rotate' | 'jwks'>;
@@ -397,6 +409,34 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     return grant(request, signedIn, family, key);
   }
 
+  async function reauthenticate(request: BrokerHttpRequest, credentials: unknown, sub: string): Promise<BrokerHttpResponse | null> {
+    if (!isPlainObject(credentials) || Object.keys(credentials).length > MAX_CREDENTIAL_FIELDS) {
+      return errorResponse(400, 'bad_request', 'The credentials must be a JSON object, as login takes them');
+    }
+    const ipWait = await consume(limits.loginIp, request.ip);
+    if (ipWait !== null) return tooMany(ipWait, 'Too many requests from this address');
+    const accountId = accountKey(credentials);
+    if (accountId === null) return errorResponse(400, 'bad_request', 'The credentials name no account (username, email or login)');
+    // The login's own budget: a session cannot be used to guess the password faster than the login form.
+    const accountWait = await consume(limits.loginAccount, accountId);
+    if (accountWait !== null) return tooMany(accountWait, 'Too many login attempts for this account');
+    emit('password_check');
+    const account = await options.verifyCredentials(credentials);
+    // Another account's good password proves nothing about this session.
+    if (account?.sub !== sub) {
+      emit('login_failed');
+      security.loginFailed(accountId, request, null);
+      return errorResponse(403, 'invalid_credentials', "Wrong credentials for the signed-in account");
+    }
+    return null;
+  }
+
+  async function passkeyChanged(change: 'added' | 'removed', sub: string, sid: string, credential: string, request: BrokerHttpRequest, jkt: string | null): Promise<boolean> {
+    if (security.passkey(change, sub, sid, credential, request, jkt) !== 'revoke') return false;
+    await refreshTokens.revokeFamily(sid);
+    return true;
+  }
+
   async function startSession(request: BrokerHttpRequest, account: Account, facts: SignInFacts): Promise<StartedSession> {
     // A top-level navigation (the provider's redirect back) sends no Origin: the cookie's security
     // is judged by the origin the adapter derived, as the worker's refresh will find it.
@@ -560,6 +600,8 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     revokeUser: (sub) => refreshTokens.revokeUser(sub),
     revokeSession: (sid) => refreshTokens.revokeFamily(sid),
     announce,
+    reauthenticate: (request, credentials, sub) => reauthenticate(request, credentials, sub).catch(outage),
+    passkeyChanged,
     async close() {
       await jti.close();
       await store.close();

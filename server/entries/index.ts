@@ -8,7 +8,7 @@ export type { AccessClaims, Account } from '../tokens/access-tokens';
 export type { DeviceChange, DeviceFacts, PolicyAction, SecurityEvent, SecurityEventType, SecurityPolicy } from '../events/types';
 export type { SecurityEventOptions } from '../events/broker-events';
 export type { LifetimeAnswer, LifetimeLogin, LifetimePolicy } from '../lifetime/lifetime-policy';
-export { errorResponse, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
+export { errorResponse, type BrokerHttpRequest, type BrokerHttpResponse, type PostEndpoints } from '../core/http';
 export { codeForStatus, OptionError, type ErrorBody, type ServerErrorCode } from '../core/errors';
 export { memoryRateLimits, redisRateLimits, sqliteRateLimits, type LimitSpec, type RateLimitBacking } from '../core/rate-limits';
 export { MAX_JSON_DEPTH, jsonDepth } from '../core/json-depth';

@@ -106,6 +106,13 @@ export class SecurityEvents {
     return action;
   }
 
+  /** A passkey added to or removed from `sub`'s account in the session `family`: the policy's answer. */
+  passkey(change: 'added' | 'removed', sub: string, family: string, credential: string, request: BrokerHttpRequest, jkt: string | null): PolicyAction {
+    const action = this.raise({ type: change === 'added' ? 'passkey_added' : 'passkey_removed', sub, family, credential, device: this.device(request, jkt) });
+    if (action === 'revoke') this.revoked(sub, family, 'policy');
+    return action;
+  }
+
   private revoked(sub: string, family: string, reason: 'reuse' | 'policy'): void {
     this.devices.endFamily(family);
     this.raise({ type: 'family_revoked', sub, family, reason });

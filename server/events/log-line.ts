@@ -2,7 +2,7 @@
 // the event type declares (a hook handing on an event cannot smuggle a token into the log).
 import type { SecurityEvent } from './types';
 
-const FIELDS = ['sub', 'family', 'account', 'failures', 'threshold', 'reason', 'newDevice', 'changed'] as const;
+const FIELDS = ['sub', 'family', 'account', 'failures', 'threshold', 'reason', 'newDevice', 'changed', 'credential'] as const;
 
 export function securityLogLine(event: SecurityEvent, at: number): string {
   const line: Record<string, unknown> = { event: event.type, at: new Date(at).toISOString() };

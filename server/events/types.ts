@@ -26,7 +26,11 @@ export type SecurityEvent =
   /** A family ended other than by its lifetime. */
   | { type: 'family_revoked'; sub: string; family: string; reason: 'reuse' | 'policy' }
   /** A refresh of a DPoP-bound family proved another key, or none: refused, nothing changed. */
-  | { type: 'foreign_key'; sub: string; family: string; device: DeviceFacts };
+  | { type: 'foreign_key'; sub: string; family: string; device: DeviceFacts }
+  /** A passkey was registered to the account (`credential`: its id, public), in the session `family`, from `device`. */
+  | { type: 'passkey_added'; sub: string; family: string; credential: string; device: DeviceFacts }
+  /** A passkey of the account was removed, in the session `family`, from `device`. */
+  | { type: 'passkey_removed'; sub: string; family: string; credential: string; device: DeviceFacts };
 
 export type SecurityEventType = SecurityEvent['type'];
 

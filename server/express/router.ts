@@ -5,7 +5,7 @@
 import express, { type ErrorRequestHandler, type Request as ExpressRequest, type RequestHandler, type Response as ExpressResponse, type Router } from 'express';
 import type { AccessClaims } from '../tokens/access-tokens';
 import { codeForStatus } from '../core/errors';
-import type { BrokerHttpRequest, BrokerHttpResponse } from '../core/http';
+import type { BrokerHttpRequest, BrokerHttpResponse, PostEndpoints } from '../core/http';
 import { jsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../core/json-depth';
 import type { RedirectSignIn } from '../core/redirect-sign-in';
 import type { TokenBrokerServer } from '../core/token-broker';
@@ -16,6 +16,8 @@ export interface TokenBrokerRouterOptions {
   jwksPath?: string | null;
   /** A redirect sign-in's routes (`createOidcTokenHandler` from token-broker/server/oidc). */
   signIn?: RedirectSignIn;
+  /** The passkey endpoints (`createPasskeys` from token-broker/server/passkeys), mounted with the token endpoints' body rules. */
+  passkeys?: PostEndpoints;
 }
 
 /** The verified claims `requireAccessToken()` leaves for the route. */
@@ -57,6 +59,8 @@ export function requireAccessToken(broker: TokenBrokerServer, stepUp?: StepUpReq
 }
 
 const boundedJson = express.json({ limit: '16kb' });
+// A registration carries the browser's response and an assertion: room for both.
+const passkeyJson = express.json({ limit: '40kb' });
 
 /** Malformed, deep or oversized bodies: the core's JSON errors, never Express's HTML page. */
 const jsonErrors: ErrorRequestHandler = (err: { status?: number; statusCode?: number; message?: string }, _req, res, next) => {
@@ -69,7 +73,7 @@ function depthCheck(req: ExpressRequest, _res: ExpressResponse, next: (err?: unk
   next(jsonDepth(req.body) > MAX_JSON_DEPTH ? new JsonDepthError() : undefined);
 }
 
-export function tokenBrokerRouter(broker: TokenBrokerServer, { jwksPath = '/.well-known/jwks.json', signIn }: TokenBrokerRouterOptions = {}): Router {
+export function tokenBrokerRouter(broker: TokenBrokerServer, { jwksPath = '/.well-known/jwks.json', signIn, passkeys }: TokenBrokerRouterOptions = {}): Router {
   const router = express.Router();
   if (signIn) {
     for (const [path, handle] of [
@@ -88,6 +92,11 @@ export function tokenBrokerRouter(broker: TokenBrokerServer, { jwksPath = '/.wel
   ] as const) {
     router.post(path, boundedJson, depthCheck, (req, res, next) => {
       handle(toBrokerRequest(req)).then((response) => sendBrokerResponse(res, response), next);
+    });
+  }
+  for (const path of passkeys?.paths ?? []) {
+    router.post(path, passkeyJson, depthCheck, (req, res, next) => {
+      passkeys!.handle(toBrokerRequest(req)).then((response) => sendBrokerResponse(res, response), next);
     });
   }
   if (jwksPath) router.get(jwksPath, (_req, res) => void res.json(broker.jwks()));

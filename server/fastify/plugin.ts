@@ -5,7 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, F
 import fp from 'fastify-plugin';
 import type { AccessClaims } from '../tokens/access-tokens';
 import { codeForStatus } from '../core/errors';
-import { errorResponse, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
+import { errorResponse, type BrokerHttpRequest, type BrokerHttpResponse, type PostEndpoints } from '../core/http';
 import { jsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../core/json-depth';
 import type { RedirectSignIn } from '../core/redirect-sign-in';
 import type { TokenBrokerServer } from '../core/token-broker';
@@ -27,6 +27,8 @@ export interface TokenBrokerPluginOptions {
   jwksPath?: string | null;
   /** A redirect sign-in's routes (`createOidcTokenHandler` from token-broker/server/oidc). */
   signIn?: RedirectSignIn;
+  /** The passkey endpoints (`createPasskeys` from token-broker/server/passkeys), mounted with the token endpoints' body rules. */
+  passkeys?: PostEndpoints;
 }
 
 export function toBrokerRequest(request: FastifyRequest): BrokerHttpRequest {
@@ -75,7 +77,7 @@ export function limitJsonDepth(app: FastifyInstance): void {
   });
 }
 
-const plugin: FastifyPluginAsync<TokenBrokerPluginOptions> = async (app, { broker, jwksPath = '/.well-known/jwks.json', signIn }) => {
+const plugin: FastifyPluginAsync<TokenBrokerPluginOptions> = async (app, { broker, jwksPath = '/.well-known/jwks.json', signIn, passkeys }) => {
   if (signIn) {
     app.get(signIn.paths.start, async (request, reply) => sendBrokerResponse(reply, await signIn.start(toBrokerRequest(request))));
     app.get(signIn.paths.callback, async (request, reply) => sendBrokerResponse(reply, await signIn.callback(toBrokerRequest(request))));
@@ -95,6 +97,10 @@ const plugin: FastifyPluginAsync<TokenBrokerPluginOptions> = async (app, { broke
       [broker.paths.logout, broker.logout],
     ] as const) {
       endpoints.post(path, { bodyLimit: 16 * 1024 }, async (request, reply) => sendBrokerResponse(reply, await handle(toBrokerRequest(request))));
+    }
+    // A registration carries the browser's response and an assertion: room for both.
+    for (const path of passkeys?.paths ?? []) {
+      endpoints.post(path, { bodyLimit: 40 * 1024 }, async (request, reply) => sendBrokerResponse(reply, await passkeys!.handle(toBrokerRequest(request))));
     }
   });
   if (jwksPath) app.get(jwksPath, async () => broker.jwks());

@@ -36,8 +36,42 @@ export function passkeyStoreConformance(setup: () => Promise<{ open(): Promise<P
         deepStrictEqual(await b.credential('k1'), key('k1'));
         strictEqual(await a.credential('nope'), null);
         deepStrictEqual(await a.credentialsOf('carol'), []);
-        await a.setCounter('k1', 7);
+        strictEqual(await a.setCounter('k1', 0, 7), true);
         strictEqual((await b.credential('k1'))?.counter, 7);
+        deepStrictEqual({ ...(await b.credential('k1')), counter: 0 }, key('k1'));
+      }),
+    },
+    {
+      name: 'a counter is set compare-and-set: of two updates from the same counter at once, one wins; a stale one is refused',
+      run: withStores(async (a, b) => {
+        await a.addCredential(key('k1'));
+        await a.setCounter('k1', 0, 4);
+        // Two assertions of one passkey verified against counter 4 (a cloned authenticator's replay at the same time).
+        for (let round = 0; round < 5; round++) {
+          const from = (await a.credential('k1'))!.counter;
+          const won = await Promise.all([a.setCounter('k1', from, from + 1), b.setCounter('k1', from, from + 1), b.setCounter('k1', from, from + 2)]);
+          strictEqual(won.filter(Boolean).length, 1, `round ${round}: ${JSON.stringify(won)}`);
+        }
+        const now = (await b.credential('k1'))!.counter;
+        strictEqual(await a.setCounter('k1', 4, now + 1), false);
+        strictEqual((await a.credential('k1'))!.counter, now);
+        strictEqual(await a.setCounter('nope', 0, 1), false);
+      }),
+    },
+    {
+      name: "a passkey is removed by its own user only; its id may then be registered again",
+      run: withStores(async (a, b) => {
+        await a.addCredential(key('k1'));
+        await a.addCredential(key('k2', 'alice', 2));
+        strictEqual(await b.removeCredential('k1', 'mallory'), false);
+        strictEqual(await b.removeCredential('nope', 'alice'), false);
+        deepStrictEqual((await a.credentialsOf('alice')).map((c) => c.id), ['k1', 'k2']);
+        strictEqual(await b.removeCredential('k1', 'alice'), true);
+        strictEqual(await a.removeCredential('k1', 'alice'), false);
+        deepStrictEqual((await a.credentialsOf('alice')).map((c) => c.id), ['k2']);
+        strictEqual(await a.credential('k1'), null);
+        strictEqual(await a.setCounter('k1', 0, 1), false);
+        strictEqual(await b.addCredential(key('k1')), true);
       }),
     },
     {

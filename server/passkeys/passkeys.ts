@@ -1,9 +1,12 @@
-// Step-up with a passkey (WebAuthn): registration and assertion endpoints on
-// top of the broker. The worker calls them with the session's access token (and
+// Step-up with a passkey (WebAuthn): registration, assertion, list and removal
+// endpoints on top of the broker. The worker calls them with the session's access token (and
 // its DPoP proof), never the page; the step-up answer is a fresh access token of
 // the same session with a new auth_time and acr `phr`, which only the worker sees.
 // @simplewebauthn/server does the WebAuthn verification; this module binds its
 // challenges to the sign-in session and keeps them one-time and short-lived.
+// Adding or removing a passkey needs the account's owner proved again in the
+// same call (an assertion of a passkey it has, or the password for its first),
+// so a stolen session, or script in the page, cannot add a key of its own alone.
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -15,11 +18,11 @@ import {
 import type { AccessClaims, TokenBrokerServer } from '../core/token-broker';
 import { csrfViolation } from '../core/csrf';
 import { OptionError } from '../core/errors';
-import { errorResponse, jsonResponse, rawPath, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
-import { PASSKEY_ACR, PASSKEY_AMR, PASSKEY_STEPS, type PasskeyStep } from '../../sw/protocol';
+import { errorResponse, jsonResponse, rawPath, type BrokerHttpRequest, type BrokerHttpResponse, type PostEndpoints } from '../core/http';
+import { PASSKEY_ACR, PASSKEY_AMR, PASSKEY_STEPS, type PasskeyInfo, type PasskeyProof, type PasskeyRegistration, type PasskeyRemoval, type PasskeyStep } from '../../sw/protocol';
 import { challengeKey, ChallengeBook } from './challenges';
-import { isCeremonyResponse, passkeyUserId, toWebAuthnCredential } from './shape';
-import type { PasskeyStore } from './store';
+import { isCeremonyResponse, passkeyUserId, registrationOf, removalOf, toWebAuthnCredential } from './shape';
+import type { PasskeyStore, StoredPasskey } from './store';
 
 export interface PasskeyOptions {
   store: PasskeyStore;
@@ -32,7 +35,7 @@ export interface PasskeyOptions {
    * request's own origin (as the adapter derived it), for a server whose port or host is not known up front.
    */
   origins: string[] | ((origin: string) => boolean);
-  /** Prefix of the four endpoints (default `/auth/passkey`): what the worker's `endpoints.passkey` says. */
+  /** Prefix of the six endpoints (default `/auth/passkey`): what the worker's `endpoints.passkey` says. */
   path?: string;
   /** Seconds a challenge may be answered in (default 120). */
   challengeSeconds?: number;
@@ -44,10 +47,11 @@ export interface PasskeyOptions {
   now?: () => number;
 }
 
-export interface PasskeyEndpoints {
-  /** The four paths: `<path>/register-options`, `<path>/register`, `<path>/step-up-options`, `<path>/step-up`. */
+/** Mounted by the Express router's and the Fastify plugin's `passkeys` option. */
+export interface PasskeyEndpoints extends PostEndpoints {
+  /** The six paths: `<path>/register-options`, `<path>/register`, `<path>/step-up-options`, `<path>/step-up`, `<path>/list`, `<path>/remove`. */
   readonly paths: readonly string[];
-  /** Answers one of the four endpoints (POST, JSON); a 404 for any other path. */
+  /** Answers one of the six endpoints (POST, JSON); a 404 for any other path. */
   handle(request: BrokerHttpRequest): Promise<BrokerHttpResponse>;
 }
 
@@ -80,10 +84,31 @@ export function createPasskeys(broker: TokenBrokerServer, options: PasskeyOption
     return jsonResponse(200, { options: created });
   }
 
-  async function register(request: BrokerHttpRequest, claims: AccessClaims, sid: string, response: RegistrationResponseJSON): Promise<BrokerHttpResponse> {
+  /**
+   * Whether the account's owner is here, proved again in this call: an account with a passkey answers the
+   * session's pending step-up challenge with one (user verified); one without gives its password again.
+   * Null when proved, else the refusal. Page script with the session alone has neither.
+   */
+  async function proved(request: BrokerHttpRequest, claims: AccessClaims, sid: string, proof: PasskeyProof): Promise<BrokerHttpResponse | null> {
+    const mine = await options.store.credentialsOf(claims.sub);
+    if (mine.length) {
+      if (!('assertion' in proof)) return errorResponse(403, 'passkey_required', 'This account has a passkey: adding or removing one needs an assertion of one of its passkeys');
+      const asserted = await assertion(request, claims, sid, proof.assertion as unknown as AuthenticationResponseJSON);
+      return 'status' in asserted ? asserted : null;
+    }
+    if (!('credentials' in proof)) return errorResponse(403, 'password_required', "The account's first passkey needs its password again");
+    return broker.reauthenticate(request, proof.credentials, claims.sub);
+  }
+
+  /** The policy's answer to a passkey added or removed: a revoke has ended the session. */
+  const sessionEnded = () => errorResponse(401, 'session_revoked', 'This session was ended by the security policy; sign in again');
+
+  async function register(request: BrokerHttpRequest, claims: AccessClaims, sid: string, { credential: response, proof }: PasskeyRegistration): Promise<BrokerHttpResponse> {
     const challenge = await challenges.take(challengeKey(sid, 'register'));
     if (challenge === null) return invalid('No registration is pending for this session (expired or already used): ask for new options');
-    const result = await verifyRegistrationResponse({ response, expectedChallenge: challenge, ...expected(request) }).catch(() => null);
+    const refused = await proved(request, claims, sid, proof);
+    if (refused) return refused;
+    const result = await verifyRegistrationResponse({ response: response as unknown as RegistrationResponseJSON, expectedChallenge: challenge, ...expected(request) }).catch(() => null);
     if (!result?.verified) return invalid('The passkey registration did not verify');
     const { credential } = result.registrationInfo;
     const added = await options.store.addCredential({
@@ -95,7 +120,27 @@ export function createPasskeys(broker: TokenBrokerServer, options: PasskeyOption
       createdAt: clock(),
     });
     if (!added) return invalid('This passkey is registered already');
+    if (await broker.passkeyChanged('added', claims.sub, sid, credential.id, request, claims.cnf?.jkt ?? null)) {
+      // The policy wants a new sign-in: the key added in the session it ended goes with it.
+      await options.store.removeCredential(credential.id, claims.sub);
+      return sessionEnded();
+    }
     return jsonResponse(200, { registered: true });
+  }
+
+  async function list(claims: AccessClaims): Promise<BrokerHttpResponse> {
+    const passkeys: PasskeyInfo[] = (await options.store.credentialsOf(claims.sub)).map(({ id, createdAt, transports }) => ({ id, createdAt, transports }));
+    return jsonResponse(200, { passkeys });
+  }
+
+  async function remove(request: BrokerHttpRequest, claims: AccessClaims, sid: string, { id, proof }: PasskeyRemoval): Promise<BrokerHttpResponse> {
+    const target = await options.store.credential(id);
+    if (target?.userId !== claims.sub) return invalid('This passkey is not registered for this account');
+    const refused = await proved(request, claims, sid, proof);
+    if (refused) return refused;
+    if (!(await options.store.removeCredential(id, claims.sub))) return invalid('This passkey is not registered for this account');
+    if (await broker.passkeyChanged('removed', claims.sub, sid, id, request, claims.cnf?.jkt ?? null)) return sessionEnded();
+    return jsonResponse(200, { removed: true });
   }
 
   async function stepUpOptions(claims: AccessClaims, sid: string): Promise<BrokerHttpResponse> {
@@ -110,7 +155,8 @@ export function createPasskeys(broker: TokenBrokerServer, options: PasskeyOption
     return jsonResponse(200, { options: created });
   }
 
-  async function stepUp(request: BrokerHttpRequest, claims: AccessClaims, sid: string, response: AuthenticationResponseJSON): Promise<BrokerHttpResponse> {
+  /** Verifies an assertion of one of the account's passkeys against the session's pending step-up challenge; the passkey, or the refusal. */
+  async function assertion(request: BrokerHttpRequest, claims: AccessClaims, sid: string, response: AuthenticationResponseJSON): Promise<BrokerHttpResponse | StoredPasskey> {
     // Taken before it is checked: a failed answer spends the challenge too, so each one gets one try.
     const challenge = await challenges.take(challengeKey(sid, 'step-up'));
     if (challenge === null) return invalid('No step-up is pending for this session (expired or already used): ask for new options');
@@ -118,7 +164,14 @@ export function createPasskeys(broker: TokenBrokerServer, options: PasskeyOption
     if (!stored || stored.userId !== claims.sub) return invalid('This passkey is not registered for this account');
     const result = await verifyAuthenticationResponse({ response, expectedChallenge: challenge, credential: toWebAuthnCredential(stored), ...expected(request) }).catch(() => null);
     if (!result?.verified || !result.authenticationInfo.userVerified) return invalid('The passkey assertion did not verify');
-    await options.store.setCounter(stored.id, result.authenticationInfo.newCounter);
+    // Compare-and-set: of two assertions checked against the same counter at once, only one counts.
+    if (!(await options.store.setCounter(stored.id, stored.counter, result.authenticationInfo.newCounter))) return invalid('Another assertion of this passkey was used at the same time');
+    return stored;
+  }
+
+  async function stepUp(request: BrokerHttpRequest, claims: AccessClaims, sid: string, response: AuthenticationResponseJSON): Promise<BrokerHttpResponse> {
+    const asserted = await assertion(request, claims, sid, response);
+    if ('status' in asserted) return asserted;
     // The token ends with its session, as a renewal does: a step-up never extends a sign-in.
     const notAfter = await broker.refreshTokens.liveUntil(sid);
     if (notAfter === null) return errorResponse(401, 'invalid_token', 'The session has ended; sign in again');
@@ -142,18 +195,26 @@ export function createPasskeys(broker: TokenBrokerServer, options: PasskeyOption
     const sid = claims.sid;
     if (typeof sid !== 'string') return errorResponse(401, 'invalid_token', 'This access token names no session');
     const body = request.body as { response?: unknown } | undefined;
+    const response = body && typeof body === 'object' ? body.response : undefined;
     switch (step) {
       case 'register-options':
         return registerOptions(claims, sid);
       case 'step-up-options':
         return stepUpOptions(claims, sid);
-      case 'register':
-      case 'step-up': {
-        const response = body && typeof body === 'object' ? body.response : undefined;
-        if (!isCeremonyResponse(response, step === 'register' ? 'attestationObject' : 'signature')) {
-          return errorResponse(400, 'bad_request', `The ${step} body must be {"response": <the browser's ${step === 'register' ? 'registration' : 'authentication'} response JSON>}`);
-        }
-        return step === 'register' ? register(request, claims, sid, response as RegistrationResponseJSON) : stepUp(request, claims, sid, response as AuthenticationResponseJSON);
+      case 'list':
+        return list(claims);
+      case 'step-up':
+        if (!isCeremonyResponse(response, 'signature')) return errorResponse(400, 'bad_request', "The step-up body must be {\"response\": <the browser's authentication response JSON>}");
+        return stepUp(request, claims, sid, response as AuthenticationResponseJSON);
+      case 'register': {
+        const registration = registrationOf(response);
+        if (!registration) return errorResponse(400, 'bad_request', 'The register body must be {"response": {"credential": <the browser\'s registration response JSON>, "proof": {"assertion": ...} or {"credentials": ...}}}');
+        return register(request, claims, sid, registration);
+      }
+      case 'remove': {
+        const removal = removalOf(response);
+        if (!removal) return errorResponse(400, 'bad_request', 'The remove body must be {"response": {"id": <credential id>, "proof": {"assertion": <an authentication response JSON>}}}');
+        return remove(request, claims, sid, removal);
       }
     }
   }

@@ -1,6 +1,8 @@
 // Passkeys in Redis (ioredis), on the refresh store's connection, for several
 // instances. A challenge is taken with GETDEL (Redis 6.2+), atomic across
-// instances; it expires by itself besides (PX), so abandoned ones do not pile up.
+// instances; it expires by itself besides (PX), so abandoned ones do not pile up. A counter is
+// set by a script that compares the stored one first: atomic, where a read and a write from two
+// instances would both pass the check.
 //   <prefix>pk:c:<credential id>  JSON of the passkey
 //   <prefix>pk:u:<user id>        set of credential ids
 //   <prefix>pk:ch:<key>           "<expires at ms> <challenge>"
@@ -9,6 +11,12 @@ import type { PasskeyStore, StoredPasskey } from './store';
 
 /** How long Redis keeps a challenge at most, whatever the clocks say: longer than any ceremony. */
 const KEEP_MS = 15 * 60_000;
+
+/** KEYS[1] the passkey; ARGV[1] the counter expected, ARGV[2] the passkey's JSON with the new one. */
+const SET_COUNTER = `local raw = redis.call('GET', KEYS[1])
+if not raw or cjson.decode(raw).counter ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'XX')
+return 1`;
 
 export function redisPasskeyStore(redis: Redis, prefix: string): PasskeyStore {
   const cred = (id: string) => `${prefix}pk:c:${id}`;
@@ -29,9 +37,16 @@ export function redisPasskeyStore(redis: Redis, prefix: string): PasskeyStore {
       return all.filter((c): c is StoredPasskey => c !== null).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
     },
     credential: read,
-    async setCounter(id, counter) {
+    async setCounter(id, expected, counter) {
       const c = await read(id);
-      if (c) await redis.set(cred(id), JSON.stringify({ ...c, counter }), 'XX');
+      if (!c) return false;
+      return (await redis.eval(SET_COUNTER, 1, cred(id), String(expected), JSON.stringify({ ...c, counter }))) === 1;
+    },
+    async removeCredential(id, userId) {
+      const c = await read(id);
+      if (c?.userId !== userId) return false;
+      const [[, removed] = []] = (await redis.multi().del(cred(id)).srem(user(userId), id).exec()) ?? [];
+      return removed === 1;
     },
     async putChallenge(key, challenge, expiresAt) {
       await redis.set(`${prefix}pk:ch:${key}`, `${expiresAt} ${challenge}`, 'PX', KEEP_MS);

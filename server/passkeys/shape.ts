@@ -1,7 +1,8 @@
 // The pure shaping around WebAuthn: the user handle, the stored key as the
-// library wants it, and the first check of a posted ceremony response.
+// library wants it, and the first check of a posted ceremony response, registration or removal.
 import { createHash } from 'node:crypto';
 import type { WebAuthnCredential } from '@simplewebauthn/server';
+import type { PasskeyProof, PasskeyRegistration, PasskeyRemoval } from '../../sw/protocol';
 import type { StoredPasskey } from './store';
 
 /** The WebAuthn user handle: a hash of the subject, stable per account, that does not show it to the authenticator. */
@@ -31,4 +32,27 @@ export function isCeremonyResponse(value: unknown, field: 'attestationObject' | 
   if (typeof response !== 'object' || response === null) return false;
   const inner = response as Record<string, unknown>;
   return typeof inner.clientDataJSON === 'string' && B64URL.test(inner.clientDataJSON) && typeof inner[field] === 'string' && /^[A-Za-z0-9_-]{1,16384}$/.test(inner[field]);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The proof of a registration or removal, as posted: an assertion's shape, or credentials (a plain object). */
+function proofOf(value: unknown, password: boolean): PasskeyProof | null {
+  if (!isObject(value)) return null;
+  if ('assertion' in value) return isCeremonyResponse(value.assertion, 'signature') ? { assertion: value.assertion as Record<string, unknown> } : null;
+  return password && isObject(value.credentials) ? { credentials: value.credentials } : null;
+}
+
+/** A `register` body's `response` (`PasskeyRegistration`) when it has that shape, else null. */
+export function registrationOf(value: unknown): PasskeyRegistration | null {
+  if (!isObject(value) || !isCeremonyResponse(value.credential, 'attestationObject')) return null;
+  const proof = proofOf(value.proof, true);
+  return proof && { credential: value.credential as Record<string, unknown>, proof };
+}
+
+/** A `remove` body's `response` (`PasskeyRemoval`) when it has that shape, else null. */
+export function removalOf(value: unknown): PasskeyRemoval | null {
+  if (!isObject(value) || typeof value.id !== 'string' || !B64URL.test(value.id)) return null;
+  const proof = proofOf(value.proof, false);
+  return proof && 'assertion' in proof ? { id: value.id, proof } : null;
 }

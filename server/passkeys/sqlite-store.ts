@@ -43,7 +43,9 @@ export function sqlitePasskeyStore(path: string): PasskeyStore {
   const insert = db.prepare('INSERT OR IGNORE INTO passkeys (id, user_id, public_key, counter, transports, created_at) VALUES (?, ?, ?, ?, ?, ?)');
   const byUser = db.prepare<[string], Row>('SELECT * FROM passkeys WHERE user_id = ? ORDER BY created_at, id');
   const byId = db.prepare<[string], Row>('SELECT * FROM passkeys WHERE id = ?');
-  const counter = db.prepare('UPDATE passkeys SET counter = ? WHERE id = ?');
+  // One statement: of two updates from the same counter, the second finds it changed.
+  const counter = db.prepare('UPDATE passkeys SET counter = ? WHERE id = ? AND counter = ?');
+  const remove = db.prepare('DELETE FROM passkeys WHERE id = ? AND user_id = ?');
   const put = db.prepare('INSERT INTO passkey_challenges (key, challenge, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET challenge = excluded.challenge, expires_at = excluded.expires_at');
   const take = db.prepare<[string], { challenge: string; expires_at: number }>('DELETE FROM passkey_challenges WHERE key = ? RETURNING challenge, expires_at');
   const sweep = db.prepare('DELETE FROM passkey_challenges WHERE expires_at <= ?');
@@ -58,8 +60,11 @@ export function sqlitePasskeyStore(path: string): PasskeyStore {
       const row = byId.get(id);
       return row ? fromRow(row) : null;
     },
-    async setCounter(id, value) {
-      counter.run(value, id);
+    async setCounter(id, expected, value) {
+      return counter.run(value, id, expected).changes === 1;
+    },
+    async removeCredential(id, userId) {
+      return remove.run(id, userId).changes === 1;
     },
     async putChallenge(key, challenge, expiresAt) {
       put.run(key, challenge, expiresAt);

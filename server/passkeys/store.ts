@@ -20,8 +20,14 @@ export interface PasskeyStore {
   addCredential(credential: StoredPasskey): Promise<boolean>;
   credentialsOf(userId: string): Promise<StoredPasskey[]>;
   credential(id: string): Promise<StoredPasskey | null>;
-  /** Records the counter of a verified assertion. */
-  setCounter(id: string, counter: number): Promise<void>;
+  /**
+   * Records the counter of a verified assertion, compare-and-set: only while the stored counter is still
+   * `expected` (the one the assertion was verified against). False when another assertion of the same
+   * passkey got there first (a cloned authenticator's replay at once) or the passkey is gone: refuse it.
+   */
+  setCounter(id: string, expected: number, counter: number): Promise<boolean>;
+  /** Removes `userId`'s passkey `id`; false (nothing changed) when it is not one of theirs. */
+  removeCredential(id: string, userId: string): Promise<boolean>;
   /** The pending challenge of `key` (a session and a purpose): a new one replaces the old. */
   putChallenge(key: string, challenge: string, expiresAt: number): Promise<void>;
   /**
@@ -49,9 +55,15 @@ export function memoryPasskeyStore(): PasskeyStore {
       const c = credentials.get(id);
       return c ? { ...c } : null;
     },
-    async setCounter(id, counter) {
+    async setCounter(id, expected, counter) {
       const c = credentials.get(id);
-      if (c) c.counter = counter;
+      if (!c || c.counter !== expected) return false;
+      c.counter = counter;
+      return true;
+    },
+    async removeCredential(id, userId) {
+      if (credentials.get(id)?.userId !== userId) return false;
+      return credentials.delete(id);
     },
     async putChallenge(key, challenge, expiresAt) {
       challenges.set(key, { challenge, expiresAt });

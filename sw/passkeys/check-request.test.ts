@@ -4,6 +4,8 @@ import { checkPasskeyRequest, MAX_RESPONSE_BYTES } from './check-request';
 test('a known step; a response object exactly on the steps that answer, of bounded size', () => {
   expect(checkPasskeyRequest('step-up-options', undefined)).toEqual({ step: 'step-up-options' });
   expect(checkPasskeyRequest('step-up', { id: 'x' })).toEqual({ step: 'step-up', response: { id: 'x' } });
+  expect(checkPasskeyRequest('list', undefined)).toEqual({ step: 'list' });
+  expect(checkPasskeyRequest('remove', { id: 'x' })).toEqual({ step: 'remove', response: { id: 'x' } });
   for (const [step, response] of [
     ['nope', undefined],
     [undefined, undefined],
@@ -12,6 +14,8 @@ test('a known step; a response object exactly on the steps that answer, of bound
     ['step-up', [1]],
     ['register', { big: 'x'.repeat(MAX_RESPONSE_BYTES) }],
     ['step-up-options', { id: 'x' }],
+    ['list', { id: 'x' }],
+    ['remove', undefined],
   ] as const) {
     expect(checkPasskeyRequest(step, response), `${String(step)} ${JSON.stringify(response)?.slice(0, 20)}`).toMatchObject({ code: 'bad_request' });
   }

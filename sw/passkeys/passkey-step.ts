@@ -41,13 +41,14 @@ export const passkeySupport: PasskeySupport = async (broker, request) => {
     if (code === 'invalid_passkey') return fail('invalid_passkey', DEV && String(json.message));
     if (answer.status === 401 && code === 'insufficient_user_authentication') return fail('forbidden', DEV && 'Adding a passkey needs a recent sign-in: sign in again first');
     if (answer.status === 401) return fail('not_authenticated', DEV && String(json.message));
-    return fail(answer.status === 400 ? 'bad_request' : answer.status === 403 ? 'forbidden' : 'server', DEV && `The passkey endpoint answered ${answer.status}`);
+    return fail(answer.status === 400 ? 'bad_request' : answer.status === 403 ? 'forbidden' : 'server', DEV && `The passkey endpoint answered ${answer.status}: ${String(json.message)}`);
   }
-  if (step === 'register-options' || step === 'step-up-options') {
-    const options = json.options;
-    return options && typeof options === 'object' ? { ok: true, options: options as Record<string, unknown> } : fail('server', DEV && 'The passkey options were missing');
+  // The steps that post nothing (options, the list) hand the page these two fields of the answer, never a token.
+  if (!response) {
+    const { options, passkeys } = json;
+    return options || passkeys ? ({ ok: true, options, passkeys } as BrokerReply) : fail('server', DEV && 'The passkey answer was empty');
   }
-  if (step === 'register') return ping(broker);
+  if (step !== 'step-up') return ping(broker);
   const record = parseTokenResponse(json, broker.config, Date.now());
   if (!record) return fail('server', DEV && 'The step-up answer carried no token');
   return (await broker.adoptSteppedUp(record, used)) ? ping(broker) : fail('not_authenticated', DEV && 'The session changed during the step-up');
