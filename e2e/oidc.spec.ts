@@ -12,6 +12,7 @@ import { startServer } from '../reference-server/app';
 import { DEFAULT_SETTINGS } from '../reference-server/settings';
 import { startTestOidcProvider, type TestOidcProvider } from '../test-support/oidc-provider';
 import { apiFetch, stopWorkers } from './support/fixtures';
+import { redirectSignIn as signInRoundTrip } from './support/oidc-app';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 interface OidcApp { url: string; server: Started; provider: TestOidcProvider }
@@ -60,14 +61,7 @@ async function ready(page: Page): Promise<void> {
   await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 15_000 });
 }
 
-/** `broker.signIn()` and the round trip through the provider, until the app's page is ready again. */
-async function redirectSignIn(page: Page, app: OidcApp, returnTo = '/'): Promise<void> {
-  await Promise.all([
-    page.waitForURL((u) => u.origin === app.url && !u.pathname.startsWith('/auth/'), { timeout: 15_000 }),
-    page.evaluate((r) => window.tokenBroker.signIn({ returnTo: r }), returnTo),
-  ]);
-  await ready(page);
-}
+const redirectSignIn = (page: Page, app: OidcApp, returnTo = '/') => signInRoundTrip(page, app, returnTo);
 
 const isCallback = (url: URL) => url.pathname === '/auth/oidc/callback';
 const status = (page: Page) => page.evaluate(() => window.tokenBroker.status());
