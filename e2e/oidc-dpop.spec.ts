@@ -32,7 +32,7 @@ test('dpop required: the worker starts the sign-in with its proof, the session i
   expect((await signInError(page))).toBeNull();
   const session = await status(page);
   expect(session.authenticated).toBe(true);
-  expect(session.claims.sub).toBe(app.provider.subject);
+  expect(session.claims.sub).toBe(`${app.provider.issuer}#${app.provider.subject}`);
 
   // The start was the worker's POST with a proof; no navigation to the start route.
   const starts = sent.filter((r) => new URL(r.url()).pathname === '/auth/oidc/start');
@@ -48,7 +48,7 @@ test('dpop required: the worker starts the sign-in with its proof, the session i
   expect(api.headers()['authorization']).toMatch(/^DPoP /);
   expect(await thumbprintOf(api.headers()['dpop']!)).toBe(key);
 
-  expect((await page.evaluate(() => window.tokenBroker.refresh())).claims.sub).toBe(app.provider.subject);
+  expect((await page.evaluate(() => window.tokenBroker.refresh())).claims.sub).toBe(`${app.provider.issuer}#${app.provider.subject}`);
   // The first visit's refresh (no cookie yet) was signed with a key the worker dropped with its 401.
   const refreshes = sent.slice(sent.indexOf(starts.at(-1)!)).filter((r) => r.url().endsWith('/auth/refresh'));
   expect(refreshes.length).toBeGreaterThan(1);

@@ -77,10 +77,10 @@ test('redirect sign-in on a first visit: the session is found, API calls carry t
   expect(new URL(page.url()).hash).toBe('#list');
   const session = await status(page);
   expect(session.authenticated).toBe(true);
-  expect(session.claims.sub).toBe(app.provider.subject);
+  expect(session.claims.sub).toBe(`${app.provider.issuer}#${app.provider.subject}`);
   const answer = await me(page);
   expect(answer.status).toBe(200);
-  expect((answer.body as { sub: string }).sub).toBe(app.provider.subject);
+  expect((answer.body as { sub: string }).sub).toBe(`${app.provider.issuer}#${app.provider.subject}`);
   expect(await signInError(page)).toBeNull();
 });
 
@@ -106,7 +106,7 @@ test('the session survives the worker being stopped, and a refresh on expiry', a
   await redirectSignIn(page, app);
   await stopWorkers(context, page);
   expect((await me(page)).status).toBe(200);
-  expect((await page.evaluate(() => window.tokenBroker.refresh())).claims.sub).toBe(app.provider.subject);
+  expect((await page.evaluate(() => window.tokenBroker.refresh())).claims.sub).toBe(`${app.provider.issuer}#${app.provider.subject}`);
 });
 
 async function expectNoSession(page: Page, app: OidcApp, logins = 0): Promise<void> {

@@ -17,6 +17,7 @@ import { cookieCount } from '../core/cookie-tossing';
 import { SIGN_IN_ERROR_PARAM, SIGN_IN_PARAM, SignInError, signInErrorOf } from './errors';
 import { sameOriginPath, withParam } from './return-to';
 import { signInFacts } from './sign-in-facts';
+import { defaultAccount } from './account';
 import { openRoundTrip, roundTripCookie, roundTripScope, sealRoundTrip } from './round-trip-cookie';
 import { readStartRequest } from './start-request';
 import { signInLimits } from './sign-in-limits';
@@ -37,7 +38,10 @@ export interface OidcOptions {
   secret: string;
   /** The start and callback routes (defaults /auth/oidc/start, /auth/oidc/callback). */
   paths?: { start?: string; callback?: string };
-  /** The session's account from the ID token's claims; by default its `sub` and no other claim. */
+  /**
+   * The session's account from the ID token's claims; by default `<iss>#<sub>` and no other claim,
+   * so a provider's `sub` never names a password account or another provider's user.
+   */
   account?(claims: oidc.IDToken): Account;
   /** Pushed authorization requests (RFC 9126): `'auto'` (the default) uses them where the provider offers them. */
   par?: 'auto' | boolean;
@@ -178,7 +182,7 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
     } catch (err) {
       return failTo(trip.returnTo, err, [cleared]);
     }
-    const account = options.account ? options.account(claims) : { sub: claims.sub, claims: {} };
+    const account = options.account ? options.account(claims) : defaultAccount(claims);
     const now = Math.floor(clock() / 1000);
     const started = await broker.startSession(request, account, signInFacts(claims, now), trip.jkt);
     if (!started.ok) {
