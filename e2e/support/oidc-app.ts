@@ -22,11 +22,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** `issuer`: the issuer the app is told of, in place of the provider's (a proxy in front of it). */
-export async function startOidcApp(settings: Partial<Settings> = {}, oidc: Partial<OidcOptions> = {}): Promise<OidcApp> {
+/** `host`: the app's host name (Chromium resolves every `*.localhost` to loopback). */
+export async function startOidcApp(settings: Partial<Settings> = {}, oidc: Partial<OidcOptions> = {}, host = 'localhost'): Promise<OidcApp> {
   // The provider must know the callback's exact URL, and the app the provider's issuer: the port first.
   const port = await freePort();
-  const url = `http://localhost:${port}`;
+  const url = `http://${host}:${port}`;
   const redirectUri = `${url}/auth/oidc/callback`;
   const provider = await startTestOidcProvider({ redirectUris: [redirectUri] });
   const server = await startServer(
@@ -98,7 +98,7 @@ export async function stopAtCallback(page: Page, app: Pick<OidcApp, 'url'>): Pro
   await expect.poll(() => callback, { timeout: 15_000 }).not.toBe('');
   await cdp.send('Fetch.disable');
   await cdp.detach();
-  const cookie = (await context.cookies(callback)).find((c) => c.name === 'broker_oidc');
+  const cookie = (await context.cookies(callback)).find((c) => c.name.endsWith('broker_oidc'));
   expect(cookie).toBeTruthy();
   return { callback, cookie: { name: cookie!.name, value: cookie!.value } };
 }
