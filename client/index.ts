@@ -86,7 +86,9 @@ export interface TokenBroker<C extends Claims = Claims> {
   /**
    * Redirect sign-in (token-broker/server/oidc): leaves for the server's start route, which
    * sends the browser to the identity provider; it comes back to `returnTo` (a path of this
-   * origin, by default this page) signed in, or with `signInError` set.
+   * origin, by default this page) signed in, or with `signInError` set. A worker with DPoP
+   * starts it with its key's proof (its `endpoints.signIn`), so the session is bound to that key;
+   * `startPath` is the route a worker without DPoP leaves for.
    */
   signIn(options?: { returnTo?: string; startPath?: string }): void;
   /** The stable code of the redirect sign-in that brought this page here and failed (README, "Redirect sign-in"); null otherwise. */
@@ -185,7 +187,10 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
   }
 
   signIn({ returnTo = location.pathname + location.search + location.hash, startPath = '/auth/oidc/start' }: { returnTo?: string; startPath?: string } = {}): void {
-    location.assign(`${startPath}?returnTo=${encodeURIComponent(returnTo)}`);
+    void this.#ask({ type: MessageType.signIn, returnTo }).then(
+      (reply) => location.assign((reply as { location: string }).location),
+      () => location.assign(`${startPath}?returnTo=${encodeURIComponent(returnTo)}`),
+    );
   }
 
   /**
@@ -239,6 +244,10 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
   }
 
   async #send(message: BrokerRequest): Promise<Session<C>> {
+    return ((await this.#ask(message)) as { session: Session<C> }).session;
+  }
+
+  async #ask(message: BrokerRequest): Promise<BrokerReply> {
     const reply = (await withTimeout(
       messageSW(this.#worker(message.type), message) as Promise<BrokerReply>,
       this.#timeoutMs,
@@ -248,7 +257,7 @@ class BrokerClient<C extends Claims = Claims> implements TokenBroker<C> {
       throw new TokenBrokerError('internal', `Unexpected reply to ${message.type}: the worker at this scope is not the token broker.`);
     }
     if (!reply.ok) throw new TokenBrokerError(reply.error.code, reply.error.message);
-    return (reply as { session: Session<C> }).session;
+    return reply;
   }
 }
 

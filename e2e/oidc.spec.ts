@@ -12,6 +12,7 @@ import { startServer } from '../reference-server/app';
 import { DEFAULT_SETTINGS } from '../reference-server/settings';
 import { startTestOidcProvider, type TestOidcProvider } from '../test-support/oidc-provider';
 import { apiFetch, stopWorkers } from './support/fixtures';
+import { redirectSignIn as signInRoundTrip } from './support/oidc-app';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 interface OidcApp { url: string; server: Started; provider: TestOidcProvider }
@@ -60,14 +61,7 @@ async function ready(page: Page): Promise<void> {
   await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 15_000 });
 }
 
-/** `broker.signIn()` and the round trip through the provider, until the app's page is ready again. */
-async function redirectSignIn(page: Page, app: OidcApp, returnTo = '/'): Promise<void> {
-  await Promise.all([
-    page.waitForURL((u) => u.origin === app.url && !u.pathname.startsWith('/auth/'), { timeout: 15_000 }),
-    page.evaluate((r) => window.tokenBroker.signIn({ returnTo: r }), returnTo),
-  ]);
-  await ready(page);
-}
+const redirectSignIn = (page: Page, app: OidcApp, returnTo = '/') => signInRoundTrip(page, app, returnTo);
 
 const isCallback = (url: URL) => url.pathname === '/auth/oidc/callback';
 const status = (page: Page) => page.evaluate(() => window.tokenBroker.status());
@@ -83,10 +77,10 @@ test('redirect sign-in on a first visit: the session is found, API calls carry t
   expect(new URL(page.url()).hash).toBe('#list');
   const session = await status(page);
   expect(session.authenticated).toBe(true);
-  expect(session.claims.sub).toBe(app.provider.subject);
+  expect(session.claims.sub).toBe(`${app.provider.issuer}#${app.provider.subject}`);
   const answer = await me(page);
   expect(answer.status).toBe(200);
-  expect((answer.body as { sub: string }).sub).toBe(app.provider.subject);
+  expect((answer.body as { sub: string }).sub).toBe(`${app.provider.issuer}#${app.provider.subject}`);
   expect(await signInError(page)).toBeNull();
 });
 
@@ -112,7 +106,7 @@ test('the session survives the worker being stopped, and a refresh on expiry', a
   await redirectSignIn(page, app);
   await stopWorkers(context, page);
   expect((await me(page)).status).toBe(200);
-  expect((await page.evaluate(() => window.tokenBroker.refresh())).claims.sub).toBe(app.provider.subject);
+  expect((await page.evaluate(() => window.tokenBroker.refresh())).claims.sub).toBe(`${app.provider.issuer}#${app.provider.subject}`);
 });
 
 async function expectNoSession(page: Page, app: OidcApp, logins = 0): Promise<void> {

@@ -199,7 +199,7 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
   app.setNotFoundHandler((request, reply) => sendBrokerResponse(reply, errorResponse(404, 'not_found', `No route for ${request.method} ${request.url}`)));
 
   limitJsonDepth(app);
-  const signIn = parts.oidc && createOidcTokenHandler(broker, { cookieSecure: settings.cookieSecure, now, ...parts.oidc });
+  const signIn = parts.oidc && createOidcTokenHandler(broker, { cookieSecure: settings.cookieSecure, now, rateLimits: opened.rateLimits, limits: { perIp: settings.authRateLimit }, ...parts.oidc });
   // Passkey step-up for the demo on http://localhost (WebAuthn refuses an IP address as the RP id), kept in memory.
   const passkeys = createPasskeys(broker, {
     store: memoryPasskeyStore(),

@@ -205,6 +205,9 @@ export class Broker {
         return this.#status();
       case 'broker:refresh':
         return this.#forceRefresh();
+      case 'broker:sign-in':
+        // Without DPoP the page navigates to the start route itself.
+        return this.config.dpop && this.dpop ? this.dpop.signIn(new URL(this.config.endpoints.signIn, this.#scope.location.origin).href, request.returnTo) : Promise.resolve(fail('bad_request', DEV && 'No DPoP key to bind a sign-in to'));
       case 'broker:signed-in':
         // A newer sign-in may have set a cookie since the marker was written: only the server knows.
         return this.#forceRefresh(true);

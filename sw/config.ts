@@ -17,8 +17,11 @@ export interface TokenBrokerConfig {
    * 127.0.0.1, localhost or [::1]) with their path prefixes. Off (empty) by default.
    */
   apiOrigins?: ApiOrigin[];
-  /** `passkey`: the prefix of the server's four passkey endpoints (`createPasskeys`' `path`). */
-  endpoints?: { login?: string; refresh?: string; logout?: string; passkey?: string };
+  /**
+   * `passkey`: the prefix of the server's four passkey endpoints (`createPasskeys`' `path`);
+   * `signIn`: the redirect sign-in's start route (token-broker/server/oidc), which a worker with DPoP calls with its proof.
+   */
+  endpoints?: { login?: string; refresh?: string; logout?: string; passkey?: string; signIn?: string };
   /** Seconds before expiry at which a request first waits for a refresh. */
   refreshBeforeExpiry?: number;
   /** When a tab becomes visible or the page comes back online with the token within its margin, refresh at once rather than on the first request. */
@@ -58,7 +61,7 @@ export interface ResolvedConfig {
   apiPrefixes: readonly string[];
   /** Origins in serialised form (lower case, punycode, no default port), prefixes as normalised pathnames. */
   apiOrigins: readonly { readonly origin: string; readonly prefixes: readonly string[] }[];
-  endpoints: { login: string; refresh: string; logout: string; passkey: string };
+  endpoints: { login: string; refresh: string; logout: string; passkey: string; signIn: string };
   refreshBeforeExpiry: number;
   refreshOnResume: boolean;
   persist: Persist;
@@ -73,7 +76,7 @@ export interface ResolvedConfig {
 export const DEFAULT_CONFIG: ResolvedConfig = Object.freeze({
   apiPrefixes: ['/api/'],
   apiOrigins: [],
-  endpoints: { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout', passkey: '/auth/passkey' },
+  endpoints: { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout', passkey: '/auth/passkey', signIn: '/auth/oidc/start' },
   refreshBeforeExpiry: 30,
   refreshOnResume: true,
   persist: 'memory',
@@ -194,7 +197,7 @@ const apiOrigin: Rule = (value, key, own) => {
 const RULES: Rules = {
   apiPrefixes: /* @__PURE__ */ list(prefix, 1),
   apiOrigins: /* @__PURE__ */ list(apiOrigin, 0),
-  endpoints: { login: path, refresh: path, logout: path, passkey: path },
+  endpoints: { login: path, refresh: path, logout: path, passkey: path, signIn: path },
   refreshBeforeExpiry: (value, key) => {
     must(typeof value === 'number' && value >= 0 && value < Infinity, key, DEV && 'a number of seconds >= 0');
     return value;

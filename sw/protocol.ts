@@ -25,6 +25,12 @@ export const MessageType = {
    * the worker refresh with the HttpOnly cookie, as a first visit does; it grants nothing.
    */
   signedIn: 'broker:signed-in',
+  /**
+   * Start a redirect sign-in bound to the worker's DPoP key: the worker posts `returnTo` to
+   * its `endpoints.signIn` with a proof and answers the `location` to navigate to. A worker
+   * without DPoP answers `bad_request`, and the page navigates to the start route itself.
+   */
+  signIn: 'broker:sign-in',
   /** Worker -> page broadcast of a session change. */
   session: 'broker:session',
 } as const;
@@ -140,7 +146,11 @@ export interface SignedInRequest {
   type: typeof MessageType.signedIn;
 }
 
-export type BrokerRequest = SignedInRequest | LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest | PingRequest | ResumeRequest | PasskeyRequest;
+export interface SignInRequest {
+  type: typeof MessageType.signIn;
+  returnTo: string;
+}
+export type BrokerRequest = SignInRequest | SignedInRequest | LoginRequest | LogoutRequest | StatusRequest | RefreshRequest | ClaimRequest | PingRequest | ResumeRequest | PasskeyRequest;
 
 export type BrokerReply =
   | { ok: true; session: Session }
@@ -148,6 +158,8 @@ export type BrokerReply =
   | { ok: true; options: Record<string, unknown> }
   /** The passkey `list` step: the account's passkeys. */
   | { ok: true; passkeys: PasskeyInfo[] }
+  /** `broker:sign-in`: where the page goes next (the provider, or back with `broker_error`). */
+  | { ok: true; location: string }
   | { ok: false; error: BrokerError };
 
 /**

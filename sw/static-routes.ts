@@ -34,7 +34,8 @@ export function workerPathPatterns(config: ResolvedConfig): string[] {
     const base = literal(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
     patterns.push(base, `${base}/*`);
   }
-  const { passkey, ...tokenEndpoints } = config.endpoints;
+  // The sign-in's start route is the worker's own POST, and a navigation: nothing there for the worker to see.
+  const { passkey, signIn: _signIn, ...tokenEndpoints } = config.endpoints;
   // Everything under the passkey prefix is reserved, like the token endpoints.
   patterns.push(literal(passkey), `${literal(passkey)}/*`);
   for (const endpoint of Object.values(tokenEndpoints)) {

@@ -24,6 +24,7 @@ const REQUEST_TYPES = new Set<string>([
   MessageType.resume,
   MessageType.passkey,
   MessageType.signedIn,
+  MessageType.signIn,
 ]);
 
 /** In production the message names the message type or field at fault, without the prose. */
@@ -54,7 +55,7 @@ export function validateMessage(data: unknown): ValidationResult {
   const { type } = data;
   const shown = JSON.stringify(type.slice(0, 64));
   if (!REQUEST_TYPES.has(type)) return bad(DEV && `unknown message type ${shown}`, shown);
-  const allowed = type === MessageType.login ? ['credentials'] : type === MessageType.passkey ? ['step', 'response'] : [];
+  const allowed = type === MessageType.login ? ['credentials'] : type === MessageType.passkey ? ['step', 'response'] : type === MessageType.signIn ? ['returnTo'] : [];
   const extra = Object.keys(data).filter((k) => k !== 'type' && !allowed.includes(k));
   if (extra.length > 0) return bad(DEV && `${type} does not take ${extra.slice(0, 5).join(', ')}`, extra[0]!.slice(0, 64));
 
@@ -66,7 +67,8 @@ export function validateMessage(data: unknown): ValidationResult {
     if (size > MAX_CREDENTIALS_BYTES) return bad(DEV && `credentials are larger than ${MAX_CREDENTIALS_BYTES} bytes`, 'credentials');
     return { kind: 'request', request: { type, credentials } };
   }
-  // Its fields are checked by the passkey support (sw/passkeys/), which a worker without it does not carry.
-  if (type === MessageType.passkey) return { kind: 'request', request: { type, step: data.step, response: data.response } as BrokerRequest };
+  // Their fields are checked by the passkey support (sw/passkeys/), which a worker without it does not
+  // carry, and by the start route (returnTo: a path of this origin, or its bad_return_to).
+  if (type === MessageType.passkey || type === MessageType.signIn) return { kind: 'request', request: data as unknown as BrokerRequest };
   return { kind: 'request', request: { type } as BrokerRequest };
 }

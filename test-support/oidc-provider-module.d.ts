@@ -7,6 +7,7 @@ declare module 'oidc-provider' {
   interface Interaction { uid: string }
   interface InteractionDetails {
     prompt: { name: string; details: Record<string, unknown> };
+    params: Record<string, unknown>;
     grantId?: string;
   }
   interface ProviderClient { grantTypeAllowed(grant: string): boolean }

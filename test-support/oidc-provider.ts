@@ -30,6 +30,8 @@ export interface TestOidcProvider {
   /** The issuer, e.g. http://127.0.0.1:41234 (discovery at /.well-known/openid-configuration). */
   issuer: string;
   client: TestOidcClient;
+  /** A second confidential client with the same redirect URIs and secret: its ID tokens are another audience's. */
+  otherClient: TestOidcClient;
   /** The user's `sub`. */
   subject: string;
   /** What the next sign-in interaction does: sign in and consent, or deny (error=access_denied). */
@@ -48,6 +50,7 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
     redirectUris: options.redirectUris,
     postLogoutRedirectUris: options.postLogoutRedirectUris ?? [],
   };
+  const otherClient: TestOidcClient = { ...client, clientId: 'another-client-of-the-provider' };
   // The port is chosen first because the issuer, part of every token, names it.
   let server: Server = createServer();
   server.listen(0, '127.0.0.1');
@@ -56,15 +59,15 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
   const issuer = `http://127.0.0.1:${port}`;
 
   const provider = new Provider(issuer, {
-    clients: [{
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-      redirect_uris: client.redirectUris,
-      post_logout_redirect_uris: client.postLogoutRedirectUris,
+    clients: [client, otherClient].map((c) => ({
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+      redirect_uris: c.redirectUris,
+      post_logout_redirect_uris: c.postLogoutRedirectUris,
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
-    }],
+    })),
     async findAccount(_ctx, sub) {
       if (sub !== SUBJECT) return undefined;
       return { accountId: sub, async claims() { return { sub, email: 'alice@example.test', name: 'Alice' }; } };
@@ -91,6 +94,7 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
   const handle: TestOidcProvider = {
     issuer,
     client,
+    otherClient,
     subject: SUBJECT,
     nextInteraction: 'approve',
     async stop() {
@@ -116,7 +120,7 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
       return;
     }
     const grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
-    const g = grant ?? new provider.Grant({ accountId: SUBJECT, clientId: client.clientId });
+    const g = grant ?? new provider.Grant({ accountId: SUBJECT, clientId: String(details.params.client_id) });
     const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
     if (missing.missingOIDCScope) g.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) g.addOIDCClaims(missing.missingOIDCClaims);

@@ -174,7 +174,14 @@ export interface TokenBrokerServer {
    * `token-broker/server/oidc`): a refresh family and the cookie to set, as a login would, or the
    * refusal (the security policy's). `signIn` are the sign-in's facts (RFC 9470), kept with the family.
    */
-  startSession(request: BrokerHttpRequest, account: Account, signIn: SignInFacts): Promise<StartedSession>;
+  startSession(request: BrokerHttpRequest, account: Account, signIn: SignInFacts, jkt?: string | null): Promise<StartedSession>;
+  /**
+   * The DPoP key of a request that starts a sign-in elsewhere (the worker's POST to the OIDC start
+   * route): its thumbprint, null without a proof where the `dpop` option allows none, or the
+   * refusal (a bad proof, the nonce challenge, no proof under `'required'`). Passed to
+   * `startSession` as `jkt`, it binds the new family to the worker's key.
+   */
+  proofKey(request: BrokerHttpRequest): Promise<{ ok: true; jkt: string | null } | { ok: false; response: BrokerHttpResponse }>;
   /**
    * Sign out everywhere: revokes every refresh family of `sub`, and (with
    * `revocationCheck`) their access tokens at once; resolves how many were live.
@@ -437,14 +444,16 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     return true;
   }
 
-  async function startSession(request: BrokerHttpRequest, account: Account, facts: SignInFacts): Promise<StartedSession> {
+    async function startSession(request: BrokerHttpRequest, account: Account, facts: SignInFacts, jkt: string | null): Promise<StartedSession> {
     // A top-level navigation (the provider's redirect back) sends no Origin: the cookie's security
     // is judged by the origin the adapter derived, as the worker's refresh will find it.
     const navigation: BrokerHttpRequest = { ...request, headers: { ...request.headers, origin: header(request, 'origin') ?? request.origin } };
     const signedIn: Account = { sub: account.sub, claims: { ...account.claims, auth_time: facts.authTime, acr: facts.acr, amr: facts.amr } };
-    const lifetimes = options.lifetimePolicy ? familyLifetimes(options.lifetimePolicy, signedIn.sub, navigation, null) : undefined;
-    const family = await refreshTokens.issue(signedIn.sub, clock(), null, signedIn.claims, lifetimes);
-    if (security.login(signedIn.sub, signedIn.sub, family.familyId, navigation, null) === 'revoke') {
+    // A family the refresh would refuse at once is not started.
+    if (jkt === null && mode === 'required') return { ok: false, response: errorResponse(400, 'invalid_dpop_proof', 'DPoP is required: this sign-in was started without the worker\'s key') };
+    const lifetimes = options.lifetimePolicy ? familyLifetimes(options.lifetimePolicy, signedIn.sub, navigation, jkt) : undefined;
+    const family = await refreshTokens.issue(signedIn.sub, clock(), jkt, signedIn.claims, lifetimes);
+    if (security.login(signedIn.sub, signedIn.sub, family.familyId, navigation, jkt) === 'revoke') {
       await refreshTokens.revoke(family.token);
       return { ok: false, response: errorResponse(403, 'sign_in_refused', 'This sign-in was refused by the security policy') };
     }
@@ -595,7 +604,11 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     refresh: (request) => refresh(request).catch(outage).then(withAnnounce),
     logout: (request) => logout(request).catch(outage).then(withAnnounce),
     authenticate: (request, requirement) => authenticate(request, requirement).catch((err: unknown): AccessResult => ({ ok: false, response: withAnnounce(outage(err)) })),
-    startSession: (request, account, facts) => startSession(request, account, facts).catch((err: unknown): StartedSession => ({ ok: false, response: outage(err) })),
+    startSession: (request, account, facts, jkt = null) => startSession(request, account, facts, jkt).catch((err: unknown): StartedSession => ({ ok: false, response: outage(err) })),
+    proofKey: async (request) => {
+      const key = await proofKey(request);
+      return key !== null && 'status' in key ? { ok: false, response: key } : { ok: true, jkt: key?.jkt ?? null };
+    },
     jwks: () => keys.jwks(),
     revokeUser: (sub) => refreshTokens.revokeUser(sub),
     revokeSession: (sid) => refreshTokens.revokeFamily(sid),

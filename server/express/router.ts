@@ -84,6 +84,10 @@ export function tokenBrokerRouter(broker: TokenBrokerServer, { jwksPath = '/.wel
         handle(toBrokerRequest(req)).then((response) => sendBrokerResponse(res, response), next);
       });
     }
+    // The worker's start of a redirect sign-in, with its DPoP proof.
+    router.post(signIn.paths.start, boundedJson, depthCheck, (req, res, next) => {
+      signIn.start(toBrokerRequest(req)).then((response) => sendBrokerResponse(res, response), next);
+    });
   }
   for (const [path, handle] of [
     [broker.paths.login, broker.login],

@@ -102,6 +102,8 @@ const plugin: FastifyPluginAsync<TokenBrokerPluginOptions> = async (app, { broke
     for (const path of passkeys?.paths ?? []) {
       endpoints.post(path, { bodyLimit: 40 * 1024 }, async (request, reply) => sendBrokerResponse(reply, await passkeys!.handle(toBrokerRequest(request))));
     }
+    // The worker's start of a redirect sign-in, with its DPoP proof (the navigation is the GET above).
+    if (signIn) endpoints.post(signIn.paths.start, { bodyLimit: 16 * 1024 }, async (request, reply) => sendBrokerResponse(reply, await signIn.start(toBrokerRequest(request))));
   });
   if (jwksPath) app.get(jwksPath, async () => broker.jwks());
 };

@@ -2,6 +2,7 @@
 // `?broker_error=<code>` on the redirect back; the client's `signInError()`
 // reads them. README "Redirect sign-in" lists them; never rename one.
 import * as oidc from 'openid-client';
+import { BackingUnavailable } from '../core/backing';
 
 export type SignInErrorCode =
   /** The user (or the provider's policy) refused: consent denied, sign-in cancelled. */
@@ -21,7 +22,11 @@ export type SignInErrorCode =
   /** The broker's store is down: nothing was started. */
   | 'unavailable'
   /** The start route was called with a `returnTo` that is not a same-origin path. */
-  | 'bad_return_to';
+  | 'bad_return_to'
+  /** The broker requires DPoP and the sign-in was not started by the worker with its key (a plain navigation to the start route). */
+  | 'dpop_required'
+  /** Too many sign-ins started or callbacks from this address: try again later. */
+  | 'rate_limited';
 
 export const SIGN_IN_ERROR_PARAM = 'broker_error';
 /** On the redirect back after a sign-in: the page's hint to its worker that a new session may be there (it only makes the worker ask). */
@@ -39,6 +44,7 @@ export class SignInError extends Error {
 /** What an error of the protocol library means for the page. */
 export function signInErrorOf(err: unknown): SignInError {
   if (err instanceof SignInError) return err;
+  if (err instanceof BackingUnavailable) return new SignInError('unavailable', 'The rate limits could not be checked: nothing was started');
   if (err instanceof oidc.AuthorizationResponseError) {
     return new SignInError(err.error === 'access_denied' ? 'access_denied' : 'provider_error', `The provider answered ${err.error}`);
   }

@@ -87,6 +87,6 @@ for (const secure of [true, false]) {
     // The same callback with the attacker's cookie alone signs in: the code was good, the duplicate is what was refused.
     const alone = await signIn.callback(get(callback.pathname + callback.search, `${name}=${sealed(attackerStart)}`));
     expect(new URL(alone.headers.location!, APP).searchParams.get('broker_signin')).toBe('1');
-    expect(started).toEqual([provider.subject]);
+    expect(started).toEqual([`${provider.issuer}#${provider.subject}`]);
   });
 }

@@ -15,6 +15,8 @@ export interface RoundTrip {
   nonce: string;
   verifier: string;
   returnTo: string;
+  /** The thumbprint of the worker's DPoP key that started the sign-in (its POST's proof): the family is bound to it. */
+  jkt: string | null;
 }
 
 export const ROUND_TRIP_SECONDS = 600;
@@ -36,9 +38,11 @@ export async function openRoundTrip(sealed: string | undefined, key: Uint8Array,
   if (!sealed) return null;
   try {
     const { payload } = await jwtDecrypt(sealed, key, { currentDate: new Date(now) });
-    const { state, nonce, verifier, returnTo } = payload;
+    const { state, nonce, verifier, returnTo, jkt } = payload;
     if (typeof state !== 'string' || typeof nonce !== 'string' || typeof verifier !== 'string' || typeof returnTo !== 'string') return null;
-    return { state, nonce, verifier, returnTo };
+    // A trip sealed before keys were sealed carries none: an unbound one, as it was started.
+    if (jkt != null && typeof jkt !== 'string') return null;
+    return { state, nonce, verifier, returnTo, jkt: typeof jkt === 'string' ? jkt : null };
   } catch {
     return null;
   }

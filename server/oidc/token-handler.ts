@@ -9,14 +9,18 @@ import type { JWK } from 'jose';
 import { importJWK } from 'jose';
 import type { Account, TokenBrokerServer } from '../core/token-broker';
 import { OptionError } from '../core/errors';
-import { header, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
+import { header, jsonResponse, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
+import type { RateLimitBacking } from '../core/rate-limits';
 import { redirectResponse, type RedirectSignIn } from '../core/redirect-sign-in';
 import { secureCookieFor, type CookieSecurity } from '../core/cookie-security';
 import { cookieCount } from '../core/cookie-tossing';
 import { SIGN_IN_ERROR_PARAM, SIGN_IN_PARAM, SignInError, signInErrorOf } from './errors';
 import { sameOriginPath, withParam } from './return-to';
 import { signInFacts } from './sign-in-facts';
+import { defaultAccount } from './account';
 import { openRoundTrip, roundTripCookie, roundTripScope, sealRoundTrip } from './round-trip-cookie';
+import { readStartRequest } from './start-request';
+import { signInLimits } from './sign-in-limits';
 
 export interface OidcOptions {
   /** The provider's issuer; its discovery document is read from `/.well-known/openid-configuration`. */
@@ -34,7 +38,10 @@ export interface OidcOptions {
   secret: string;
   /** The start and callback routes (defaults /auth/oidc/start, /auth/oidc/callback). */
   paths?: { start?: string; callback?: string };
-  /** The session's account from the ID token's claims; by default its `sub` and no other claim. */
+  /**
+   * The session's account from the ID token's claims; by default `<iss>#<sub>` and no other claim,
+   * so a provider's `sub` never names a password account or another provider's user.
+   */
   account?(claims: oidc.IDToken): Account;
   /** Pushed authorization requests (RFC 9126): `'auto'` (the default) uses them where the provider offers them. */
   par?: 'auto' | boolean;
@@ -44,6 +51,10 @@ export interface OidcOptions {
   cookieSecure?: CookieSecurity;
   /** The clock (ms since the epoch); the broker's, by default `Date.now`. */
   now?: () => number;
+  /** Where the per-address counts of the start and callback routes are kept: give the broker's `rateLimits` (memory by default, one process). */
+  rateLimits?: RateLimitBacking;
+  /** Requests per address and minute, for each of the start and callback routes (default 60). */
+  limits?: { perIp?: number };
 }
 
 type PrivateKeyJwtKey = Extract<Parameters<typeof oidc.PrivateKeyJwt>[0], { key: unknown }>;
@@ -78,6 +89,7 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
   const cookieSecurity = options.cookieSecure ?? 'auto';
   const scope = options.scope ?? 'openid';
   const appOrigin = new URL(options.redirectUri).origin;
+  const limits = signInLimits(options.rateLimits, options.limits?.perIp ?? 60);
 
   // Discovered on first use and kept; a failed discovery (the provider down) is tried again next time.
   let discovered: Promise<oidc.Configuration> | null = null;
@@ -98,16 +110,28 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
     redirectResponse(withParam(returnTo, SIGN_IN_ERROR_PARAM, signInErrorOf(err).code), cookies);
 
   async function start(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
-    const query = new URL(request.url, appOrigin).searchParams;
-    const returnTo = sameOriginPath(query.get('returnTo') ?? '/', appOrigin);
-    if (returnTo === null) return failTo('/', new SignInError('bad_return_to', 'returnTo must be a path of this origin'), []);
+    const asked = await readStartRequest(broker, request, appOrigin, paths.start);
+    if (asked.kind === 'answer') return asked.response;
+    const fromWorker = request.method === 'POST';
+    // The worker's POST gets the redirect in its body (it hands it to the page), with the status a token endpoint would answer.
+    const fail = (returnTo: string, err: unknown, status: number, headers: Record<string, string> = {}): BrokerHttpResponse => {
+      const redirect = failTo(returnTo, err, []);
+      return fromWorker ? jsonResponse(status, { error: signInErrorOf(err).code, message: signInErrorOf(err).message, location: redirect.headers.location }, { 'cache-control': 'no-store', ...headers }) : redirect;
+    };
+    const wait = await limits.start(request.ip);
+    if (wait !== null) return fail('/', new SignInError('rate_limited', `Too many sign-ins from this address; retry in ${wait} s`), 429, { 'retry-after': String(wait) });
+    if (asked.kind === 'refused') return fail('/', asked.error, 400);
+    const returnTo = sameOriginPath(asked.returnTo, appOrigin);
+    if (returnTo === null) return fail('/', new SignInError('bad_return_to', 'returnTo must be a path of this origin'), 400);
     let config: oidc.Configuration;
     try {
       config = await discover();
     } catch (err) {
-      return failTo(returnTo, new SignInError('provider_unavailable', `Discovery failed: ${String(err)}`), []);
+      return fail(returnTo, new SignInError('provider_unavailable', `Discovery failed: ${String(err)}`), 502);
     }
-    const trip = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier(), returnTo };
+    const trip = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier(), returnTo, jkt: asked.jkt };
+    // No dpop_jkt to the provider: it would bind the code to the worker's key, and the code's
+    // exchange is this server's, which never holds that key. The binding is the broker's family.
     const parameters = {
       redirect_uri: options.redirectUri,
       scope,
@@ -122,16 +146,20 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
     try {
       location = usePar ? await oidc.buildAuthorizationUrlWithPAR(config, parameters) : oidc.buildAuthorizationUrl(config, parameters);
     } catch (err) {
-      return failTo(returnTo, err, []);
+      return fail(returnTo, err, 502);
     }
     const sealed = await sealRoundTrip(trip, key, clock());
-    return redirectResponse(location.href, [roundTripCookie(sealed, secureFor(request), paths.callback)]);
+    const cookie = roundTripCookie(sealed, secureFor(request), paths.callback);
+    return fromWorker ? jsonResponse(200, { location: location.href }, { 'cache-control': 'no-store' }, [cookie]) : redirectResponse(location.href, [cookie]);
   }
 
   async function callback(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
     const secure = secureFor(request);
     // One-time: cleared by every answer, so the browser never presents it twice.
     const cleared = roundTripCookie('', secure, paths.callback);
+    const wait = await limits.callback(request.ip);
+    // Before the cookie is read: a flood of callbacks costs no decryption and no call to the provider.
+    if (wait !== null) return failTo('/', new SignInError('rate_limited', `Too many callbacks from this address; retry in ${wait} s`), [cleared]);
     const cookies = header(request, 'cookie');
     const { name } = roundTripScope(secure, paths.callback);
     // Two of them: one was tossed in by a sibling subdomain, and whichever is read may be the attacker's sign-in.
@@ -154,11 +182,11 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
     } catch (err) {
       return failTo(trip.returnTo, err, [cleared]);
     }
-    const account = options.account ? options.account(claims) : { sub: claims.sub, claims: {} };
+    const account = options.account ? options.account(claims) : defaultAccount(claims);
     const now = Math.floor(clock() / 1000);
-    const started = await broker.startSession(request, account, signInFacts(claims, now));
+    const started = await broker.startSession(request, account, signInFacts(claims, now), trip.jkt);
     if (!started.ok) {
-      const code = started.response.status === 403 ? 'sign_in_refused' : 'unavailable';
+      const code = started.response.status === 403 ? 'sign_in_refused' : started.response.status === 400 ? 'dpop_required' : 'unavailable';
       return failTo(trip.returnTo, new SignInError(code, 'The session could not be started'), [cleared]);
     }
     return redirectResponse(withParam(trip.returnTo, SIGN_IN_PARAM, '1'), [...started.cookies, cleared]);

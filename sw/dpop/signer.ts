@@ -9,6 +9,7 @@ import { DpopKeyStore, generateDpopKey } from './key-store';
 import { freshProofMayHelp, NonceBook } from './nonce';
 import { postToEndpoint, type EndpointResult } from '../endpoint-client';
 import { signProof, type DpopKey } from './proof';
+import type { BrokerReply } from '../protocol';
 
 /**
  * What the broker asks of a DPoP signer. An interface, not the class: the
@@ -24,6 +25,7 @@ export interface DpopSigner {
   drop(): Promise<void>;
   post(url: string, body: unknown, key: DpopKey): Promise<EndpointResult>;
   fetchBound(method: string, url: string, accessToken: string, send: (proof: string | null) => Promise<Response>): Promise<Response>;
+  signIn(url: string, returnTo: string): Promise<BrokerReply>;
 }
 
 /**
@@ -138,6 +140,17 @@ class IndexedDbDpopSigner implements DpopSigner {
       (proof) => postToEndpoint(url, body, { dpop: proof }),
       (r) => (r.kind === 'response' ? { status: r.response.status, headers: r.response.headers, body: r.body } : null),
     );
+  }
+
+  /**
+   * A redirect sign-in bound to this key (the one a refresh signs with): the start route (`url`)
+   * seals the proof's thumbprint for the callback, which binds the new family to it. Started or
+   * refused, the route names where the page goes: the provider, or back with `broker_error`.
+   */
+  async signIn(url: string, returnTo: string): Promise<BrokerReply> {
+    const result = await this.post(url, { returnTo }, await this.ensure());
+    const location = result.kind === 'response' && (result.body as { location?: unknown } | null)?.location;
+    return typeof location === 'string' ? { ok: true, location } : { ok: false, error: { code: result.kind === 'network' ? 'network' : 'server', message: 'sign-in not started' } };
   }
 
   /**
