@@ -27,6 +27,7 @@ import { closeConnectionsWhenClosing } from './drain';
 import { openStore } from './open-store';
 import { demoUserDirectory } from './passwords';
 import { apiRoutes } from './routes/api';
+import { providerApiRoutes, type ProviderApiOptions } from './routes/provider-api';
 import { injectFaults, type Fault } from './faults';
 import { probeRoutes } from './routes/probes';
 import { checkSettings, DEFAULT_SETTINGS, settingOfOption, type Settings } from './settings';
@@ -90,6 +91,8 @@ export interface ServerParts {
   configureWorker?: (built: string, config: TokenBrokerConfig) => string;
   /** Token-handler mode: redirect sign-in at an OpenID provider (the tests' own, test-support/oidc-provider). */
   oidc?: OidcOptions;
+  /** An API that verifies the provider's own access tokens (`oidc.tokens: 'provider'`), at /api/provider/me. */
+  providerApi?: ProviderApiOptions;
   /** Answers given in place of routes (faults.ts): the engine scenarios' fault injection; the array may change while the server runs. */
   faults?: Fault[];
 }
@@ -200,6 +203,10 @@ export async function buildServer(settings: Settings, parts: ServerParts = {}): 
 
   limitJsonDepth(app);
   const signIn = parts.oidc && createOidcTokenHandler(broker, { cookieSecure: settings.cookieSecure, now, rateLimits: opened.rateLimits, limits: { perIp: settings.authRateLimit }, ...parts.oidc });
+  if (parts.providerApi) {
+    const providerApi = parts.providerApi;
+    await app.register(async (scope) => providerApiRoutes(scope, providerApi));
+  }
   // Passkey step-up for the demo on http://localhost (WebAuthn refuses an IP address as the RP id), kept in memory.
   const passkeys = createPasskeys(broker, {
     store: memoryPasskeyStore(),

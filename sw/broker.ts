@@ -288,9 +288,9 @@ export class Broker {
    * revocation. After a login asked for before it, which it ends.
    */
   async #logout(): Promise<BrokerReply> {
-    await this.#inTurn(async () => this.#sendLogout(await this.#end({}), 0));
+    const logoutUrl = await this.#inTurn(async () => this.#sendLogout(await this.#end({}), 0));
     void this.#broadcast('logout');
-    return { ok: true, session: SIGNED_OUT };
+    return { ok: true, session: typeof logoutUrl == 'string' ? { ...SIGNED_OUT, logoutUrl } : SIGNED_OUT };
   }
 
   /**
@@ -313,10 +313,11 @@ export class Broker {
    * does not lose it) and is tried again after a cool-down, until the server
    * takes it (any other status) or `until`.
    */
-  async #sendLogout(pending: PendingLogout, failures: number): Promise<void> {
+  async #sendLogout(pending: PendingLogout, failures: number): Promise<unknown> {
     const result = await postToEndpoint(this.config.endpoints.logout, pending.body);
     const response = result.kind === 'response' ? result.response : null;
-    if (response && !isRetryableStatus(response.status)) return this.store.settleLogout(pending);
+    // The provider's logout URL (token-handler mode), for the page to navigate to if it wants.
+    if (response && !isRetryableStatus(response.status)) return this.store.settleLogout(pending).then(() => (result as { body?: { logoutUrl?: unknown } }).body?.logoutUrl);
     this.#retryLater(failures + 1, response && parseRetryAfter(response.headers.get('retry-after'), Date.now()));
   }
 

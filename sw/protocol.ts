@@ -71,6 +71,11 @@ export interface Session<C extends Record<string, unknown> = Record<string, unkn
   claims: Partial<C>;
   /** Local epoch milliseconds at which the access token expires, or null. */
   expiresAt: number | null;
+  /**
+   * Only in `logout()`'s answer, in token-handler mode: the provider's RP-initiated logout
+   * URL, which the page may navigate to so the provider's own session ends too.
+   */
+  logoutUrl?: string;
 }
 
 export type Credentials = Record<string, unknown>;

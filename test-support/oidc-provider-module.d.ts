@@ -24,7 +24,8 @@ declare module 'oidc-provider' {
     claims: Record<string, string[]>;
     scopes: string[];
     interactions: { url(ctx: unknown, interaction: Interaction): string };
-    features: Record<string, { enabled: boolean }>;
+    features: Record<string, { enabled: boolean } & Record<string, unknown>>;
+    rotateRefreshToken?: boolean;
     issueRefreshToken(ctx: unknown, client: ProviderClient): Promise<boolean>;
     ttl: Record<string, number>;
     jwks: { keys: Record<string, unknown>[] };
@@ -33,6 +34,8 @@ declare module 'oidc-provider' {
   export default class Provider {
     constructor(issuer: string, configuration: Configuration);
     Grant: typeof Grant;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each event passes its own arguments
+    on(event: string, listener: (...args: any[]) => void): this;
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
     interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>,

@@ -26,6 +26,9 @@ export interface TestOidcProviderOptions {
   accessTokenTtl?: number;
 }
 
+/** The resource server (RFC 8707) the provider issues JWT access tokens for: what an API that trusts the provider checks as `aud`. */
+export const TEST_API_AUDIENCE = 'https://api.token-broker.test/';
+
 export interface TestOidcProvider {
   /** The issuer, e.g. http://127.0.0.1:41234 (discovery at /.well-known/openid-configuration). */
   issuer: string;
@@ -36,6 +39,10 @@ export interface TestOidcProvider {
   subject: string;
   /** What the next sign-in interaction does: sign in and consent, or deny (error=access_denied). */
   nextInteraction: 'approve' | 'deny';
+  /** What the provider did, counted from its own events: refresh-token grants, grants revoked, RP-initiated logouts. */
+  counts: { refreshGrants: number; revocations: number; endSessions: number };
+  /** Its JWKS, for an API that verifies its access tokens. */
+  jwksUri: string;
   /** Stops answering (connections refused): the provider is down. `start()` brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -79,7 +86,16 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
       devInteractions: { enabled: false },
       revocation: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      // Access tokens as JWTs for one API, which verifies them against the provider's JWKS.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => TEST_API_AUDIENCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: () => ({ scope: 'api', audience: TEST_API_AUDIENCE, accessTokenFormat: 'jwt', accessTokenTTL: options.accessTokenTtl ?? 3600 }),
+      },
     },
+    // Each refresh token is good once, and reusing a spent one ends the grant (as many providers do).
+    rotateRefreshToken: true,
     // A refresh token on every code grant, offline_access or not: the broker keeps it server-side.
     issueRefreshToken: async (_ctx, c) => c.grantTypeAllowed('refresh_token'),
     // Every lifetime set, and signing keys of its own, so the provider's start-up notices stay quiet.
@@ -91,10 +107,20 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
     cookies: { keys: ['test-provider-cookie-key-not-secret'] },
   });
 
+  const counts = { refreshGrants: 0, revocations: 0, endSessions: 0 };
+  provider.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => {
+    if (ctx.oidc.params?.grant_type === 'refresh_token') counts.refreshGrants++;
+  });
+  // A revoked refresh token ends its grant (RFC 7009 at the revocation endpoint, or the reuse of a spent one).
+  provider.on('grant.revoked', () => counts.revocations++);
+  provider.on('end_session.success', () => counts.endSessions++);
+
   const handle: TestOidcProvider = {
     issuer,
     client,
     otherClient,
+    counts,
+    jwksUri: `${issuer}/jwks`,
     subject: SUBJECT,
     nextInteraction: 'approve',
     async stop() {

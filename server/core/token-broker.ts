@@ -25,6 +25,8 @@ import { errorResponse, header, jsonResponse, rawPath, type BrokerHttpRequest, t
 import { consume, memoryRateLimits, type RateLimitBacking } from './rate-limits';
 import { SecurityEvents, type SecurityEventOptions } from '../events/broker-events';
 import { decideLifetimes, type LifetimePolicy } from '../lifetime/lifetime-policy';
+import { UPSTREAM_ENDED, type UpstreamSession } from './upstream-session';
+import type { UpstreamRecords } from '../tokens/refresh-tokens';
 
 export type { Account, AccessClaims };
 
@@ -174,7 +176,7 @@ export interface TokenBrokerServer {
    * `token-broker/server/oidc`): a refresh family and the cookie to set, as a login would, or the
    * refusal (the security policy's). `signIn` are the sign-in's facts (RFC 9470), kept with the family.
    */
-  startSession(request: BrokerHttpRequest, account: Account, signIn: SignInFacts, jkt?: string | null): Promise<StartedSession>;
+  startSession(request: BrokerHttpRequest, account: Account, signIn: SignInFacts, jkt?: string | null, upstream?: string): Promise<StartedSession>;
   /**
    * The DPoP key of a request that starts a sign-in elsewhere (the worker's POST to the OIDC start
    * route): its thumbprint, null without a proof where the `dpop` option allows none, or the
@@ -182,6 +184,13 @@ export interface TokenBrokerServer {
    * `startSession` as `jkt`, it binds the new family to the worker's key.
    */
   proofKey(request: BrokerHttpRequest): Promise<{ ok: true; jkt: string | null } | { ok: false; response: BrokerHttpResponse }>;
+  /**
+   * Token-handler mode: the store's sealed upstream records (null when the store keeps none),
+   * and the hook the refresh and logout endpoints then consult. Attached once, by
+   * `createOidcTokenHandler`.
+   */
+  readonly upstreamRecords: UpstreamRecords | null;
+  attachUpstream(session: UpstreamSession): void;
   /**
    * Sign out everywhere: revokes every refresh family of `sub`, and (with
    * `revocationCheck`) their access tokens at once; resolves how many were live.
@@ -212,7 +221,7 @@ export interface TokenBrokerServer {
   // types, and copies of classes with private members would not be assignable to each other.
   readonly keys: Pick<KeyRing, 'current' | 'rotate' | 'jwks'>;
   readonly accessTokens: Pick<AccessTokens, 'ttl' | 'issue' | 'verify'>;
-  readonly refreshTokens: Pick<RefreshTokens, 'issue' | 'rotate' | 'revoke' | 'revokeFamily' | 'revokeUser' | 'liveUntil' | 'accessRevoked'>;
+  readonly refreshTokens: Pick<RefreshTokens, 'issue' | 'rotate' | 'revoke' | 'revokeFamily' | 'revokeUser' | 'liveUntil' | 'accessRevoked' | 'upstreamRecords'>;
   /** Closes the store and the replay cache. */
   close(): Promise<void>;
 }
@@ -444,7 +453,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     return true;
   }
 
-    async function startSession(request: BrokerHttpRequest, account: Account, facts: SignInFacts, jkt: string | null): Promise<StartedSession> {
+  async function startSession(request: BrokerHttpRequest, account: Account, facts: SignInFacts, jkt: string | null, sealed?: string): Promise<StartedSession> {
     // A top-level navigation (the provider's redirect back) sends no Origin: the cookie's security
     // is judged by the origin the adapter derived, as the worker's refresh will find it.
     const navigation: BrokerHttpRequest = { ...request, headers: { ...request.headers, origin: header(request, 'origin') ?? request.origin } };
@@ -452,7 +461,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     // A family the refresh would refuse at once is not started.
     if (jkt === null && mode === 'required') return { ok: false, response: errorResponse(400, 'invalid_dpop_proof', 'DPoP is required: this sign-in was started without the worker\'s key') };
     const lifetimes = options.lifetimePolicy ? familyLifetimes(options.lifetimePolicy, signedIn.sub, navigation, jkt) : undefined;
-    const family = await refreshTokens.issue(signedIn.sub, clock(), jkt, signedIn.claims, lifetimes);
+    const family = await refreshTokens.issue(signedIn.sub, clock(), jkt, signedIn.claims, lifetimes, sealed);
     if (security.login(signedIn.sub, signedIn.sub, family.familyId, navigation, jkt) === 'revoke') {
       await refreshTokens.revoke(family.token);
       return { ok: false, response: errorResponse(403, 'sign_in_refused', 'This sign-in was refused by the security policy') };
@@ -505,15 +514,57 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       await refreshTokens.revoke(outcome.token);
       return policyRevoked(request);
     }
+    if (upstream) {
+      const provided = await upstreamGrant(request, outcome);
+      if (provided) return provided;
+    }
     // The family's binding is fixed at its creation: a proof on an unbound family's refresh binds nothing,
     // or a script could launder a session it planted into one that looks bound to the victim's key.
     const granted = await grant(request, { sub: outcome.userId, claims: outcome.claims }, outcome, outcome.jkt ? { jkt: outcome.jkt, clockSkew: key?.clockSkew ?? 0 } : null);
     return { ...granted, cookies: [...granted.cookies, ...clearLegacy(request)] };
   }
 
+  /**
+   * Token-handler mode: the provider's access token in place of a local one, or the session's end
+   * when the provider refused. Null: a local token. Called after the rotation, so every answer
+   * carries the successor cookie, the 503 of a provider outage too: the session outlives the outage.
+   */
+  async function upstreamGrant(request: BrokerHttpRequest, outcome: { familyId: string; token: string; userId: string }): Promise<BrokerHttpResponse | null> {
+    let provided: Awaited<ReturnType<UpstreamSession['grant']>>;
+    try {
+      provided = await upstream!.grant(outcome.familyId);
+    } catch (err) {
+      return { ...outage(err), cookies: [setCookie(request, outcome.token)] };
+    }
+    if (provided === null) return null;
+    if (provided === UPSTREAM_ENDED) {
+      await refreshTokens.revokeFamily(outcome.familyId);
+      emit('refresh_rejected', { reason: 'upstream_ended' });
+      return { ...errorResponse(401, 'invalid_grant', 'The provider ended this sign-in; sign in again'), cookies: [clearCookie(request)] };
+    }
+    const body = { access_token: provided.accessToken, token_type: provided.tokenType, expires_in: provided.expiresIn };
+    return jsonResponse(200, body, {}, [setCookie(request, outcome.token), ...clearLegacy(request)]);
+  }
+
   async function logout(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
     const early = refuseEarly(request, paths.logout);
     if (early) return early;
+    if (upstream) return upstreamLogout(request);
+    return localLogout(request);
+  }
+
+  /** The provider's half around the local logout: its record read first (the revocation clears it), its revocation after. */
+  async function upstreamLogout(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
+    const presented = presentedCookie(request);
+    const familyId = presented ? await upstreamRecords!.familyOf(presented) : null;
+    const provider = familyId ? await upstream!.loggingOut(familyId) : null;
+    const local = await localLogout(request);
+    if (!provider) return local;
+    await provider.finish();
+    return provider.logoutUrl ? { ...local, body: { ok: true, logoutUrl: provider.logoutUrl } } : local;
+  }
+
+  async function localLogout(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
     // A tossed cookie beside the browser's own: revoke every family named. That can only
     // end sessions, and the worker's account_changed logout meets just this jar
     // (the planted cookie for the parent domain and its rotated successor).
@@ -593,9 +644,18 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     return { ok: true, claims, headers: { ...announce(), ...(await renewal(claims)) } };
   }
 
+  let upstream: UpstreamSession | null = null;
+  const upstreamRecords = refreshTokens.upstreamRecords();
+
   return {
     paths,
     cookieName,
+    upstreamRecords,
+    attachUpstream(session) {
+      if (upstream) throw new OptionError('oidc', 'this broker already has a token handler');
+      if (!upstreamRecords) throw new OptionError('store', 'this store keeps no upstream records (familyOf, upstream, leaseUpstream, releaseUpstream): use memoryStore, openSqliteStore or openRedisStore');
+      upstream = session;
+    },
     cookieNameFor: (request) => cookieFor(request).name,
     keys,
     accessTokens,
@@ -604,7 +664,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     refresh: (request) => refresh(request).catch(outage).then(withAnnounce),
     logout: (request) => logout(request).catch(outage).then(withAnnounce),
     authenticate: (request, requirement) => authenticate(request, requirement).catch((err: unknown): AccessResult => ({ ok: false, response: withAnnounce(outage(err)) })),
-    startSession: (request, account, facts, jkt = null) => startSession(request, account, facts, jkt).catch((err: unknown): StartedSession => ({ ok: false, response: outage(err) })),
+    startSession: (request, account, facts, jkt = null, sealed) => startSession(request, account, facts, jkt, sealed).catch((err: unknown): StartedSession => ({ ok: false, response: outage(err) })),
     proofKey: async (request) => {
       const key = await proofKey(request);
       return key !== null && 'status' in key ? { ok: false, response: key } : { ok: true, jkt: key?.jkt ?? null };

@@ -21,6 +21,9 @@ import { defaultAccount } from './account';
 import { openRoundTrip, roundTripCookie, roundTripScope, sealRoundTrip } from './round-trip-cookie';
 import { readStartRequest } from './start-request';
 import { signInLimits } from './sign-in-limits';
+import { upstreamSeal } from './upstream-seal';
+import { ProviderTokens, recordFromTokens } from './provider-tokens';
+import { providerLogout } from './provider-logout';
 
 export interface OidcOptions {
   /** The provider's issuer; its discovery document is read from `/.well-known/openid-configuration`. */
@@ -55,6 +58,23 @@ export interface OidcOptions {
   rateLimits?: RateLimitBacking;
   /** Requests per address and minute, for each of the start and callback routes (default 60). */
   limits?: { perIp?: number };
+  /**
+   * What the worker's refresh endpoint hands out: `'local'` (the default), the broker's own
+   * access tokens carrying the provider's `sub`, checked by `requireAccessToken`; or
+   * `'provider'`, the provider's access tokens, refreshed upstream when due, for an API that
+   * already trusts the provider. `'provider'` needs `upstreamKey`.
+   */
+  tokens?: 'local' | 'provider';
+  /**
+   * base64url, 32 bytes (or a list, the first sealing, every one opening: key rotation):
+   * encrypts the provider's tokens kept with each session in the store. Shared by every
+   * instance. With it, logout also revokes the provider's refresh token.
+   */
+  upstreamKey?: string | string[];
+  /** Where the provider sends the browser after its RP-initiated logout; registered at the provider. */
+  postLogoutRedirectUri?: string;
+  /** `'provider'` tokens: seconds before their expiry at which they are refreshed upstream (default 60; above the worker's refreshBeforeExpiry). */
+  refreshMarginSeconds?: number;
 }
 
 type PrivateKeyJwtKey = Extract<Parameters<typeof oidc.PrivateKeyJwt>[0], { key: unknown }>;
@@ -71,6 +91,8 @@ function checkOptions(options: OidcOptions): Uint8Array {
   } catch {
     throw new OptionError('oidc', 'issuer and redirectUri must be absolute URLs');
   }
+  if (options.tokens !== undefined && options.tokens !== 'local' && options.tokens !== 'provider') throw new OptionError('oidc.tokens', "expected 'local' or 'provider'");
+  if (options.tokens === 'provider' && options.upstreamKey === undefined) throw new OptionError('oidc.upstreamKey', "tokens: 'provider' keeps the provider's tokens in the store: give the key that encrypts them");
   if (new URL(options.redirectUri).pathname !== (options.paths?.callback ?? DEFAULT_PATHS.callback)) {
     throw new OptionError('oidc.redirectUri', `its path must be the callback route (${options.paths?.callback ?? DEFAULT_PATHS.callback})`);
   }
@@ -98,7 +120,8 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
       const auth = options.clientPrivateKey
         ? oidc.PrivateKeyJwt({ key: (await importJWK(options.clientPrivateKey)) as PrivateKeyJwtKey['key'], kid: options.clientPrivateKey.kid })
         : oidc.ClientSecretBasic(options.clientSecret!);
-      return oidc.discovery(new URL(options.issuer), options.clientId, undefined, auth, options.allowInsecureRequests ? { execute: [oidc.allowInsecureRequests] } : undefined);
+      // A bounded wait (seconds): the upstream refresh holds its lease meanwhile, and a logout waits on the revocation.
+      return oidc.discovery(new URL(options.issuer), options.clientId, undefined, auth, { timeout: 5, ...(options.allowInsecureRequests ? { execute: [oidc.allowInsecureRequests] } : {}) });
     })();
     discovered.catch(() => (discovered = null));
     return discovered;
@@ -106,6 +129,18 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
 
   // A navigation sends no Origin header: the origin the adapter derived decides, as for the refresh cookie.
   const secureFor = (request: BrokerHttpRequest) => secureCookieFor(cookieSecurity, { origin: request.origin, headers: { origin: header(request, 'origin') ?? request.origin } });
+  // The provider's tokens, sealed in the store with the family (the refresh token never leaves the server).
+  const seal = options.upstreamKey !== undefined ? upstreamSeal(options.upstreamKey) : null;
+  if (seal) {
+    const records = broker.upstreamRecords;
+    if (!records) throw new OptionError('store', 'this store keeps no upstream records: use memoryStore, openSqliteStore or openRedisStore');
+    const provider = options.tokens === 'provider' ? new ProviderTokens(records, seal, discover, clock, options.refreshMarginSeconds ?? 60) : null;
+    broker.attachUpstream({
+      grant: async (familyId) => (provider ? provider.grant(familyId) : null),
+      loggingOut: (familyId) => providerLogout(familyId, records, seal, discover, options),
+    });
+  }
+
   const failTo = (returnTo: string, err: unknown, cookies: string[]): BrokerHttpResponse =>
     redirectResponse(withParam(returnTo, SIGN_IN_ERROR_PARAM, signInErrorOf(err).code), cookies);
 
@@ -170,6 +205,7 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
       return failTo(trip?.returnTo ?? '/', new SignInError('state_mismatch', 'This callback answers no sign-in this browser started'), [cleared]);
     }
     let claims: oidc.IDToken;
+    let sealed: string | undefined;
     try {
       const config = await discover();
       const tokens = await oidc.authorizationCodeGrant(config, current, {
@@ -179,12 +215,13 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
         idTokenExpected: true,
       });
       claims = tokens.claims()!;
+      sealed = seal ? await seal.seal(recordFromTokens(tokens, clock())) : undefined;
     } catch (err) {
       return failTo(trip.returnTo, err, [cleared]);
     }
     const account = options.account ? options.account(claims) : defaultAccount(claims);
     const now = Math.floor(clock() / 1000);
-    const started = await broker.startSession(request, account, signInFacts(claims, now), trip.jkt);
+    const started = await broker.startSession(request, account, signInFacts(claims, now), trip.jkt, sealed);
     if (!started.ok) {
       const code = started.response.status === 403 ? 'sign_in_refused' : started.response.status === 400 ? 'dpop_required' : 'unavailable';
       return failTo(trip.returnTo, new SignInError(code, 'The session could not be started'), [cleared]);

@@ -408,5 +408,92 @@ export function storeConformance(newBacking: () => Promise<StoreBacking>): Confo
     expect(await tokens.accessRevoked(familyId, 1_000)).toBe(false);
   });
 
+  // Token-handler mode (token-broker/server/oidc): the provider's tokens, sealed, kept per family.
+  const upstreamOf = (store: RefreshStore) => {
+    const { familyOf, upstream, leaseUpstream, releaseUpstream } = store;
+    ok(familyOf && upstream && leaseUpstream && releaseUpstream, 'the store keeps upstream records (familyOf, upstream, leaseUpstream, releaseUpstream)');
+    return {
+      familyOf: familyOf.bind(store),
+      read: upstream.bind(store),
+      lease: leaseUpstream.bind(store),
+      release: releaseUpstream.bind(store),
+    };
+  };
+
+  test('upstream: a family keeps its sealed record, every instance reads it, and a family without one reads null', async (t) => {
+    const a = await t.open();
+    const b = await t.open();
+    await a.createFamily({ familyId: 'f1', userId: 'alice', tokenHash: 'h1', now: 0, upstream: 'sealed-1' }, POLICY);
+    await a.createFamily({ familyId: 'f2', userId: 'alice', tokenHash: 'h2', now: 0 }, POLICY);
+    expect(await upstreamOf(b).read('f1')).toBe('sealed-1');
+    expect(await upstreamOf(b).read('f2')).toBeNull();
+    expect(await upstreamOf(b).read('no-such-family')).toBeNull();
+    expect(await upstreamOf(b).familyOf('h1')).toBe('f1');
+    expect(await upstreamOf(b).familyOf('no-such-hash')).toBeNull();
+    // A rotated token still names its family (a logout with a cookie a moment old).
+    await a.rotate('h1', 'h1b', 1_000, POLICY);
+    expect(await upstreamOf(b).familyOf('h1')).toBe('f1');
+    expect(await upstreamOf(b).read('f1')).toBe('sealed-1');
+  });
+
+  test('upstream: one lease at a time across instances; its holder replaces the record and releases it; an expired lease can be taken', async (t) => {
+    const a = upstreamOf(await t.open());
+    const b = upstreamOf(await t.open());
+    await t.opened[0]!.createFamily({ familyId: 'f1', userId: 'alice', tokenHash: 'h1', now: 0, upstream: 'v1' }, POLICY);
+    const taken = await Promise.all([a.lease('f1', 'A', 1_000, 5_000), b.lease('f1', 'B', 1_000, 5_000)]);
+    expect(taken.filter(Boolean)).toHaveLength(1);
+    const [winner, loser, winnerName, loserName] = taken[0] ? [a, b, 'A', 'B'] : [b, a, 'B', 'A'];
+    expect(await loser.lease('f1', loserName, 2_000, 5_000)).toBe(false);
+    // Only the holder may write.
+    expect(await loser.release('f1', loserName, 'forged')).toBe(false);
+    expect(await winner.release('f1', winnerName, 'v2')).toBe(true);
+    expect(await loser.read('f1')).toBe('v2');
+    // Released: free for the next one; a release without a record keeps it.
+    expect(await loser.lease('f1', loserName, 3_000, 5_000)).toBe(true);
+    expect(await loser.release('f1', loserName)).toBe(true);
+    expect(await winner.read('f1')).toBe('v2');
+    // A holder that died: its lease runs out, another takes it, and the late holder's write is refused.
+    expect(await winner.lease('f1', winnerName, 4_000, 5_000)).toBe(true);
+    expect(await loser.lease('f1', loserName, 8_999, 5_000)).toBe(false);
+    expect(await loser.lease('f1', loserName, 9_000, 5_000)).toBe(true);
+    expect(await winner.release('f1', winnerName, 'late')).toBe(false);
+    expect(await loser.read('f1')).toBe('v2');
+  });
+
+  test('upstream: every way a family ends clears its record, and no lease can be taken on it', async (t) => {
+    const tokens = await t.instance();
+    const store = t.opened[0]!;
+    const up = upstreamOf(store);
+    const ended: string[] = [];
+    const family = async (userId = 'alice') => {
+      const issued = await tokens.issue(userId, 0, null, {}, undefined, 'sealed');
+      expect(await up.read(issued.familyId)).toBe('sealed');
+      ended.push(issued.familyId);
+      return issued;
+    };
+    await tokens.revoke((await family()).token, 1_000);
+    await tokens.revokeFamily((await family()).familyId, 1_000);
+    await family('bob');
+    await family('bob');
+    await tokens.revokeUser('bob', 1_000);
+    const reused = await family();
+    await tokens.rotate(reused.token, 1_000);
+    await tokens.rotate(reused.token, 2_000 + POLICY.graceMs);
+    for (const familyId of ended) {
+      expect(await up.read(familyId)).toBeNull();
+      expect(await up.lease(familyId, 'A', 10_000, 5_000)).toBe(false);
+    }
+  });
+
+  test('upstream: a family revoked while a lease is out keeps no record the holder writes after', async (t) => {
+    const tokens = await t.instance();
+    const up = upstreamOf(t.opened[0]!);
+    const { token, familyId } = await tokens.issue('alice', 0, null, {}, undefined, 'v1');
+    expect(await up.lease(familyId, 'A', 1_000, 5_000)).toBe(true);
+    await tokens.revoke(token, 1_500);
+    await up.release(familyId, 'A', 'v2');
+    expect(await up.read(familyId)).toBeNull();
+  });
+
   return cases;
 }

@@ -12,6 +12,8 @@ interface Family {
   currentHash: string;
   jkt: string | null;
   claims: Record<string, unknown>;
+  upstream: string | null;
+  lease: { holder: string; until: number } | null;
 }
 interface Token {
   familyId: string;
@@ -30,13 +32,16 @@ export function memoryStoreBacking(): { open(): RefreshStore } {
   const revokedAccess = new Map<string, number>();
   const end = (familyId: string, family: Family, now: number, policy: RotationPolicy) => {
     family.revokedAt = now;
+    // The provider's credentials go with the session: nothing left to steal from a revoked family.
+    family.upstream = null;
+    family.lease = null;
     if (policy.accessListMs > 0) revokedAccess.set(familyId, now + policy.accessListMs);
   };
   const open = (): RefreshStore => ({
     async createFamily(f: NewFamily, policy: RotationPolicy) {
       const { idleMs, absoluteMs } = f.lifetimes ?? policy;
       const absoluteExpiresAt = f.now + absoluteMs;
-      families.set(f.familyId, { userId: f.userId, absoluteExpiresAt, idleMs, revokedAt: null, currentHash: f.tokenHash, jkt: f.jkt ?? null, claims: f.claims ?? {} });
+      families.set(f.familyId, { userId: f.userId, absoluteExpiresAt, idleMs, revokedAt: null, currentHash: f.tokenHash, jkt: f.jkt ?? null, claims: f.claims ?? {}, upstream: f.upstream ?? null, lease: null });
       tokens.set(f.tokenHash, { familyId: f.familyId, expiresAt: Math.min(f.now + idleMs, absoluteExpiresAt), rotatedAt: null });
     },
     // The family's own idle lifetime (fixed at its creation) applies; of the caller's policy, only the grace window.
@@ -96,6 +101,27 @@ export function memoryStoreBacking(): { open(): RefreshStore } {
       const current = family && tokens.get(family.currentHash);
       if (!family || !current || family.revokedAt !== null || now >= family.absoluteExpiresAt || now >= current.expiresAt) return null;
       return family.absoluteExpiresAt;
+    },
+    async familyOf(hash) {
+      return tokens.get(hash)?.familyId ?? null;
+    },
+    async upstream(familyId) {
+      const family = families.get(familyId);
+      return family && family.revokedAt === null ? family.upstream : null;
+    },
+    async leaseUpstream(familyId, holder, now, ms) {
+      const family = families.get(familyId);
+      if (!family || family.revokedAt !== null || family.upstream === null) return false;
+      if (family.lease && family.lease.holder !== holder && now < family.lease.until) return false;
+      family.lease = { holder, until: now + ms };
+      return true;
+    },
+    async releaseUpstream(familyId, holder, sealed) {
+      const family = families.get(familyId);
+      if (!family || family.lease?.holder !== holder) return false;
+      family.lease = null;
+      if (sealed !== undefined && family.revokedAt === null) family.upstream = sealed;
+      return true;
     },
     async sweep(now) {
       for (const [id, until] of revokedAccess) if (until <= now) revokedAccess.delete(id);

@@ -5,7 +5,8 @@
 //
 // Keys, under a configurable prefix:
 //   <prefix>t:<token hash>  hash {f: family id, e: idle expiry, r: rotated at}
-//   <prefix>f:<family id>   hash {u: user, a: absolute expiry, c: current hash, v: revoked at, k: DPoP key thumbprint, i: idle ms}
+//   <prefix>f:<family id>   hash {u: user, a: absolute expiry, c: current hash, v: revoked at, k: DPoP key thumbprint, i: idle ms,
+//                                 up: the sealed upstream record, lh/lu: its lease's holder and end}
 //   <prefix>u:<user id>     set of family ids
 //   <prefix>xs              the access-token revocation list: a sorted set of family ids, each scored by
 //                           when its entry ends (caller's clock; the access-token lifetime after the
@@ -46,12 +47,13 @@ local function list(prefix, family, now, ms)
 end
 `;
 
-/** KEYS: family, token, user set. ARGV: family id, user, token hash, now, idle ms, absolute ms, jkt ('' when unbound), claims JSON. */
+/** KEYS: family, token, user set. ARGV: family id, user, token hash, now, idle ms, absolute ms, jkt ('' when unbound), claims JSON, upstream ('' none). */
 const CREATE = `${INT}
 local now, idle, absolute = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local ends = now + absolute
 redis.call('HSET', KEYS[1], 'u', ARGV[2], 'a', int(ends), 'c', ARGV[3], 'cl', ARGV[8], 'i', int(idle))
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'k', ARGV[7]) end
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'up', ARGV[9]) end
 redis.call('PEXPIRE', KEYS[1], int(absolute))
 redis.call('HSET', KEYS[2], 'f', ARGV[1], 'e', int(math.min(now + idle, ends)))
 redis.call('PEXPIRE', KEYS[2], int(absolute))
@@ -100,6 +102,7 @@ end
 if wrong then return {'stale'} end
 if f[3] == ARGV[2] and now - tonumber(t[3]) <= grace then return {'grace', f[1], t[1], jkt, f[6] or '{}'} end
 redis.call('HSET', fkey, 'v', int(now))
+redis.call('HDEL', fkey, 'up', 'lh', 'lu')
 list(ARGV[1], t[1], now, tonumber(ARGV[7]))
 return {'reused', f[1], t[1]}
 `;
@@ -111,6 +114,7 @@ if not family then return nil end
 local fkey = ARGV[1] .. 'f:' .. family
 local user = redis.call('HGET', fkey, 'u')
 if user and redis.call('HSETNX', fkey, 'v', ARGV[2]) == 1 then
+  redis.call('HDEL', fkey, 'up', 'lh', 'lu')
   list(ARGV[1], family, tonumber(ARGV[2]), tonumber(ARGV[3]))
   return {user, family}
 end
@@ -120,6 +124,7 @@ return nil
 /** KEYS: family. ARGV: prefix, now, access list ms, family id. Resolves 1 if this call revoked it, else 0. */
 const REVOKE_FAMILY_ID = `${LIST}
 if redis.call('HEXISTS', KEYS[1], 'u') == 0 or redis.call('HSETNX', KEYS[1], 'v', ARGV[2]) == 0 then return 0 end
+redis.call('HDEL', KEYS[1], 'up', 'lh', 'lu')
 list(ARGV[1], ARGV[4], tonumber(ARGV[2]), tonumber(ARGV[3]))
 return 1
 `;
@@ -141,11 +146,29 @@ for _, family in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if redis.call('EXISTS', fkey) == 0 then
     redis.call('SREM', KEYS[1], family)
   elseif redis.call('HSETNX', fkey, 'v', ARGV[2]) == 1 then
+    redis.call('HDEL', fkey, 'up', 'lh', 'lu')
     list(ARGV[1], family, tonumber(ARGV[2]), tonumber(ARGV[3]))
     table.insert(revoked, family)
   end
 end
 return revoked
+`;
+
+/** KEYS: family. ARGV: holder, now, lease end. Resolves 1 if the lease is now the holder's, else 0. */
+const LEASE_UPSTREAM = `
+local f = redis.call('HMGET', KEYS[1], 'u', 'v', 'up', 'lh', 'lu')
+if not f[1] or f[2] or not f[3] then return 0 end
+if f[4] and f[4] ~= ARGV[1] and tonumber(ARGV[2]) < tonumber(f[5]) then return 0 end
+redis.call('HSET', KEYS[1], 'lh', ARGV[1], 'lu', ARGV[3])
+return 1
+`;
+
+/** KEYS: family. ARGV: holder, the new sealed record ('' keeps it). Resolves 1 if the holder held the lease, else 0. */
+const RELEASE_UPSTREAM = `
+if redis.call('HGET', KEYS[1], 'lh') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'lh', 'lu')
+if ARGV[2] ~= '' and not redis.call('HGET', KEYS[1], 'v') then redis.call('HSET', KEYS[1], 'up', ARGV[2]) end
+return 1
 `;
 
 declare module 'ioredis' {
@@ -156,6 +179,8 @@ declare module 'ioredis' {
     brokerRevokeUser(userSet: string, ...args: (string | number)[]): Result<string[], Context>;
     brokerRevokeFamilyId(family: string, ...args: (string | number)[]): Result<number, Context>;
     brokerFamilyEnds(family: string, prefix: string): Result<[string, string] | null, Context>;
+    brokerLeaseUpstream(family: string, ...args: (string | number)[]): Result<number, Context>;
+    brokerReleaseUpstream(family: string, ...args: string[]): Result<number, Context>;
   }
 }
 
@@ -227,6 +252,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
     if (policy.accessListMs > 0) cache?.add(familyId, now + policy.accessListMs);
   };
   redis.defineCommand('brokerFamilyEnds', { numberOfKeys: 1, lua: FAMILY_ENDS });
+  redis.defineCommand('brokerLeaseUpstream', { numberOfKeys: 1, lua: LEASE_UPSTREAM });
+  redis.defineCommand('brokerReleaseUpstream', { numberOfKeys: 1, lua: RELEASE_UPSTREAM });
 
   const tokenKey = (hash: string) => `${prefix}t:${hash}`;
   const userKey = (userId: string) => `${prefix}u:${userId}`;
@@ -236,7 +263,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
     async createFamily(f: NewFamily, policy: RotationPolicy) {
       const { idleMs, absoluteMs } = f.lifetimes ?? policy;
       await redis.brokerCreate(`${prefix}f:${f.familyId}`, tokenKey(f.tokenHash), userKey(f.userId),
-        f.familyId, f.userId, f.tokenHash, f.now, idleMs, absoluteMs, f.jkt ?? '', JSON.stringify(f.claims ?? {}));
+        f.familyId, f.userId, f.tokenHash, f.now, idleMs, absoluteMs, f.jkt ?? '', JSON.stringify(f.claims ?? {}), f.upstream ?? '');
     },
     async rotate(hash, successor, now, policy, jkt = null): Promise<RotationResult> {
       const [status, userId, familyId, bound, claims] = await redis.brokerRotate(tokenKey(hash), tokenKey(successor),
@@ -277,6 +304,19 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisR
       const revoked = await redis.brokerRevokeUser(userKey(userId), prefix, now, policy.accessListMs);
       for (const familyId of revoked) listed(familyId, now, policy);
       return revoked.length;
+    },
+    async familyOf(hash) {
+      return redis.hget(tokenKey(hash), 'f');
+    },
+    async upstream(familyId) {
+      const [revoked, sealed] = await redis.hmget(`${prefix}f:${familyId}`, 'v', 'up');
+      return revoked === null ? (sealed ?? null) : null;
+    },
+    async leaseUpstream(familyId, holder, now, ms) {
+      return (await redis.brokerLeaseUpstream(`${prefix}f:${familyId}`, holder, now, String(now + ms))) === 1;
+    },
+    async releaseUpstream(familyId, holder, sealed) {
+      return (await redis.brokerReleaseUpstream(`${prefix}f:${familyId}`, holder, sealed ?? '')) === 1;
     },
     async sweep() {
       return 0; // keys expire by themselves, see the top of this file

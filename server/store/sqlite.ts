@@ -17,7 +17,10 @@ CREATE TABLE IF NOT EXISTS families (
   current_hash TEXT NOT NULL,
   jkt TEXT,
   claims TEXT,
-  idle_ms INTEGER
+  idle_ms INTEGER,
+  upstream TEXT,
+  lease_holder TEXT,
+  lease_until INTEGER
 );
 CREATE INDEX IF NOT EXISTS families_user ON families(user_id);
 CREATE TABLE IF NOT EXISTS tokens (
@@ -60,9 +63,13 @@ export function openSqliteStore(path: string): RefreshStore {
   if (!columns.some((c) => c.name === 'claims')) db.exec('ALTER TABLE families ADD COLUMN claims TEXT');
   // Families made before the lifetime policy have none of their own: the instance's idle lifetime applies.
   if (!columns.some((c) => c.name === 'idle_ms')) db.exec('ALTER TABLE families ADD COLUMN idle_ms INTEGER');
+  // Files made before token-handler mode: their families hold no provider tokens.
+  for (const [name, type] of [['upstream', 'TEXT'], ['lease_holder', 'TEXT'], ['lease_until', 'INTEGER']] as const) {
+    if (!columns.some((c) => c.name === name)) db.exec(`ALTER TABLE families ADD COLUMN ${name} ${type}`);
+  }
 
   const insertFamily = db.prepare(
-    'INSERT INTO families (id, user_id, created_at, absolute_expires_at, current_hash, jkt, claims, idle_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO families (id, user_id, created_at, absolute_expires_at, current_hash, jkt, claims, idle_ms, upstream) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const insertToken = db.prepare('INSERT INTO tokens (hash, family_id, expires_at) VALUES (?, ?, ?)');
   const getToken = db.prepare<[string], TokenRow>('SELECT family_id, expires_at, rotated_at FROM tokens WHERE hash = ?');
@@ -71,8 +78,14 @@ export function openSqliteStore(path: string): RefreshStore {
   );
   const markRotated = db.prepare('UPDATE tokens SET rotated_at = ? WHERE hash = ?');
   const setCurrent = db.prepare('UPDATE families SET current_hash = ? WHERE id = ?');
-  const revokeFamily = db.prepare('UPDATE families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
-  const revokeUser = db.prepare('UPDATE families SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
+  // The provider's credentials go with the session: nothing left to steal from a revoked family.
+  const revokeFamily = db.prepare('UPDATE families SET revoked_at = ?, upstream = NULL, lease_holder = NULL WHERE id = ? AND revoked_at IS NULL');
+  const revokeUser = db.prepare('UPDATE families SET revoked_at = ?, upstream = NULL, lease_holder = NULL WHERE user_id = ? AND revoked_at IS NULL');
+  const getUpstream = db.prepare<[string], string | null>('SELECT upstream FROM families WHERE id = ? AND revoked_at IS NULL').pluck();
+  const lease = db.prepare(
+    'UPDATE families SET lease_holder = ?, lease_until = ? WHERE id = ? AND revoked_at IS NULL AND upstream IS NOT NULL AND (lease_holder IS NULL OR lease_holder = ? OR lease_until <= ?)',
+  );
+  const release = db.prepare('UPDATE families SET lease_holder = NULL, upstream = CASE WHEN revoked_at IS NULL THEN coalesce(?, upstream) ELSE upstream END WHERE id = ? AND lease_holder = ?');
   // The access-token revocation list: a family's tokens are refused until expires_at (the sweep deletes the entry after).
   const listAccess = db.prepare('INSERT INTO revoked_access (family_id, expires_at) VALUES (?, ?) ON CONFLICT(family_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)');
   const listUserAccess = db.prepare(
@@ -91,7 +104,7 @@ export function openSqliteStore(path: string): RefreshStore {
   const create = db.transaction((f: NewFamily, policy: RotationPolicy) => {
     const { idleMs, absoluteMs } = f.lifetimes ?? policy;
     const absolute = f.now + absoluteMs;
-    insertFamily.run(f.familyId, f.userId, f.now, absolute, f.tokenHash, f.jkt ?? null, JSON.stringify(f.claims ?? {}), idleMs);
+    insertFamily.run(f.familyId, f.userId, f.now, absolute, f.tokenHash, f.jkt ?? null, JSON.stringify(f.claims ?? {}), idleMs, f.upstream ?? null);
     insertToken.run(f.tokenHash, f.familyId, Math.min(f.now + idleMs, absolute));
   });
 
@@ -160,6 +173,18 @@ export function openSqliteStore(path: string): RefreshStore {
     },
     async revokeUser(userId, now, policy) {
       return revokeAllOf.immediate(userId, now, policy);
+    },
+    async familyOf(hash) {
+      return getToken.get(hash)?.family_id ?? null;
+    },
+    async upstream(familyId) {
+      return getUpstream.get(familyId) ?? null;
+    },
+    async leaseUpstream(familyId, holder, now, ms) {
+      return lease.run(holder, now + ms, familyId, holder, now).changes === 1;
+    },
+    async releaseUpstream(familyId, holder, sealed) {
+      return release.run(sealed ?? null, familyId, holder).changes === 1;
     },
     async sweep(now) {
       return db.transaction(() => (sweepAccess.run(now), sweep.run(now).changes + sweepIdle.run(now).changes)).immediate();

@@ -29,6 +29,12 @@ export interface NewFamily {
    * rotation on every instance applies them.
    */
   lifetimes?: { idleMs: number; absoluteMs: number };
+  /**
+   * Token-handler mode: the provider's tokens for this family, sealed (encrypted) by
+   * token-broker/server/oidc. Opaque to the store; cleared when the family is revoked,
+   * deleted with it.
+   */
+  upstream?: string;
 }
 
 export type RotationResult =
@@ -89,6 +95,25 @@ export interface RefreshStore {
    * A store that cannot answer throws (the API request is then answered 503).
    */
   accessRevoked(familyId: string, now: number): Promise<boolean>;
+  /**
+   * Token-handler mode (token-broker/server/oidc); a store of your own without these
+   * cannot hold a provider's tokens, and the OIDC handler refuses it at start-up.
+   * The family's id of a token (current or rotated), null for an unknown one.
+   */
+  familyOf?(tokenHash: string): Promise<string | null>;
+  /** The family's sealed upstream record; null when it has none, is unknown or revoked. */
+  upstream?(familyId: string): Promise<string | null>;
+  /**
+   * Takes the family's upstream lease for `holder` until `now + ms`, when no other
+   * holder's lease runs at `now`: the one instance that may spend the provider's refresh
+   * token now. False when another holds it, or the family is unknown, revoked or has no record.
+   */
+  leaseUpstream?(familyId: string, holder: string, now: number, ms: number): Promise<boolean>;
+  /**
+   * Ends `holder`'s lease and, with `sealed`, replaces the record, in one atomic step; true
+   * when `holder` still held the lease (its lease ran out and another took it: nothing changes).
+   */
+  releaseUpstream?(familyId: string, holder: string, sealed?: string): Promise<boolean>;
   /** Deletes families that expired or were revoked before `now`, and expired revocation entries; resolves how many families. */
   sweep(now: number): Promise<number>;
   close(): Promise<void>;

@@ -40,10 +40,15 @@ export class RefreshTokens {
     jkt: string | null = null,
     claims: Record<string, unknown> = {},
     lifetimes?: NewFamily['lifetimes'],
+    /** Token-handler mode: the provider's tokens, sealed, kept with the family from its first moment. */
+    upstream?: string,
   ): Promise<{ token: string; familyId: string }> {
     const token = randomBytes(32).toString('base64url');
     const familyId = crypto.randomUUID();
-    await this.store.createFamily({ familyId, userId, tokenHash: hashToken(token), now, jkt, claims, ...(lifetimes ? { lifetimes } : {}) }, this.policy);
+    await this.store.createFamily(
+      { familyId, userId, tokenHash: hashToken(token), now, jkt, claims, ...(lifetimes ? { lifetimes } : {}), ...(upstream !== undefined ? { upstream } : {}) },
+      this.policy,
+    );
     return { token, familyId };
   }
 
@@ -82,4 +87,25 @@ export class RefreshTokens {
   revokeUser(userId: string, now = this.clock()): Promise<number> {
     return this.store.revokeUser(userId, now, this.policy);
   }
+
+  /** The store's upstream records (token-handler mode), or null when the store keeps none. */
+  upstreamRecords(): UpstreamRecords | null {
+    const s = this.store;
+    if (!s.familyOf || !s.upstream || !s.leaseUpstream || !s.releaseUpstream) return null;
+    return {
+      familyOf: (token) => (TOKEN_SHAPE.test(token) ? s.familyOf!(hashToken(token)) : Promise.resolve(null)),
+      read: (familyId) => s.upstream!(familyId),
+      lease: (familyId, holder, ms) => s.leaseUpstream!(familyId, holder, this.clock(), ms),
+      release: (familyId, holder, sealed) => s.releaseUpstream!(familyId, holder, sealed),
+    };
+  }
+}
+
+/** A family's sealed upstream record (token-handler mode), over the store; see `RefreshStore.upstream`. */
+export interface UpstreamRecords {
+  /** The family of a refresh token (as the cookie carries it), null for an unknown one. */
+  familyOf(token: string): Promise<string | null>;
+  read(familyId: string): Promise<string | null>;
+  lease(familyId: string, holder: string, ms: number): Promise<boolean>;
+  release(familyId: string, holder: string, sealed?: string): Promise<boolean>;
 }

@@ -1,0 +1,46 @@
+// The provider's half of a logout: its refresh token revoked (RFC 7009), best
+// effort, since a provider that is down must not keep the session alive here;
+// and the RP-initiated logout URL, which the page may navigate to so that the
+// provider's own session ends too.
+import * as oidc from 'openid-client';
+import type { TokenBrokerServer } from '../core/token-broker';
+import type { UpstreamSeal } from './upstream-seal';
+
+type UpstreamRecords = NonNullable<TokenBrokerServer['upstreamRecords']>;
+
+interface LogoutOptions {
+  clientId: string;
+  postLogoutRedirectUri?: string;
+}
+
+export async function providerLogout(
+  familyId: string,
+  records: UpstreamRecords,
+  seal: UpstreamSeal,
+  config: () => Promise<oidc.Configuration>,
+  options: LogoutOptions,
+): Promise<{ logoutUrl?: string; finish(): Promise<void> }> {
+  const nothing = { finish: async () => undefined };
+  // Read before the local revocation, which clears the record.
+  const record = await seal.open(await records.read(familyId)).catch(() => null);
+  if (!record) return nothing;
+  let discovered: oidc.Configuration;
+  try {
+    discovered = await config();
+  } catch {
+    return nothing;
+  }
+  let logoutUrl: string | undefined;
+  if (discovered.serverMetadata().end_session_endpoint) {
+    const parameters: Record<string, string> = { client_id: options.clientId };
+    if (record.idToken) parameters.id_token_hint = record.idToken;
+    if (options.postLogoutRedirectUri) parameters.post_logout_redirect_uri = options.postLogoutRedirectUri;
+    logoutUrl = oidc.buildEndSessionUrl(discovered, parameters).href;
+  }
+  const token = record.refreshToken;
+  const finish = async () => {
+    if (!token || !discovered.serverMetadata().revocation_endpoint) return;
+    await oidc.tokenRevocation(discovered, token, { token_type_hint: 'refresh_token' }).catch(() => undefined);
+  };
+  return { ...(logoutUrl ? { logoutUrl } : {}), finish };
+}

@@ -1,0 +1,97 @@
+// The provider's access token of a family, refreshed upstream when it is due,
+// once per family however many refreshes ask at once: a promise per family in
+// this process, and the store's lease across instances, since a provider that
+// rotates refresh tokens may take a second use of one as theft and end the grant.
+import { randomUUID } from 'node:crypto';
+import * as oidc from 'openid-client';
+import { BackingUnavailable } from '../core/backing';
+import { UPSTREAM_ENDED, type UpstreamGrant } from '../core/upstream-session';
+import type { TokenBrokerServer } from '../core/token-broker';
+import type { UpstreamRecord, UpstreamSeal } from './upstream-seal';
+
+type UpstreamRecords = NonNullable<TokenBrokerServer['upstreamRecords']>;
+
+/** How long one instance may spend the refresh token before another may try; above openid-client's wait for an answer. */
+const LEASE_MS = 15_000;
+/** Between looks at the store while another instance refreshes. */
+const POLL_MS = 50;
+
+export type ProviderGrant = UpstreamGrant | null | typeof UPSTREAM_ENDED;
+
+export function recordFromTokens(tokens: oidc.TokenEndpointResponse, now: number, previous?: UpstreamRecord): UpstreamRecord {
+  return {
+    accessToken: tokens.access_token,
+    tokenType: tokens.token_type ?? 'Bearer',
+    expiresAt: now + (tokens.expires_in ?? 0) * 1000,
+    // A provider that does not rotate answers without one: the old one stays good.
+    ...((tokens.refresh_token ?? previous?.refreshToken) ? { refreshToken: tokens.refresh_token ?? previous!.refreshToken! } : {}),
+    ...((tokens.id_token ?? previous?.idToken) ? { idToken: tokens.id_token ?? previous!.idToken! } : {}),
+  };
+}
+
+export class ProviderTokens {
+  private readonly inFlight = new Map<string, Promise<ProviderGrant>>();
+
+  constructor(
+    private readonly records: UpstreamRecords,
+    private readonly seal: UpstreamSeal,
+    private readonly config: () => Promise<oidc.Configuration>,
+    private readonly clock: () => number,
+    /** Seconds before the provider's expiry at which its token is refreshed: more than the worker's refreshBeforeExpiry. */
+    private readonly marginSeconds: number,
+  ) {}
+
+  grant(familyId: string): Promise<ProviderGrant> {
+    let pending = this.inFlight.get(familyId);
+    if (!pending) {
+      pending = this.fresh(familyId).finally(() => this.inFlight.delete(familyId));
+      this.inFlight.set(familyId, pending);
+    }
+    return pending;
+  }
+
+  private answer(record: UpstreamRecord): UpstreamGrant | null {
+    const expiresIn = Math.floor((record.expiresAt - this.clock()) / 1000);
+    return expiresIn > this.marginSeconds ? { accessToken: record.accessToken, tokenType: record.tokenType, expiresIn } : null;
+  }
+
+  private async fresh(familyId: string): Promise<ProviderGrant> {
+    const holder = randomUUID();
+    const deadline = this.clock() + LEASE_MS;
+    for (;;) {
+      const record = await this.seal.open(await this.records.read(familyId));
+      // No record (a password login's family, or one sealed with a key no longer listed): a local token.
+      if (!record) return null;
+      const ready = this.answer(record);
+      if (ready) return ready;
+      if (await this.records.lease(familyId, holder, LEASE_MS)) return this.refresh(familyId, holder);
+      // Another instance is refreshing: its record arrives in the store.
+      if (this.clock() > deadline) throw new BackingUnavailable('provider', 'another instance holds the upstream refresh');
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
+  /** Holding the lease: read again (the last holder may have just written), spend the refresh token, store its successor. */
+  private async refresh(familyId: string, holder: string): Promise<ProviderGrant> {
+    let next: UpstreamRecord;
+    try {
+      const record = await this.seal.open(await this.records.read(familyId));
+      if (!record) return null;
+      const ready = this.answer(record);
+      if (ready) return ready;
+      if (!record.refreshToken) return UPSTREAM_ENDED;
+      const tokens = await oidc.refreshTokenGrant(await this.config(), record.refreshToken);
+      next = recordFromTokens(tokens, this.clock(), record);
+    } catch (err) {
+      await this.records.release(familyId, holder).catch(() => undefined);
+      // The provider refused the grant (revoked, expired, reused): the session is over. Anything else is an outage.
+      if (err instanceof oidc.ResponseBodyError && err.status < 500 && err.error === 'invalid_grant') return UPSTREAM_ENDED;
+      throw err instanceof BackingUnavailable ? err : new BackingUnavailable('provider', err);
+    }
+    if (!(await this.records.release(familyId, holder, await this.seal.seal(next)))) {
+      // Our lease ran out and another took it, or the family ended meanwhile: what we got is not the family's.
+      throw new BackingUnavailable('provider', 'the upstream refresh outlived its lease');
+    }
+    return this.answer(next) ?? { accessToken: next.accessToken, tokenType: next.tokenType, expiresIn: Math.max(0, Math.floor((next.expiresAt - this.clock()) / 1000)) };
+  }
+}
