@@ -4,6 +4,7 @@
 export const SCENARIO = {
   firstLoad: 'the first load is controlled by the broker',
   dpopLogin: 'login, then API calls carry the token with a DPoP proof; the key is non-extractable in IndexedDB',
+  dpopBound: "a DPoP proof is bound to its URL and method: the worker's proofs name the request (also to an apiOrigins API on another origin), and a captured one is refused for another URL or method",
   expiry: 'an expired token is refreshed with the default cookie, once for 50 concurrent requests',
   signOutReachesTab: 'a sign-out in one tab reaches the other',
   nothingReadable: 'nothing page script can read holds a token: not the session, its events, responses, cookies or storage (persist memory)',

@@ -2,13 +2,16 @@
 // the reference setup (sw-dpop.js, DPoP required, nonces on) with the
 // server's default cookie, each test with its own browser and server.
 import { expect, test } from '@playwright/test';
+import { decodeJwt } from 'jose';
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type ServerParts } from '../../reference-server/app';
 import type { Fault } from '../../reference-server/faults';
-import { DEFAULT_SETTINGS } from '../../reference-server/settings';
+import { DEFAULT_SETTINGS, STRICT_CSP } from '../../reference-server/settings';
 import { FEATURE_ROWS, PROVEN, readmeTables, type EngineName } from './browser-table';
+import { startCorsApi } from './cors-api';
 import { waitFor, type Engine } from './engine';
 import { SCENARIO } from './scenario-names';
 
@@ -87,6 +90,54 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
       db.close();
       return { type: pair.privateKey.type, extractable: pair.privateKey.extractable, algorithm: pair.privateKey.algorithm.name };`);
     expect(key).toEqual({ type: 'private', extractable: false, algorithm: 'ECDSA' });
+  });
+
+  // The proofs are taken where the server receives them, before any route: the server never saw them, so each is
+  // still unused when the test replays it, as a thief who copied it off the wire would.
+  test(SCENARIO.dpopBound, async () => {
+    const other = await startCorsApi();
+    const taken: NonNullable<Fault['taken']> = [];
+    const faults: Fault[] = ['/api/me', '/api/echo'].map((path) => ({ path, times: 1, answer: { status: 200, body: { taken: true } }, taken }));
+    try {
+      const server = await serve(
+        { workerConfig: { apiOrigins: [{ origin: other.url, prefixes: ['/v1/'] }] }, contentSecurityPolicy: STRICT_CSP.replace("connect-src 'self'", `connect-src 'self' ${other.url}`) },
+        { faults },
+      );
+      await openApp(server);
+      await login();
+      expect((await api('/api/me?page=1')).status).toBe(200);
+      expect((await browser.run<number>(`return (await fetch('/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status;`))).toBe(200);
+      expect((await api(`${other.url}/v1/orders?page=1`)).status).toBe(200);
+      expect((await browser.run<number>(`return (await fetch(args[0], { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status;`, `${other.url}/v1/orders`))).toBe(200);
+      const proof = (r: { headers: IncomingHttpHeaders }) => decodeJwt(String(r.headers.dpop));
+      const [get, post] = taken;
+      expect(taken.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /api/me?page=1', 'POST /api/echo']);
+      expect(proof(get!)).toMatchObject({ htm: 'GET', htu: `${server.url}/api/me`, ath: expect.any(String) });
+      expect(proof(post!)).toMatchObject({ htm: 'POST', htu: `${server.url}/api/echo` });
+      expect(other.taken.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /v1/orders?page=1', 'POST /v1/orders']);
+      expect(proof(other.taken[0]!)).toMatchObject({ htm: 'GET', htu: `${other.url}/v1/orders`, ath: expect.any(String) });
+      expect(proof(other.taken[1]!)).toMatchObject({ htm: 'POST', htu: `${other.url}/v1/orders` });
+
+      const replay = async (r: { headers: IncomingHttpHeaders }, method: string, path: string) => {
+        const res = await fetch(`${server.url}${path}`, {
+          method,
+          headers: { authorization: String(r.headers.authorization), dpop: String(r.headers.dpop), ...(method !== 'GET' && { 'content-type': 'application/json' }) },
+          ...(method !== 'GET' && { body: '{}' }),
+        });
+        return { status: res.status, body: (await res.json()) as { error?: string; message?: string } };
+      };
+      const refused = (field: string) => ({ status: 401, body: { error: 'invalid_dpop_proof', message: expect.stringContaining(`(${field})`) } });
+      expect(await replay(get!, 'GET', '/api/time')).toMatchObject(refused('htu'));
+      expect(await replay(post!, 'PUT', '/api/echo')).toMatchObject(refused('htm'));
+      // A proof made for the API on the other origin, with the same token, at the broker's own API.
+      expect(await replay(other.taken[0]!, 'GET', '/api/me')).toMatchObject(refused('htu'));
+      // The refusals were for the binding alone: the same proof at its own URL and method is taken, once.
+      expect((await replay(get!, 'GET', '/api/me')).status).toBe(200);
+      expect((await replay(post!, 'POST', '/api/echo')).status).toBe(200);
+      expect(await replay(get!, 'GET', '/api/me')).toMatchObject(refused('jti'));
+    } finally {
+      await other.close();
+    }
   });
 
   test.describe('with 3 s access tokens', () => {
