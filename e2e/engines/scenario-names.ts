@@ -23,6 +23,7 @@ export const SCENARIO = {
   clockBehind: "DPoP with the server's nonces and clocks 3 hours apart (server behind): tokens work, one refresh when they expire",
   noWebLocks: 'without Web Locks in the worker, refreshes are serialised within it: one refresh for 50 concurrent requests from two tabs',
   update: 'a new worker version deployed while two tabs are busy waits for them: no call fails, the session is kept',
+  takeover: 'a new worker version waiting behind busy tabs takes over once they are closed: the next load is controlled by it, the session kept (no sign-in, no 401)',
   postInFlight: 'a POST in flight when the worker is stopped reaches the API once; the page gets 502 outcome_unknown or a network error',
   features: "the features this engine has (Static Routing, Web Locks in page and worker) are the README's",
 } as const;
