@@ -4,7 +4,8 @@ import { chromiumArgs, chromiumPath } from './e2e/support/chromium.mjs';
 const executablePath = chromiumPath();
 
 export default defineConfig({
-  // One worker: on two cores it is faster than two, and browser timing is steadier.
+  // One worker: on two cores it is faster than two, and browser timing is steadier. The engine projects, mostly
+  // waiting, run side by side in a second run of their own (`npm test`, docs/development.md).
   workers: 1,
   fullyParallel: false,
   forbidOnly: !!process.env.CI,

@@ -2,6 +2,7 @@
 // cannot intercept the browser's requests (no `context.route` in WebKit or
 // Firefox). Only a `ServerParts` option passed in code, never a setting, so
 // no deployment can turn it on.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 export interface Fault {
@@ -15,6 +16,11 @@ export interface Fault {
   until?: Promise<unknown>;
   /** Filled in as the fault answers: how many requests it took. */
   hits?: number;
+  /**
+   * Filled in when given: the requests it took, headers included. A request a fault answers never reaches its
+   * route, so a DPoP proof taken here is still unused: a test can replay it as a thief would.
+   */
+  taken?: { method: string; url: string; headers: IncomingHttpHeaders }[];
 }
 
 export function injectFaults(app: FastifyInstance, faults: Fault[]): void {
@@ -23,6 +29,7 @@ export function injectFaults(app: FastifyInstance, faults: Fault[]): void {
     const fault = faults.find((f) => (f.path === path || f.path === '*') && (f.hits ?? 0) < f.times);
     if (!fault) return;
     fault.hits = (fault.hits ?? 0) + 1;
+    fault.taken?.push({ method: request.method, url: request.url, headers: request.headers });
     await fault.until;
     if (fault.answer === 'drop') {
       request.raw.socket.destroy();

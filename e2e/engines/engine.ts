@@ -19,6 +19,8 @@ export interface Engine {
   /** Opens a tab and makes it the current one. */
   newTab(): Promise<Tab>;
   switchTo(tab: Tab): Promise<void>;
+  /** Closes a tab, as the user does; if it was the current one, switch to another before running anything. */
+  closeTab(tab: Tab): Promise<void>;
   /**
    * The cookies the browser would send to `url`, HttpOnly ones included, as a
    * thief with a copy of the cookie jar would have them.

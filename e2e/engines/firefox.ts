@@ -5,8 +5,9 @@
 // set low here, as a browser under memory pressure would, so the restart
 // scenario does not wait minutes.
 import { existsSync } from 'node:fs';
-import puppeteer, { type Page } from 'puppeteer-core';
+import puppeteer from 'puppeteer-core';
 import type { Engine } from './engine';
+import { pageEngine } from './page-engine';
 
 const FIREFOX = ['/usr/bin/firefox-esr', '/usr/bin/firefox'];
 
@@ -25,31 +26,14 @@ export async function startFirefox(): Promise<Engine> {
   });
   try {
     const context = await browser.createBrowserContext();
-    let page: Page = await context.newPage();
-    return {
-      name: 'Firefox',
-      goto: async (url) => {
-        await page.goto(url);
-      },
-      run: <T>(body: string, ...args: unknown[]) =>
-        page
-          .evaluate(`(async (...args) => { ${body} })(...${JSON.stringify(args)})`)
-          .catch((err: unknown) => Promise.reject(new Error(`in Firefox: ${String(err)}`))) as Promise<T>,
-      currentTab: async () => page,
-      newTab: async () => {
-        page = await context.newPage();
-        return page;
-      },
-      switchTo: async (tab) => {
-        page = tab as Page;
-        await page.bringToFront();
-      },
+    return pageEngine('Firefox', await context.newPage(), {
+      newPage: () => context.newPage(),
       cookies: async (url) => {
         const { hostname, pathname } = new URL(url);
         return (await context.cookies()).filter((c) => c.domain.replace(/^\./, '') === hostname && pathname.startsWith(c.path)).map(({ name, value }) => ({ name, value }));
       },
       close: () => browser.close(),
-    };
+    });
   } catch (err) {
     await browser.close();
     throw err;

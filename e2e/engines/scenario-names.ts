@@ -4,6 +4,7 @@
 export const SCENARIO = {
   firstLoad: 'the first load is controlled by the broker',
   dpopLogin: 'login, then API calls carry the token with a DPoP proof; the key is non-extractable in IndexedDB',
+  dpopBound: "a DPoP proof is bound to its URL and method: the worker's proofs name the request (also to an apiOrigins API on another origin), and a captured one is refused for another URL or method",
   expiry: 'an expired token is refreshed with the default cookie, once for 50 concurrent requests',
   signOutReachesTab: 'a sign-out in one tab reaches the other',
   nothingReadable: 'nothing page script can read holds a token: not the session, its events, responses, cookies or storage (persist memory)',
@@ -22,6 +23,7 @@ export const SCENARIO = {
   clockBehind: "DPoP with the server's nonces and clocks 3 hours apart (server behind): tokens work, one refresh when they expire",
   noWebLocks: 'without Web Locks in the worker, refreshes are serialised within it: one refresh for 50 concurrent requests from two tabs',
   update: 'a new worker version deployed while two tabs are busy waits for them: no call fails, the session is kept',
+  takeover: 'a new worker version waiting behind busy tabs takes over once they are closed: the next load is controlled by it, the session kept (no sign-in, no 401)',
   postInFlight: 'a POST in flight when the worker is stopped reaches the API once; the page gets 502 outcome_unknown or a network error',
   features: "the features this engine has (Static Routing, Web Locks in page and worker) are the README's",
 } as const;

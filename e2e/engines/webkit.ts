@@ -84,6 +84,13 @@ export async function startWebKit(): Promise<Engine> {
         return driver.getWindowHandle();
       },
       switchTo: (tab) => driver.switchTo().window(tab as string),
+      // WebDriver closes only the current window, and then has none current: back to the one that was, if still open.
+      closeTab: async (tab) => {
+        const from = await driver.getWindowHandle().catch(() => null);
+        await driver.switchTo().window(tab as string);
+        await driver.close();
+        if (from !== null && from !== tab) await driver.switchTo().window(from);
+      },
       // WebDriver reads only the cookies of the current document: a tab of its own at the URL, closed again.
       cookies: async (url) => {
         const from = await driver.getWindowHandle();
