@@ -13,6 +13,7 @@ import { startTestOidcProvider, TEST_API_AUDIENCE, type TestOidcProvider } from 
 import * as oidc from 'openid-client';
 import { upstreamSeal } from '../server/oidc/upstream-seal';
 import { apiFetch, stopWorkers } from './support/fixtures';
+import { redirectSignIn } from './support/oidc-app';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 interface UpstreamApp { url: string; server: Started; provider: TestOidcProvider; clock: { offset: number }; refusedJti: Set<string>; upstreamKey: string; families: Set<string> }
@@ -70,14 +71,6 @@ async function open(page: Page, url: string): Promise<void> {
   await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 15_000 });
 }
 
-async function redirectSignIn(page: Page, app: UpstreamApp): Promise<void> {
-  await Promise.all([
-    page.waitForURL((u) => u.origin === app.url && !u.pathname.startsWith('/auth/'), { timeout: 15_000 }),
-    page.evaluate(() => window.tokenBroker.signIn({ returnTo: '/' })),
-  ]);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 15_000 });
-}
-
 const status = (page: Page) => page.evaluate(() => window.tokenBroker.status());
 const providerMe = (page: Page) => apiFetch(page, '/api/provider/me') as Promise<{ status: number; body: { sub?: string; aud?: string; jti?: string } }>;
 
@@ -88,13 +81,15 @@ for (const tokens of ['local', 'provider'] as const) {
       await open(page, `${app.url}/`);
       await redirectSignIn(page, app);
       const session = await status(page);
-      expect(session.claims.sub).toBe(app.provider.subject);
+      // The broker's own tokens name the account <iss>#<sub>; the provider's tokens carry its sub as it is.
+      const localSub = `${app.provider.issuer}#${app.provider.subject}`;
+      expect(session.claims.sub).toBe(tokens === 'local' ? localSub : app.provider.subject);
       expect(JSON.stringify(session)).not.toMatch(/eyJ/);
       const local = await apiFetch(page, '/api/me');
       const upstream = await providerMe(page);
       if (tokens === 'local') {
         // The broker's own token, with the provider's sub: the local guard takes it, the provider's API does not.
-        expect([local.status, (local.body as { sub: string }).sub]).toEqual([200, app.provider.subject]);
+        expect([local.status, (local.body as { sub: string }).sub]).toEqual([200, localSub]);
         expect(upstream.status).toBe(401);
       } else {
         // The provider's own JWT, verified by the API against the provider's JWKS; the local guard refuses it.
