@@ -190,7 +190,7 @@ for (const tokens of ['local', 'provider'] as const) {
     try {
       const [{ broker, store }] = d.instances as [Instance];
       const signedIn = await refresh(broker, await signIn(d.instances[0]!.handler));
-      if (tokens === 'local') expect((await broker.accessTokens.verify(signedIn.body.access_token!))?.sub).toBe(provider.subject);
+      if (tokens === 'local') expect((await broker.accessTokens.verify(signedIn.body.access_token!))?.sub).toBe(`${provider.issuer}#${provider.subject}`);
       const familyId = (await store.familyOf!(hashOf(signedIn.cookie)))!;
       const record = (await d.seal.open(await store.upstream!(familyId)))!;
       const revocations = provider.counts.revocations;
