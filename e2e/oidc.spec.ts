@@ -12,7 +12,7 @@ import { startServer } from '../reference-server/app';
 import { DEFAULT_SETTINGS } from '../reference-server/settings';
 import { startTestOidcProvider, type TestOidcProvider } from '../test-support/oidc-provider';
 import { apiFetch, stopWorkers } from './support/fixtures';
-import { redirectSignIn as signInRoundTrip } from './support/oidc-app';
+import { redirectSignIn as signInRoundTrip, stopAtCallback } from './support/oidc-app';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 interface OidcApp { url: string; server: Started; provider: TestOidcProvider }
@@ -63,7 +63,6 @@ async function ready(page: Page): Promise<void> {
 
 const redirectSignIn = (page: Page, app: OidcApp, returnTo = '/') => signInRoundTrip(page, app, returnTo);
 
-const isCallback = (url: URL) => url.pathname === '/auth/oidc/callback';
 const status = (page: Page) => page.evaluate(() => window.tokenBroker.status());
 const me = (page: Page) => apiFetch(page, '/api/me');
 const signInError = (page: Page) => page.evaluate(() => window.tokenBroker.signInError);
@@ -125,30 +124,6 @@ test('consent denied at the provider: access_denied on the app, no session', asy
   await expectNoSession(page, app);
 });
 
-/**
- * Starts a sign-in and stops it where the provider sends the browser back: the callback's URL
- * (code, state) and the browser's round-trip cookie, for the test to deliver as it likes.
- * (Playwright does not intercept the target of a redirect, so the provider's last hop is.)
- */
-async function stopAtCallback(page: Page, app: OidcApp): Promise<{ callback: string; cookie: string }> {
-  const context = page.context();
-  // Playwright's routes do not see the target of a redirect; the DevTools protocol's Fetch domain does.
-  const cdp = await context.newCDPSession(page);
-  let callback = '';
-  cdp.on('Fetch.requestPaused', (event: { requestId: string; request: { url: string } }) => {
-    callback = event.request.url;
-    void cdp.send('Fetch.fulfillRequest', { requestId: event.requestId, responseCode: 200, body: Buffer.from('stopped before the callback').toString('base64') });
-  });
-  await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `${app.url}/auth/oidc/callback?*` }] });
-  await page.evaluate(() => window.tokenBroker.signIn({ returnTo: '/' }));
-  await expect.poll(() => callback, { timeout: 15_000 }).not.toBe('');
-  await cdp.send('Fetch.disable');
-  await cdp.detach();
-  const cookie = (await context.cookies(callback)).find((c) => c.name === 'broker_oidc');
-  expect(isCallback(new URL(callback)) && cookie).toBeTruthy();
-  return { callback, cookie: `broker_oidc=${cookie!.value}` };
-}
-
 async function deliver(page: Page, callback: string): Promise<void> {
   await page.goto(callback);
   await ready(page);
@@ -174,7 +149,10 @@ test('a callback with another state, or with no sign-in started: state_mismatch,
 
 test('a replayed code: code_rejected, and the browser has no session', async ({ page, app }) => {
   await open(page, `${app.url}/`);
-  const { callback, cookie } = await stopAtCallback(page, app);
+  const { callback, cookie: tripCookie } = await stopAtCallback(page, app);
+  // The plain-http cookie name: this app does not run Secure.
+  expect(tripCookie.name).toBe('broker_oidc');
+  const cookie = `${tripCookie.name}=${tripCookie.value}`;
   // Someone else delivered this browser's callback first: the code is spent when the browser arrives.
   const first = await fetch(callback, { redirect: 'manual', headers: { cookie } });
   expect(first.status).toBe(303);
