@@ -115,7 +115,10 @@ for (const tokens of ['local', 'provider'] as const) {
       const logoutUrl = new URL(out.logoutUrl!);
       expect(logoutUrl.origin).toBe(app.provider.issuer);
       expect(logoutUrl.searchParams.get('post_logout_redirect_uri')).toBe(`${app.url}/`);
-      expect(logoutUrl.searchParams.get('id_token_hint')).toMatch(/^eyJ/);
+      // The URL is the page's: it names the client, and carries none of the provider's tokens (no id_token_hint).
+      expect(logoutUrl.searchParams.get('client_id')).toBe(app.provider.client.clientId);
+      expect(logoutUrl.searchParams.get('id_token_hint')).toBeNull();
+      expect(logoutUrl.href).not.toMatch(/eyJ/);
       // The provider's grant ended (RFC 7009 revocation of its refresh token).
       expect(app.provider.counts.revocations).toBe(revoked + 1);
       expect((await status(other)).authenticated).toBe(false);

@@ -32,8 +32,10 @@ export async function providerLogout(
   }
   let logoutUrl: string | undefined;
   if (discovered.serverMetadata().end_session_endpoint) {
+    // No id_token_hint: the URL goes to the page, and the ID token is one of the provider's tokens that never
+    // does (any cookie of the family, even a rotated one, gets this answer). client_id identifies the RP instead;
+    // the provider may then ask the user to confirm the logout.
     const parameters: Record<string, string> = { client_id: options.clientId };
-    if (record.idToken) parameters.id_token_hint = record.idToken;
     if (options.postLogoutRedirectUri) parameters.post_logout_redirect_uri = options.postLogoutRedirectUri;
     logoutUrl = oidc.buildEndSessionUrl(discovered, parameters).href;
   }

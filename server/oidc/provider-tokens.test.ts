@@ -185,7 +185,7 @@ test('the provider down when its token is due: 503 with Retry-After and the rota
 });
 
 for (const tokens of ['local', 'provider'] as const) {
-  test(`tokens: '${tokens}': logout revokes the provider's refresh token and answers the provider's logout URL (id_token_hint, post_logout_redirect_uri)`, async () => {
+  test(`tokens: '${tokens}': logout revokes the provider's refresh token and answers the provider's logout URL (client_id, post_logout_redirect_uri, and no id_token_hint: the URL goes to the page)`, async () => {
     const d = await deployment(tokens);
     try {
       const [{ broker, store }] = d.instances as [Instance];
@@ -198,7 +198,9 @@ for (const tokens of ['local', 'provider'] as const) {
       expect(out.status).toBe(200);
       const url = new URL((out.body as { logoutUrl: string }).logoutUrl);
       expect(url.origin).toBe(provider.issuer);
-      expect(url.searchParams.get('id_token_hint')).toBe(record.idToken);
+      expect(url.searchParams.get('client_id')).toBe(provider.client.clientId);
+      expect(url.searchParams.get('id_token_hint')).toBeNull();
+      expect(url.href).not.toContain(record.idToken!);
       expect(url.searchParams.get('post_logout_redirect_uri')).toBe(AFTER_LOGOUT);
       expect(provider.counts.revocations).toBe(revocations + 1);
       // Revoked at the provider: the refresh token is refused there.
