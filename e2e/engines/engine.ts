@@ -32,6 +32,13 @@ export interface Engine {
    * origin until the browser stops the worker itself.
    */
   stopWorkers?(): Promise<void>;
+  /**
+   * Resolves once the browser has stopped the worker while it still answers a
+   * fetch (the answer held at the server): Chromium through CDP, Firefox by
+   * waiting out its idle and extended timeouts, after which it terminates even
+   * a busy worker. Absent where the driver has no way (WebKit).
+   */
+  stopBusyWorkers?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -11,6 +11,13 @@ import { pageEngine } from './page-engine';
 
 const FIREFOX = ['/usr/bin/firefox-esr', '/usr/bin/firefox'];
 
+const IDLE_TIMEOUT_MS = 3_000;
+// A worker still answering an event when its idle timeout fires gets this much longer, then Firefox terminates it
+// whatever it is doing: the way to stop a busy worker here, as no driver command does.
+const IDLE_EXTENDED_TIMEOUT_MS = 5_000;
+// Past both, from the fetch that started the wait; the margin is for a loaded machine.
+const BUSY_STOP_MS = IDLE_TIMEOUT_MS + IDLE_EXTENDED_TIMEOUT_MS + 3_000;
+
 export function missingForFirefox(): string[] {
   return FIREFOX.some((p) => existsSync(p)) ? [] : ['firefox-esr'];
 }
@@ -22,7 +29,7 @@ export async function startFirefox(): Promise<Engine> {
     browser: 'firefox',
     executablePath: FIREFOX.find((p) => existsSync(p)),
     headless: true,
-    extraPrefsFirefox: { 'dom.serviceWorkers.idle_timeout': 3_000, 'dom.serviceWorkers.idle_extended_timeout': 5_000 },
+    extraPrefsFirefox: { 'dom.serviceWorkers.idle_timeout': IDLE_TIMEOUT_MS, 'dom.serviceWorkers.idle_extended_timeout': IDLE_EXTENDED_TIMEOUT_MS },
   });
   try {
     const context = await browser.createBrowserContext();
@@ -32,6 +39,7 @@ export async function startFirefox(): Promise<Engine> {
         const { hostname, pathname } = new URL(url);
         return (await context.cookies()).filter((c) => c.domain.replace(/^\./, '') === hostname && pathname.startsWith(c.path)).map(({ name, value }) => ({ name, value }));
       },
+      stopBusyWorkers: () => new Promise((r) => setTimeout(r, BUSY_STOP_MS)),
       close: () => browser.close(),
     });
   } catch (err) {

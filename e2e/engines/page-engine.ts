@@ -13,7 +13,7 @@ export interface DriverPage {
 export function pageEngine<P extends DriverPage>(
   name: string,
   first: P,
-  driver: { newPage(): Promise<P>; cookies: Engine['cookies']; close(): Promise<void>; stopWorkers?(page: P): Promise<void> },
+  driver: { newPage(): Promise<P>; cookies: Engine['cookies']; close(): Promise<void>; stopWorkers?(page: P): Promise<void>; stopBusyWorkers?(page: P): Promise<void> },
 ): Engine {
   let page = first;
   const engine: Engine = {
@@ -38,5 +38,7 @@ export function pageEngine<P extends DriverPage>(
   };
   const { stopWorkers } = driver;
   if (stopWorkers) engine.stopWorkers = () => stopWorkers(page);
+  const { stopBusyWorkers } = driver;
+  if (stopBusyWorkers) engine.stopBusyWorkers = () => stopBusyWorkers(page);
   return engine;
 }

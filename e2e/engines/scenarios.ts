@@ -505,10 +505,10 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
     expect(server.stats.apiUnauthorized).toBe(0);
   });
 
-  // Only where the driver can stop a worker at a chosen moment (Engine.stopWorkers): WebKit and Firefox stop an idle
-  // worker on their own schedule, which a test cannot time to land during one request.
+  // Only where the driver can stop a worker that is answering a fetch (Engine.stopBusyWorkers): Chromium through CDP,
+  // Firefox by holding the answer past its idle and extended timeouts; WebKit has no way a test can reach.
   test(SCENARIO.postInFlight, async () => {
-    test.skip(!browser.stopWorkers, 'this driver cannot stop a worker on demand');
+    test.skip(!browser.stopBusyWorkers, 'this driver cannot stop a busy worker');
     let release!: () => void;
     const slow: Fault = { path: '/api/echo', times: 1, until: new Promise<void>((r) => (release = r)), answer: { status: 200, body: { held: true } } };
     const requests: string[] = [];
@@ -520,9 +520,14 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
     const deadline = Date.now() + 10_000;
     while (slow.hits !== 1 && Date.now() < deadline) await sleep(50);
     expect(slow.hits).toBe(1);
-    await browser.stopWorkers!();
-    const got = await browser.run<{ status: number; body: unknown }>('return window.__answer;');
+    await browser.stopBusyWorkers!();
+    // The answer is still held at the server: the page's fetch settles now only if the worker was stopped.
+    const got = await browser.run<{ status: number; body: unknown } | 'pending'>(
+      `return Promise.race([window.__answer, new Promise((r) => setTimeout(() => r('pending'), 10000))]);`,
+    );
     release();
+    expect(got, 'the worker was stopped with the POST in flight (the page\'s fetch settled while the server held it)').not.toBe('pending');
+    if (got === 'pending') return;
     const arrived = requests.filter((line) => (JSON.parse(line) as { req?: { url?: string } }).req?.url === '/api/echo');
     expect(arrived).toHaveLength(1);
     // The engine hands the fetch to the next worker (Chromium: the worker answers outcome_unknown and does not
@@ -531,9 +536,15 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
     test.info().annotations.push({ type: 'post-in-flight', description: outcome });
     if (got.status !== 0) expect(got).toMatchObject({ status: 502, body: { error: { code: 'outcome_unknown' } } });
     else expect(got.body).toBe('TypeError');
+    const repeat = (): Promise<{ status: number; code?: string }> =>
+      browser.run(`const r = await fetch('/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"order":42}' });
+        return { status: r.status, code: r.status === 502 ? (await r.json()).error?.code : undefined };`);
+    // An engine that fails the fetch instead of dispatching it again (Firefox) leaves the stopped worker's mark: the
+    // page's first identical repeat is told outcome_unknown, as Chromium's redispatch is (the first POST did reach
+    // the API), and is not sent; the mark is then gone. Learned from the outcome, not from the engine's name.
+    if (got.status === 0) expect(await repeat()).toEqual({ status: 502, code: 'outcome_unknown' });
     // Nothing is left marked: the same POST sent again on purpose goes through.
-    const again = await browser.run<number>(`return (await fetch('/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"order":42}' })).status;`);
-    expect(again).toBe(200);
+    expect((await repeat()).status).toBe(200);
   });
 
   // The worker's features, seen from a worker of the origin's own (a probe at a scope of its own, on a page no
