@@ -71,6 +71,36 @@ test('dpop required: a navigation to the start route (a link from another site, 
   expect(app.server.stats.login).toBe(0);
 });
 
+test('dpop required: page script in a page the worker controls cannot start a sign-in bound to a key of its own: its POST to the start route never leaves the worker', async ({ page, app }) => {
+  await open(page, `${app.url}/`);
+  const answer = await page.evaluate(async () => {
+    // The attacker's own key (extractable: it can be sent away), and a valid proof of it for the start route.
+    const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+    const url = `${location.origin}/auth/oidc/start`;
+    const b64 = (data: string | ArrayBuffer) =>
+      btoa(typeof data === 'string' ? data : String.fromCharCode(...new Uint8Array(data))).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+    const proof = async (nonce: string | null) => {
+      const input = `${b64(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } }))}.${b64(
+        JSON.stringify({ htm: 'POST', htu: url, iat: Math.floor(Date.now() / 1000), jti: crypto.randomUUID(), ...(nonce ? { nonce } : {}) }),
+      )}`;
+      return `${input}.${b64(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, pair.privateKey, new TextEncoder().encode(input)))}`;
+    };
+    const call = async (nonce: string | null) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'x-token-broker': '1', 'content-type': 'application/json', dpop: await proof(nonce) }, body: '{"returnTo":"/"}' });
+      return { status: res.status, body: (await res.json()) as { error?: string | { code?: string }; location?: string }, nonce: res.headers.get('dpop-nonce') };
+    };
+    let got = await call(null);
+    if (got.body.error === 'use_dpop_nonce') got = await call(got.nonce);
+    return got;
+  });
+  // Without the reservation the server answers 200 with the provider's URL for a sign-in bound to that key.
+  expect(answer.status).toBe(403);
+  expect(answer.body.error).toMatchObject({ code: 'endpoint_reserved' });
+  expect(answer.body.location).toBeUndefined();
+  expect(app.server.stats.login).toBe(0);
+});
+
 for (const dpopMode of ['required', 'optional'] as const) {
   test.describe(`dpop ${dpopMode}`, () => {
     test.use({ dpopMode });

@@ -34,7 +34,10 @@ test('token endpoints are reserved for every request but a navigation', () => {
     expect(kind(`${ORIGIN}/auth/refresh`, mode)).toBe('endpoint');
     expect(kind(`${ORIGIN}/auth/login?x=1`, mode)).toBe('endpoint');
     expect(kind(`${ORIGIN}/x/../auth/logout`, mode)).toBe('endpoint');
+    // The redirect sign-in's start: only the worker's own POST (or a navigation) may reach it.
+    expect(kind(`${ORIGIN}/auth/oidc/start`, mode)).toBe('endpoint');
   }
+  expect(kind(`${ORIGIN}/auth/oidc/start`, 'navigate')).toBe('pass');
   // Spellings a server may route to the same handler.
   for (const path of ['/auth/%72efresh', '/auth//refresh', '/auth/refresh/', '/AUTH/Refresh', '//auth/login']) {
     expect(kind(`${ORIGIN}${path}`), path).toBe('endpoint');

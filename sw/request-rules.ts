@@ -26,7 +26,8 @@ export function classifyRequest(url: string, mode: RequestMode, origin: string, 
   if (mode === 'navigate') return 'pass';
   const path = parsed.pathname;
   const form = endpointForm(path);
-  // Everything under the passkey prefix is the worker's to call, with the token, as the token endpoints are.
+  // Everything under the passkey prefix is the worker's to call, with the token, as the token endpoints are; the
+  // sign-in's start too (its POST binds the family to the caller's key: page script must not bind it to its own).
   if (reservedForms(config).has(form) || pathMatchesPrefix(form, endpointForm(config.endpoints.passkey))) return 'endpoint';
   // No-cors requests (img, script) never get the token: their responses are not the
   // API's to hand out, and a token would ride along on requests the page author did not write.
@@ -39,7 +40,7 @@ export function classifyRequest(url: string, mode: RequestMode, origin: string, 
 const reservedCache = new WeakMap<ResolvedConfig, Set<string>>();
 function reservedForms(config: ResolvedConfig): Set<string> {
   let forms = reservedCache.get(config);
-  if (!forms) reservedCache.set(config, (forms = new Set([config.endpoints.login, config.endpoints.refresh, config.endpoints.logout].map(endpointForm))));
+  if (!forms) reservedCache.set(config, (forms = new Set([config.endpoints.login, config.endpoints.refresh, config.endpoints.logout, config.endpoints.signIn].map(endpointForm))));
   return forms;
 }
 
