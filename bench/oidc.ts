@@ -179,12 +179,12 @@ export async function apiOriginsCost(browser: Browser, site: string, rounds: num
       corsByPage: { url: `${api.url}/plain/time`, authorization: pageBearer },
     } as const;
     // The answers say no-store; the default cache mode keeps the preflight cache, as an app's calls do.
-    for (const v of API_VARIANTS) await page.evaluate(sequential, { ...probe[v], count: 20, cache: 'default' });
+    for (const v of API_VARIANTS) await page.evaluate(sequential, { ...probe[v], count: 20, cache: 'default' as const });
     const samples = Object.fromEntries(API_VARIANTS.map((v) => [v, [] as number[]])) as Record<(typeof API_VARIANTS)[number], number[]>;
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < API_VARIANTS.length; i++) {
         const v = API_VARIANTS[(i + r) % API_VARIANTS.length]!;
-        samples[v].push(await page.evaluate(sequential, { ...probe[v], count: requests, cache: 'default' }));
+        samples[v].push(await page.evaluate(sequential, { ...probe[v], count: requests, cache: 'default' as const }));
       }
     }
     const msPerRequest = Object.fromEntries(API_VARIANTS.map((v) => [v, round(median(samples[v]) / requests)])) as Record<(typeof API_VARIANTS)[number], number>;
