@@ -6,13 +6,15 @@ export interface ProbeArgs {
   count: number;
   /** Authorization set by page code: the no-worker and pass-through baselines. */
   authorization: string | null;
+  /** 'no-store' unless told: Chromium then skips the CORS preflight cache too, so CORS probes pass 'default'. */
+  cache?: RequestCache;
 }
 
-export async function sequential({ url, count, authorization }: ProbeArgs): Promise<number> {
+export async function sequential({ url, count, authorization, cache = 'no-store' }: ProbeArgs): Promise<number> {
   const headers: Record<string, string> = authorization ? { authorization } : {};
   const start = performance.now();
   for (let i = 0; i < count; i++) {
-    const res = await fetch(url, { headers, cache: 'no-store' });
+    const res = await fetch(url, { headers, cache });
     if (!res.ok) throw new Error(`${url} answered ${res.status}`);
     await res.arrayBuffer();
   }

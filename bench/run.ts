@@ -12,6 +12,7 @@ import { idleCost } from './idle';
 import { brokerLogin, concurrent, registerWorker, sequential } from './page-probes';
 import { measureSizes } from './size';
 import { wakeCost } from './wake';
+import { apiOriginsCost, redirectSignInCost } from './oidc';
 import { median, ratio, round } from './stats';
 
 const quick = process.argv.includes('--quick');
@@ -27,6 +28,7 @@ const CREDENTIALS = { username: 'alice', password: 'wonderland' };
 const BEARER = { dpop: 'optional', dpopNonce: false } as const;
 const API = '/api/time';
 const WAKE_ROUNDS = 9;
+const OIDC = quick ? { signIns: 2, rounds: 2, requests: 100 } : { signIns: 9, rounds: 5, requests: 500 };
 const ASSET = '/asset.txt';
 
 // noWorkerAgain: a second client without a worker, so the run measures its own noise (A/A).
@@ -204,11 +206,16 @@ async function steadyState(browser: Browser, site: string) {
   }
 }
 
-/** `--idle` or `--wake`: only the idle-tab comparison (bench/idle.ts) or the wake one (bench/wake.ts), printed as JSON. */
-async function oneOnly(name: 'idle' | 'wake'): Promise<void> {
+/** Issue 26's figures (bench/oidc.ts): redirect sign-in to the first API call, and apiOrigins injection. */
+async function oidcCosts(browser: Browser, site: string) {
+  return { redirectSignIn: await redirectSignInCost(browser, OIDC.signIns), apiOrigins: await apiOriginsCost(browser, site, OIDC.rounds, OIDC.requests) };
+}
+
+/** `--idle`, `--wake` or `--oidc`: only the idle-tab comparison (bench/idle.ts), the wake one (bench/wake.ts) or issue 26's (bench/oidc.ts), printed as JSON. */
+async function oneOnly(name: 'idle' | 'wake' | 'oidc'): Promise<void> {
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs });
   try {
-    const result = name === 'idle' ? await idleCost(browser, makeSite(), quick) : await wakeCost(browser, makeSite(), quick ? 2 : WAKE_ROUNDS);
+    const result = name === 'idle' ? await idleCost(browser, makeSite(), quick) : name === 'wake' ? await wakeCost(browser, makeSite(), quick ? 2 : WAKE_ROUNDS) : await oidcCosts(browser, makeSite());
     writeFileSync(outFile, `${JSON.stringify({ date: new Date().toISOString(), quick, [name]: result }, null, 2)}\n`);
     console.log(JSON.stringify(result, null, 2));
   } finally {
@@ -258,6 +265,7 @@ async function main(): Promise<void> {
     const idle = await idleCost(browser, site, quick);
     // Not in --quick: CI's run checks budgets, and the wake has none but "no more than a warm call" to read.
     const wake = quick ? null : await wakeCost(browser, site, WAKE_ROUNDS);
+    const oidc = quick ? null : await oidcCosts(browser, site);
 
     const report = {
       date: new Date().toISOString(),
@@ -287,6 +295,7 @@ async function main(): Promise<void> {
       steadyState: steady,
       idle,
       wake,
+      oidc,
       sizes,
     };
     writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
@@ -326,6 +335,7 @@ function print(r: {
   steadyState: { seconds: number; refreshes: number; expectedRefreshes: number; unauthorized: number };
   idle: Awaited<ReturnType<typeof idleCost>>;
   wake: Awaited<ReturnType<typeof wakeCost>> | null;
+  oidc: Awaited<ReturnType<typeof oidcCosts>> | null;
   sizes: Record<string, { gzipBytes: number; maxGzipBytes: number | null; withinBudget: boolean }>;
 }): void {
   const st = r.staticSequential;
@@ -366,6 +376,20 @@ function print(r: {
           ];
         })
       : []),
+    ...(r.oidc
+      ? [
+          [
+            'Redirect sign-in: callback to first API response (ms)',
+            `redirect back ${r.oidc.redirectSignIn.ms.redirect} | reload with a session ${r.oidc.redirectSignIn.ms.reload}`,
+            `redirect/reload ${r.oidc.redirectSignIn.redirectOverReload}`,
+          ] as [string, string, string],
+          [
+            'apiOrigins, sequential (ms/request)',
+            `same origin ${r.oidc.apiOrigins.msPerRequest.sameOrigin} | apiOrigins ${r.oidc.apiOrigins.msPerRequest.apiOrigin} | CORS, header by page, through the worker ${r.oidc.apiOrigins.msPerRequest.corsThroughWorker} | past it ${r.oidc.apiOrigins.msPerRequest.corsByPage}`,
+            `apiOrigins/same origin ${r.oidc.apiOrigins.apiOriginOverSameOrigin}, apiOrigins/CORS through the worker ${r.oidc.apiOrigins.apiOriginOverCorsThroughWorker}, apiOrigins/CORS past it ${r.oidc.apiOrigins.apiOriginOverCorsByPage}`,
+          ] as [string, string, string],
+        ]
+      : []),
     ['Steady state', `${r.steadyState.seconds} s: ${r.steadyState.refreshes} refreshes (expected ${r.steadyState.expectedRefreshes}), ${r.steadyState.unauthorized} 401s`, r.steadyState.unauthorized === 0 ? 'ok' : 'FAIL'],
     ...Object.entries(r.sizes).map(([name, s]): [string, string, string] =>
       s.maxGzipBytes === null
@@ -378,4 +402,5 @@ function print(r: {
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c}`);
 }
 
-await (process.argv.includes('--idle') ? oneOnly('idle') : process.argv.includes('--wake') ? oneOnly('wake') : main());
+const only = (['idle', 'wake', 'oidc'] as const).find((name) => process.argv.includes(`--${name}`));
+await (only ? oneOnly(only) : main());
