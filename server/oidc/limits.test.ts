@@ -73,8 +73,17 @@ for (const name of Object.keys(apps)) {
     const close = await apps[name]!(port, sqliteRateLimits(db), 'off');
     try {
       const origin = `http://127.0.0.1:${port}`;
+      // Another site's images of the start route and the callback (no round-trip cookie: SameSite=Lax) spend nothing.
+      for (let i = 0; i < 5; i++) {
+        const image = await fetch(`${origin}/auth/oidc/start?returnTo=%2F`, { redirect: 'manual', headers: { 'sec-fetch-mode': 'no-cors', 'sec-fetch-site': 'cross-site' } });
+        expect(image.status).toBe(400);
+        const callbackImage = await fetch(`${origin}/auth/oidc/callback?code=x&state=y`, { redirect: 'manual', headers: { 'sec-fetch-mode': 'no-cors', 'sec-fetch-site': 'cross-site' } });
+        expect(callbackImage.status).toBe(400);
+        const cookieless = await fetch(`${origin}/auth/oidc/callback?code=x&state=y`, { redirect: 'manual', headers: { 'sec-fetch-mode': 'navigate' } });
+        expect(cookieless.headers.get('location')).toBe('/?broker_error=state_mismatch');
+      }
       for (let i = 0; i < 2; i++) {
-        const started = await fetch(`${origin}/auth/oidc/start?returnTo=%2F`, { redirect: 'manual' });
+        const started = await fetch(`${origin}/auth/oidc/start?returnTo=%2F`, { redirect: 'manual', headers: { 'sec-fetch-mode': 'navigate' } });
         expect(started.status).toBe(303);
         expect(new URL(started.headers.get('location')!).origin).toBe(provider.issuer);
       }
@@ -87,11 +96,13 @@ for (const name of Object.keys(apps)) {
       expect(Number(fromWorker.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(await fromWorker.json()).toMatchObject({ error: 'rate_limited', location: '/?broker_error=rate_limited' });
 
+      // Callbacks that carry a round-trip cookie (a forged one here) are counted.
+      const withTrip = { cookie: 'broker_oidc=forged' };
       for (let i = 0; i < 2; i++) {
-        const answered = await fetch(`${origin}/auth/oidc/callback?code=x&state=y`, { redirect: 'manual' });
+        const answered = await fetch(`${origin}/auth/oidc/callback?code=x&state=y`, { redirect: 'manual', headers: withTrip });
         expect(answered.headers.get('location')).toBe('/?broker_error=state_mismatch');
       }
-      const callback = await fetch(`${origin}/auth/oidc/callback?code=x&state=y`, { redirect: 'manual' });
+      const callback = await fetch(`${origin}/auth/oidc/callback?code=x&state=y`, { redirect: 'manual', headers: withTrip });
       expect(callback.status).toBe(303);
       expect(callback.headers.get('location')).toBe('/?broker_error=rate_limited');
       // The counts are the backing's: the limiter's tables are there.

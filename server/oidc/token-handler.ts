@@ -9,7 +9,7 @@ import type { JWK } from 'jose';
 import { importJWK } from 'jose';
 import type { Account, TokenBrokerServer } from '../core/token-broker';
 import { OptionError } from '../core/errors';
-import { header, jsonResponse, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
+import { errorResponse, header, jsonResponse, type BrokerHttpRequest, type BrokerHttpResponse } from '../core/http';
 import type { RateLimitBacking } from '../core/rate-limits';
 import { redirectResponse, type RedirectSignIn } from '../core/redirect-sign-in';
 import { secureCookieFor, type CookieSecurity } from '../core/cookie-security';
@@ -21,6 +21,7 @@ import { defaultAccount } from './account';
 import { openRoundTrip, roundTripCookie, roundTripScope, sealRoundTrip } from './round-trip-cookie';
 import { readStartRequest } from './start-request';
 import { signInLimits } from './sign-in-limits';
+import { isCrossSiteSubresource } from './fetch-mode';
 import { upstreamSeal } from './upstream-seal';
 import { ProviderTokens, recordFromTokens } from './provider-tokens';
 import { providerLogout } from './provider-logout';
@@ -145,6 +146,7 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
     redirectResponse(withParam(returnTo, SIGN_IN_ERROR_PARAM, signInErrorOf(err).code), cookies);
 
   async function start(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
+    if (isCrossSiteSubresource(request)) return errorResponse(400, 'bad_request', 'The sign-in start is a navigation');
     const asked = await readStartRequest(broker, request, appOrigin, paths.start);
     if (asked.kind === 'answer') return asked.response;
     const fromWorker = request.method === 'POST';
@@ -192,11 +194,15 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
     const secure = secureFor(request);
     // One-time: cleared by every answer, so the browser never presents it twice.
     const cleared = roundTripCookie('', secure, paths.callback);
-    const wait = await limits.callback(request.ip);
-    // Before the cookie is read: a flood of callbacks costs no decryption and no call to the provider.
-    if (wait !== null) return failTo('/', new SignInError('rate_limited', `Too many callbacks from this address; retry in ${wait} s`), [cleared]);
+    if (isCrossSiteSubresource(request)) return errorResponse(400, 'bad_request', 'The sign-in callback is a navigation');
     const cookies = header(request, 'cookie');
     const { name } = roundTripScope(secure, paths.callback);
+    // Without a round-trip cookie (SameSite=Lax: never on another site's image or frame) it answers no sign-in, and
+    // costs nothing: not counted, so another site cannot spend its visitor's limit.
+    if (cookieCount(cookies, name) === 0) return failTo('/', new SignInError('state_mismatch', 'This callback answers no sign-in this browser started'), [cleared]);
+    const wait = await limits.callback(request.ip);
+    // Before the cookie is opened: a flood of callbacks costs no decryption and no call to the provider.
+    if (wait !== null) return failTo('/', new SignInError('rate_limited', `Too many callbacks from this address; retry in ${wait} s`), [cleared]);
     // Two of them: one was tossed in by a sibling subdomain, and whichever is read may be the attacker's sign-in.
     const tossed = cookieCount(cookies, name) > 1;
     const trip = tossed ? null : await openRoundTrip(parseCookies(cookies ?? '')[name], key, clock());
