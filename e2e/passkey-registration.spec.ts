@@ -3,30 +3,17 @@
 // makes a key of its own with WebCrypto and answers the ceremony without an authenticator
 // (test-support/software-passkey.ts run as page script), through the worker's broker:passkey
 // message as any script in the page can. The user's authenticator is a CDP virtual one.
-import { readFileSync } from 'node:fs';
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
 import { softwareAssertion, softwareRegistration, type SoftwarePasskey } from '../test-support/software-passkey';
-import { apiFetch, expect, login, openApp, test, type RunningServer } from './support/fixtures';
+import { apiFetch, expect, login, test, type RunningServer } from './support/fixtures';
+import { passkeyPage } from './support/passkey-page';
 
-const WEBAUTHN_UMD = 'node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js';
 const ALICE = { username: 'alice', password: 'wonderland' };
 
 async function setUp(context: BrowserContext, page: Page, server: RunningServer): Promise<{ cdp: CDPSession; authenticatorId: string; origin: string }> {
-  const passkeys = readFileSync('dist/passkeys/index.js', 'utf8').replaceAll('"token-broker/client"', '"/client.js"');
-  await context.route('**/passkeys.js', (route) => route.fulfill({ body: passkeys, contentType: 'text/javascript' }));
-  await context.route('**/webauthn.js', (route) => route.fulfill({ path: WEBAUTHN_UMD, contentType: 'text/javascript' }));
-  await context.route('**/client.js', (route) => route.fulfill({ path: 'dist/client/index.js', contentType: 'text/javascript' }));
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-  // WebAuthn refuses an IP address as the RP id: the page runs on localhost.
-  const origin = `http://localhost:${server.port}`;
-  await openApp(page, { url: origin });
-  await login(page);
+  const set = await passkeyPage(context, page, server);
   await page.addScriptTag({ url: '/webauthn.js' });
-  return { cdp, authenticatorId, origin };
+  return set;
 }
 
 type Result = { ok: true; value: unknown } | { ok: false; code: string };

@@ -2,28 +2,15 @@
 // internal, resident keys, user verification on): registration and assertion go
 // through the worker's calls to the server's passkey endpoints, the stepped-up
 // token stays in the worker, and a route asking for acr phr then passes.
-import { readFileSync } from 'node:fs';
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
-import { apiFetch, expect, login, openApp, test, type RunningServer } from './support/fixtures';
+import { apiFetch, expect, login, test, type RunningServer } from './support/fixtures';
+import { localOrigin, passkeyPage } from './support/passkey-page';
 
-const WEBAUTHN_UMD = 'node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js';
 
-// WebAuthn refuses an IP address as the RP id: the page runs on localhost.
-const local = (server: RunningServer) => ({ url: `http://localhost:${server.port}` });
+const local = (server: RunningServer) => ({ url: localOrigin(server) });
 
 async function setUp(context: BrowserContext, page: Page, server: RunningServer): Promise<{ cdp: CDPSession; authenticatorId: string }> {
-  // The passkeys entry imports the client by its package name; served here beside it.
-  const passkeys = readFileSync('dist/passkeys/index.js', 'utf8').replaceAll('"token-broker/client"', '"/client.js"');
-  await context.route('**/passkeys.js', (route) => route.fulfill({ body: passkeys, contentType: 'text/javascript' }));
-  await context.route('**/webauthn.js', (route) => route.fulfill({ path: WEBAUTHN_UMD, contentType: 'text/javascript' }));
-  await context.route('**/client.js', (route) => route.fulfill({ path: 'dist/client/index.js', contentType: 'text/javascript' }));
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-  await openApp(page, local(server));
-  await login(page);
+  const { cdp, authenticatorId } = await passkeyPage(context, page, server);
   return { cdp, authenticatorId };
 }
 
