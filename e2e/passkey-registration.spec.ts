@@ -5,7 +5,7 @@
 // message as any script in the page can. The user's authenticator is a CDP virtual one.
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
 import { softwareAssertion, softwareRegistration, type SoftwarePasskey } from '../test-support/software-passkey';
-import { apiFetch, expect, login, test, type RunningServer } from './support/fixtures';
+import { apiFetch, expect, login, messageWorker, test, type RunningServer } from './support/fixtures';
 import { passkeyPage } from './support/passkey-page';
 
 const ALICE = { username: 'alice', password: 'wonderland' };
@@ -33,18 +33,9 @@ function entry(page: Page, fn: 'registerPasskey' | 'listPasskeys' | 'removePassk
   );
 }
 
-/** One broker message posted as page script can; the worker's reply. */
-function message(page: Page, msg: object): Promise<Record<string, unknown>> {
-  return page.evaluate((m) => {
-    const channel = new MessageChannel();
-    const answer = new Promise<Record<string, unknown>>((r) => (channel.port1.onmessage = (e) => r(e.data as Record<string, unknown>)));
-    navigator.serviceWorker.controller!.postMessage(m, [channel.port2]);
-    return answer;
-  }, msg);
-}
 
 async function options(page: Page, step: 'register-options' | 'step-up-options'): Promise<{ challenge: string; rp: { id: string }; rpId: string }> {
-  const reply = await message(page, { type: 'broker:passkey', step });
+  const reply = await messageWorker(page, { type: 'broker:passkey', step });
   expect(reply.ok, JSON.stringify(reply)).toBe(true);
   return reply.options as never;
 }
@@ -53,7 +44,7 @@ async function options(page: Page, step: 'register-options' | 'step-up-options')
 async function hostileRegistration(page: Page, origin: string, proof: (p: Page) => Promise<unknown>): Promise<{ reply: Record<string, unknown>; passkey: SoftwarePasskey }> {
   const registerOptions = await options(page, 'register-options');
   const { response, passkey } = await page.evaluate(softwareRegistration, { options: registerOptions, origin });
-  const reply = await message(page, { type: 'broker:passkey', step: 'register', response: { credential: response, proof: await proof(page) } });
+  const reply = await messageWorker(page, { type: 'broker:passkey', step: 'register', response: { credential: response, proof: await proof(page) } });
   return { reply, passkey };
 }
 
@@ -83,7 +74,7 @@ test('a first passkey: page script with the session alone cannot register its ow
   expect((await hostileRegistration(page, origin, async () => ({}))).reply).toMatchObject({ ok: false, error: { code: 'bad_request' } });
   expect((await hostileRegistration(page, origin, async () => ({ credentials: { username: 'alice', password: 'guess' } }))).reply).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   const ownKey = (await hostileRegistration(page, origin, async () => ({}))).passkey;
-  const noPasskeyYet = await message(page, { type: 'broker:passkey', step: 'step-up-options' });
+  const noPasskeyYet = await messageWorker(page, { type: 'broker:passkey', step: 'step-up-options' });
   expect(noPasskeyYet).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
   expect(ownKey.id).toBeTruthy();
   expect(await listIds(page)).toEqual([]);
@@ -95,7 +86,7 @@ test('a first passkey: page script with the session alone cannot register its ow
   expect(reply, JSON.stringify(reply)).toMatchObject({ ok: true, session: { authenticated: true } });
   expect(await listIds(page)).toEqual([passkey.id]);
   // ...and steps up with it, no authenticator involved.
-  const stepped = await message(page, { type: 'broker:passkey', step: 'step-up', response: await hostileAssertion(page, origin, passkey) });
+  const stepped = await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response: await hostileAssertion(page, origin, passkey) });
   expect(stepped, JSON.stringify(stepped)).toMatchObject({ ok: true });
   expect((await apiFetch(page, '/api/transfer', { method: 'POST' })).status).toBe(200);
 });
@@ -136,11 +127,11 @@ test('the app lists and removes the account\'s passkeys; page script cannot remo
   expect(ids).toHaveLength(2);
 
   // Page script: remove without a proof, with the password, or with its own key's assertion.
-  expect(await message(page, { type: 'broker:passkey', step: 'remove', response: { id: ids[0] } })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
-  expect(await message(page, { type: 'broker:passkey', step: 'remove', response: { id: ids[0], proof: { credentials: ALICE } } })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'remove', response: { id: ids[0] } })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'remove', response: { id: ids[0], proof: { credentials: ALICE } } })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
   const { passkey: own } = await page.evaluate(softwareRegistration, { options: await options(page, 'register-options'), origin });
   const forged = await hostileAssertion(page, origin, own);
-  expect(await message(page, { type: 'broker:passkey', step: 'remove', response: { id: ids[0], proof: { assertion: forged } } })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'remove', response: { id: ids[0], proof: { assertion: forged } } })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
   expect(await listIds(page)).toEqual(ids);
 
   // The app removes the authenticator's passkey.
@@ -158,7 +149,7 @@ test('the app lists and removes the account\'s passkeys; page script cannot remo
     { ...(o as object), allowCredentials: [{ id: target, type: 'public-key' }] },
   );
   expect(stale.id).toBe(target);
-  expect(await message(page, { type: 'broker:passkey', step: 'step-up', response: stale })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response: stale })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
   expect((await apiFetch(page, '/api/transfer', { method: 'POST' })).status).toBe(401);
 });
 
@@ -171,7 +162,7 @@ test('listing and removing passkeys are of the signed-in account only, and need 
   expect(await listIds(page)).toEqual([]);
   // Bob's session naming Alice's passkey: refused before any assertion is looked at.
   const made = { id: alices[0], rawId: alices[0], type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' } };
-  expect(await message(page, { type: 'broker:passkey', step: 'remove', response: { id: alices[0], proof: { assertion: made } } })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'remove', response: { id: alices[0], proof: { assertion: made } } })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
   await page.evaluate(() => window.tokenBroker.logout());
   expect(await entry(page, 'listPasskeys')).toEqual({ ok: false, code: 'not_authenticated' });
   await login(page);

@@ -3,7 +3,7 @@
 // through the worker's calls to the server's passkey endpoints, the stepped-up
 // token stays in the worker, and a route asking for acr phr then passes.
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
-import { apiFetch, expect, login, test, type RunningServer } from './support/fixtures';
+import { apiFetch, expect, login, messageWorker, test, type RunningServer } from './support/fixtures';
 import { localOrigin, passkeyPage } from './support/passkey-page';
 
 
@@ -30,19 +30,10 @@ function passkeys(page: Page, fn: 'registerPasskey' | 'stepUp', credentials: obj
   );
 }
 
-/** Posts one broker message as page script can, and resolves the worker's reply. */
-function message(page: Page, msg: object): Promise<Record<string, unknown>> {
-  return page.evaluate((m) => {
-    const channel = new MessageChannel();
-    const answer = new Promise<Record<string, unknown>>((r) => (channel.port1.onmessage = (e) => r(e.data as Record<string, unknown>)));
-    navigator.serviceWorker.controller!.postMessage(m, [channel.port2]);
-    return answer;
-  }, msg);
-}
 
 /** A real assertion for the options the worker last handed out, made by page script itself. */
 async function assertion(page: Page): Promise<Record<string, unknown>> {
-  const reply = await message(page, { type: 'broker:passkey', step: 'step-up-options' });
+  const reply = await messageWorker(page, { type: 'broker:passkey', step: 'step-up-options' });
   expect(reply.ok, JSON.stringify(reply)).toBe(true);
   return page.evaluate(
     (optionsJSON) => (window as unknown as { SimpleWebAuthnBrowser: { startAuthentication(o: object): Promise<Record<string, unknown>> } }).SimpleWebAuthnBrowser.startAuthentication({ optionsJSON }),
@@ -104,21 +95,21 @@ test('a tampered, a replayed and a stale assertion are refused with invalid_pass
   const bytes = Buffer.from(sig, 'base64url');
   bytes[12] = bytes[12]! ^ 0xff;
   const tampered = { ...good, response: { ...inner, signature: bytes.toString('base64url') } };
-  const bad = await message(page, { type: 'broker:passkey', step: 'step-up', response: tampered });
+  const bad = await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response: tampered });
   expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
   // The failed answer spent the challenge: the good one for it is refused too.
-  expect(await message(page, { type: 'broker:passkey', step: 'step-up', response: good })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response: good })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
 
   // For another challenge: options asked for again replace the pending ones.
   const stale = await assertion(page);
-  await message(page, { type: 'broker:passkey', step: 'step-up-options' });
-  expect(await message(page, { type: 'broker:passkey', step: 'step-up', response: stale })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
+  await messageWorker(page, { type: 'broker:passkey', step: 'step-up-options' });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response: stale })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
 
   // Replayed: the first use passes, the same assertion again is refused (its challenge is spent).
   const once = await assertion(page);
-  const first = await message(page, { type: 'broker:passkey', step: 'step-up', response: once });
+  const first = await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response: once });
   expect(first, JSON.stringify(first)).toMatchObject({ ok: true, session: { authenticated: true } });
-  const replay = await message(page, { type: 'broker:passkey', step: 'step-up', response: once });
+  const replay = await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response: once });
   expect(replay).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
   // The session is the stepped-up one still: refusals changed nothing.
   expect((await apiFetch(page, '/api/transfer', { method: 'POST' })).status).toBe(200);
@@ -130,13 +121,13 @@ test('before any step-up, refused assertions leave the password session as it wa
   expect((await passkeys(page, 'registerPasskey')).ok).toBe(true);
   const good = await assertion(page);
   const forged = { ...good, response: { ...(good.response as object), clientDataJSON: Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: 'AAAA', origin: local(server).url })).toString('base64url') } };
-  expect(await message(page, { type: 'broker:passkey', step: 'step-up', response: forged })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response: forged })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
   expect((await apiFetch(page, '/api/transfer', { method: 'POST' })).status).toBe(401);
   expect((await apiFetch(page, '/api/me')).status).toBe(200);
   // Malformed messages: a stable code, and the worker goes on.
-  expect(await message(page, { type: 'broker:passkey', step: 'nope' })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
-  expect(await message(page, { type: 'broker:passkey', step: 'step-up', response: 'x' })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
-  expect(await message(page, { type: 'broker:passkey', step: 'step-up', response: { id: 1 } })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'nope' })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response: 'x' })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response: { id: 1 } })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
   expect((await apiFetch(page, '/api/me')).status).toBe(200);
 });
 
@@ -154,7 +145,7 @@ test('a hostile page script cannot call the passkey endpoints itself through the
   }
   expect(reached.n - before, 'the refused calls never left the worker').toBe(0);
   // Through the worker the same assertion is spent on the worker's own call, and the page gets a session.
-  const reply = await message(page, { type: 'broker:passkey', step: 'step-up', response });
+  const reply = await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response });
   expect(reply.ok).toBe(true);
   expect(JSON.stringify(reply)).not.toMatch(/eyJ/);
 });
@@ -169,14 +160,14 @@ test("an assertion signed with another account's passkey is refused for this one
   await login(page);
   expect((await passkeys(page, 'registerPasskey')).ok).toBe(true);
   // Page script answers Alice's challenge with Bob's passkey.
-  const reply = await message(page, { type: 'broker:passkey', step: 'step-up-options' });
+  const reply = await messageWorker(page, { type: 'broker:passkey', step: 'step-up-options' });
   const bobId = Buffer.from(bobs[0]!, 'base64').toString('base64url');
   const answer = await page.evaluate(
     (optionsJSON) => (window as unknown as { SimpleWebAuthnBrowser: { startAuthentication(o: object): Promise<Record<string, unknown>> } }).SimpleWebAuthnBrowser.startAuthentication({ optionsJSON }),
     { ...(reply.options as object), allowCredentials: [{ id: bobId, type: 'public-key' }] },
   );
   expect(answer.id).toBe(bobId);
-  expect(await message(page, { type: 'broker:passkey', step: 'step-up', response: answer })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response: answer })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
   expect((await apiFetch(page, '/api/transfer', { method: 'POST' })).status).toBe(401);
 });
 
@@ -186,7 +177,7 @@ test('an assertion made without user verification (page script asking the authen
   expect((await passkeys(page, 'registerPasskey')).ok).toBe(true);
   // The page runs the ceremony, so a hostile script can relax what it asks of the authenticator: a touch, no fingerprint.
   await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified: false });
-  const reply = await message(page, { type: 'broker:passkey', step: 'step-up-options' });
+  const reply = await messageWorker(page, { type: 'broker:passkey', step: 'step-up-options' });
   expect(reply.ok, JSON.stringify(reply)).toBe(true);
   const presenceOnly = await page.evaluate(
     (optionsJSON) =>
@@ -198,6 +189,6 @@ test('an assertion made without user verification (page script asking the authen
   // The authenticator data's UV flag (bit 2 of the flags byte, after the 32-byte RP id hash) is off.
   const flags = Buffer.from((presenceOnly.response as { authenticatorData: string }).authenticatorData, 'base64url')[32]!;
   expect(flags & 0x04).toBe(0);
-  expect(await message(page, { type: 'broker:passkey', step: 'step-up', response: presenceOnly })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
+  expect(await messageWorker(page, { type: 'broker:passkey', step: 'step-up', response: presenceOnly })).toMatchObject({ ok: false, error: { code: 'invalid_passkey' } });
   expect((await apiFetch(page, '/api/transfer', { method: 'POST' })).status).toBe(401);
 });

@@ -58,6 +58,16 @@ export async function messageWorkerUnderSecond(context: BrowserContext, page: Pa
   );
 }
 
+/** Posts one broker message to the page's controlling worker, as page script can; resolves the worker's reply. */
+export function messageWorker(page: Page, msg: object): Promise<Record<string, unknown>> {
+  return page.evaluate((m) => {
+    const channel = new MessageChannel();
+    const answer = new Promise<Record<string, unknown>>((r) => (channel.port1.onmessage = (e) => r(e.data as Record<string, unknown>)));
+    navigator.serviceWorker.controller!.postMessage(m, [channel.port2]);
+    return answer;
+  }, msg);
+}
+
 /** Calls the API from page script and returns what the page sees. */
 export function apiFetch(
   page: Page,
