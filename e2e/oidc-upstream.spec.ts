@@ -6,7 +6,6 @@
 // provider's logout URL for the page and a second tab following it.
 import { test as base, expect, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { startServer } from '../reference-server/app';
 import { DEFAULT_SETTINGS } from '../reference-server/settings';
 import { startTestOidcProvider, TEST_API_AUDIENCE, type TestOidcProvider } from '../test-support/oidc-provider';
@@ -14,6 +13,7 @@ import * as oidc from 'openid-client';
 import { upstreamSeal } from '../server/oidc/upstream-seal';
 import { apiFetch, stopWorkers } from './support/fixtures';
 import { redirectSignIn } from './support/oidc-app';
+import { freePort } from '../test-support/free-port';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 interface UpstreamApp { url: string; server: Started; provider: TestOidcProvider; clock: { offset: number }; refusedJti: Set<string>; upstreamKey: string; families: Set<string> }
@@ -21,13 +21,6 @@ interface UpstreamApp { url: string; server: Started; provider: TestOidcProvider
 /** The provider's access-token lifetime: its refresh is made due by moving the token handler's clock, not by waiting. */
 const TTL = 600;
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 const test = base.extend<{ tokens: 'local' | 'provider'; app: UpstreamApp }>({
   tokens: ['provider', { option: true }],

@@ -7,23 +7,16 @@
 // the app with a stable `broker_error` code and leaves no session behind.
 import { test as base, expect, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { startServer } from '../reference-server/app';
 import { DEFAULT_SETTINGS } from '../reference-server/settings';
 import { startTestOidcProvider, type TestOidcProvider } from '../test-support/oidc-provider';
 import { apiFetch, stopWorkers } from './support/fixtures';
 import { redirectSignIn as signInRoundTrip, stopAtCallback } from './support/oidc-app';
+import { freePort } from '../test-support/free-port';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 interface OidcApp { url: string; server: Started; provider: TestOidcProvider }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 const test = base.extend<{ app: OidcApp }>({
   // eslint-disable-next-line no-empty-pattern -- Playwright requires a destructuring pattern for the fixtures

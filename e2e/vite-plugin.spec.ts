@@ -6,12 +6,12 @@
 import { expect, test } from '@playwright/test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { startServer } from '../reference-server/app';
 import { installInto } from './support/packed';
+import { freePort } from '../test-support/free-port';
 
 let project: string;
 const CONFIG = { dpop: true, exposeClaims: ['sub', 'name'] };
@@ -41,13 +41,6 @@ export default {
 const vite = (args: string[], env: Record<string, string>) =>
   spawn(join(project, 'node_modules/.bin/vite'), args, { cwd: project, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Resolves with the dev server's output once it listens, rejects with it when it exits first. */
 function listening(child: ChildProcess, url: string): Promise<void> {

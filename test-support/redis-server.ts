@@ -4,8 +4,8 @@
 // missing, so a machine without it cannot pass them by accident.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port';
 
 export interface TestRedis {
   url: string;
@@ -27,14 +27,6 @@ export interface TestRedisOptions {
 
 export const REDIS_SERVER = process.env.REDIS_SERVER || 'redis-server';
 
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
 
 async function waitForPing(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -4,9 +4,9 @@
 // build the distribution ships. selenium-webdriver is the client.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Builder } from 'selenium-webdriver';
 import type { Engine } from './engine';
+import { freePort } from '../../test-support/free-port';
 
 const MINIBROWSER = ['/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser', '/usr/lib/aarch64-linux-gnu/webkit2gtk-4.1/MiniBrowser'];
 const DRIVER = '/usr/bin/WebKitWebDriver';
@@ -20,16 +20,6 @@ export function missingForWebKit(): string[] {
   return missing;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 async function waitForDriver(port: number, exited: () => number | null): Promise<void> {
   const deadline = Date.now() + 15_000;

@@ -4,23 +4,16 @@
 // page-side steps the specs share.
 import { expect, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { startServer } from '../../reference-server/app';
 import { DEFAULT_SETTINGS, type Settings } from '../../reference-server/settings';
 import type { OidcOptions } from '../../server/entries/oidc';
 import { startTestOidcProvider, type TestOidcProvider } from '../../test-support/oidc-provider';
 import { apiFetch } from './fixtures';
+import { freePort } from '../../test-support/free-port';
 
 type Started = Awaited<ReturnType<typeof startServer>>;
 export interface OidcApp { url: string; server: Started; provider: TestOidcProvider; close(): Promise<void> }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** `host`: the app's host name (Chromium resolves every `*.localhost` to loopback). */
 export async function startOidcApp(settings: Partial<Settings> = {}, oidc: Partial<OidcOptions> = {}, host = 'localhost'): Promise<OidcApp> {
