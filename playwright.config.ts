@@ -11,7 +11,8 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   timeout: 30_000,
-  reporter: process.env.CI ? [['list']] : [['list']],
+  // failure-log: every failure printed again at the end of `npm test` (e2e/support/run-tests.mjs).
+  reporter: [['list'], ['./e2e/support/failure-log.ts']],
   projects: [
     {
       name: 'unit',
