@@ -30,6 +30,7 @@ declare module 'oidc-provider' {
     ttl: Record<string, number>;
     jwks: { keys: Record<string, unknown>[] };
     cookies: { keys: string[] };
+    extraParams?: string[];
   }
   export default class Provider {
     constructor(issuer: string, configuration: Configuration);
@@ -37,6 +38,8 @@ declare module 'oidc-provider' {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each event passes its own arguments
     on(event: string, listener: (...args: any[]) => void): this;
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+    /** Koa middleware around every endpoint. */
+    use(middleware: (ctx: { path: string }, next: () => Promise<void>) => Promise<void>): this;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
     interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>,
       options?: { mergeWithLastSubmission?: boolean }): Promise<void>;

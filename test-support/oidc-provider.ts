@@ -43,6 +43,12 @@ export interface TestOidcProvider {
   counts: { refreshGrants: number; revocations: number; endSessions: number };
   /** Its JWKS, for an API that verifies its access tokens. */
   jwksUri: string;
+  /** While set, the token endpoint's answers wait for it, after the provider has acted (a refresh token already rotated). */
+  holdTokenAnswers: Promise<void> | null;
+  /** The parameters of the last authorization request the provider accepted (pushed or not), as it read them. */
+  lastAuthorization: Record<string, unknown> | null;
+  /** Called with each refresh token the provider stores (its `jti` is the token's value), for a test that checks them all at the provider. */
+  onRefreshTokenSaved: ((token: { jti: string }) => void) | null;
   /** Stops answering (connections refused): the provider is down. `start()` brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -105,6 +111,8 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
     },
     jwks: { keys: [{ ...(await exportJWK((await generateKeyPair('RS256', { extractable: true })).privateKey)), use: 'sig', alg: 'RS256', kid: 'test' }] },
     cookies: { keys: ['test-provider-cookie-key-not-secret'] },
+    // A provider's own authorization parameter (Google's), so that a test sees it arrive.
+    extraParams: ['access_type'],
   });
 
   const counts = { refreshGrants: 0, revocations: 0, endSessions: 0 };
@@ -114,6 +122,8 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
   // A revoked refresh token ends its grant (RFC 7009 at the revocation endpoint, or the reuse of a spent one).
   provider.on('grant.revoked', () => counts.revocations++);
   provider.on('end_session.success', () => counts.endSessions++);
+  provider.on('authorization.accepted', (ctx: { oidc: { params: Record<string, unknown> } }) => (handle.lastAuthorization = { ...ctx.oidc.params }));
+  provider.on('refresh_token.saved', (token: { jti: string }) => handle.onRefreshTokenSaved?.(token));
 
   const handle: TestOidcProvider = {
     issuer,
@@ -123,6 +133,9 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
     jwksUri: `${issuer}/jwks`,
     subject: SUBJECT,
     nextInteraction: 'approve',
+    holdTokenAnswers: null,
+    onRefreshTokenSaved: null,
+    lastAuthorization: null,
     async stop() {
       server.closeAllConnections();
       server.close();
@@ -154,6 +167,10 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }
 
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/token' && handle.holdTokenAnswers) await handle.holdTokenAnswers;
+  });
   const callback = provider.callback();
   function listener(req: IncomingMessage, res: ServerResponse): void {
     if (req.url?.startsWith('/interaction/')) {

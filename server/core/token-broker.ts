@@ -25,7 +25,7 @@ import { errorResponse, header, jsonResponse, rawPath, type BrokerHttpRequest, t
 import { consume, memoryRateLimits, type RateLimitBacking } from './rate-limits';
 import { SecurityEvents, type SecurityEventOptions } from '../events/broker-events';
 import { decideLifetimes, type LifetimePolicy } from '../lifetime/lifetime-policy';
-import { UPSTREAM_ENDED, type UpstreamSession } from './upstream-session';
+import { UPSTREAM_ENDED, UPSTREAM_UNREADABLE, type UpstreamSession } from './upstream-session';
 import type { UpstreamRecords } from '../tokens/refresh-tokens';
 
 export type { Account, AccessClaims };
@@ -537,10 +537,12 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
       return { ...outage(err), cookies: [setCookie(request, outcome.token)] };
     }
     if (provided === null) return null;
-    if (provided === UPSTREAM_ENDED) {
+    if (provided === UPSTREAM_ENDED || provided === UPSTREAM_UNREADABLE) {
       await refreshTokens.revokeFamily(outcome.familyId);
-      emit('refresh_rejected', { reason: 'upstream_ended' });
-      return { ...errorResponse(401, 'invalid_grant', 'The provider ended this sign-in; sign in again'), cookies: [clearCookie(request)] };
+      const ended = provided === UPSTREAM_ENDED;
+      emit('refresh_rejected', { reason: ended ? 'upstream_ended' : 'upstream_unreadable' });
+      const message = ended ? 'The provider ended this sign-in; sign in again' : "This sign-in's provider tokens can no longer be opened here (their upstreamKey is not listed); sign in again";
+      return { ...errorResponse(401, 'invalid_grant', message), cookies: [clearCookie(request)] };
     }
     const body = { access_token: provided.accessToken, token_type: provided.tokenType, expires_in: provided.expiresIn };
     return jsonResponse(200, body, {}, [setCookie(request, outcome.token), ...clearLegacy(request)]);

@@ -13,14 +13,16 @@ export interface UpstreamGrant {
 
 /** The refresh finds the provider refused the family's refresh token (`invalid_grant`): the session ends. */
 export const UPSTREAM_ENDED = 'ended';
+/** The family's provider tokens are kept but no listed key opens them (a key dropped too soon): the session ends. */
+export const UPSTREAM_UNREADABLE = 'unreadable';
 
 export interface UpstreamSession {
   /**
    * A refresh that rotated the family's cookie: the provider's access token to answer with
    * (refreshed upstream first when it is due), null for a locally issued one, or
-   * `UPSTREAM_ENDED`. A provider that cannot be reached rejects with `BackingUnavailable`.
+   * `UPSTREAM_ENDED` / `UPSTREAM_UNREADABLE`. A provider that cannot be reached rejects with `BackingUnavailable`.
    */
-  grant(familyId: string): Promise<UpstreamGrant | null | typeof UPSTREAM_ENDED>;
+  grant(familyId: string): Promise<UpstreamGrant | null | typeof UPSTREAM_ENDED | typeof UPSTREAM_UNREADABLE>;
   /**
    * A logout, before the family is revoked here (which clears its record): the page's
    * RP-initiated logout URL, and `finish`, the provider's revocation, called after the

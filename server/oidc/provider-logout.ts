@@ -4,6 +4,7 @@
 // provider's own session ends too.
 import * as oidc from 'openid-client';
 import type { TokenBrokerServer } from '../core/token-broker';
+import { revokeAtProvider } from './provider-revocation';
 import type { UpstreamSeal } from './upstream-seal';
 
 type UpstreamRecords = NonNullable<TokenBrokerServer['upstreamRecords']>;
@@ -39,10 +40,5 @@ export async function providerLogout(
     if (options.postLogoutRedirectUri) parameters.post_logout_redirect_uri = options.postLogoutRedirectUri;
     logoutUrl = oidc.buildEndSessionUrl(discovered, parameters).href;
   }
-  const token = record.refreshToken;
-  const finish = async () => {
-    if (!token || !discovered.serverMetadata().revocation_endpoint) return;
-    await oidc.tokenRevocation(discovered, token, { token_type_hint: 'refresh_token' }).catch(() => undefined);
-  };
-  return { ...(logoutUrl ? { logoutUrl } : {}), finish };
+  return { ...(logoutUrl ? { logoutUrl } : {}), finish: () => revokeAtProvider(discovered, record.refreshToken) };
 }

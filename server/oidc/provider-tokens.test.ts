@@ -28,10 +28,13 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => provider.stop());
 
-interface Instance { broker: TokenBrokerServer; handler: OidcTokenHandler; store: RefreshStore }
+interface Instance { broker: TokenBrokerServer; handler: OidcTokenHandler; store: RefreshStore; events: Array<{ event: string; reason?: unknown }> }
 
-/** Instances sharing one store, refresh secret and upstream key, as servers behind a load balancer; the handlers' clock is `clock.offset` ahead. */
-async function deployment(tokens: 'local' | 'provider', count = 1, extra: Partial<OidcOptions> = {}) {
+/**
+ * Instances sharing one store, refresh secret and upstream key (or `keyOf`'s, per instance), as servers behind
+ * a load balancer; the handlers' clock is `clock.offset` ahead.
+ */
+async function deployment(tokens: 'local' | 'provider', count = 1, extra: Partial<OidcOptions> = {}, keyOf?: (instance: number) => string | string[]) {
   const backing = memoryStoreBacking();
   const refreshSecret = randomBytes(32).toString('base64url');
   const upstreamKey = randomBytes(32).toString('base64url');
@@ -40,13 +43,15 @@ async function deployment(tokens: 'local' | 'provider', count = 1, extra: Partia
   const instances: Instance[] = [];
   for (let i = 0; i < count; i++) {
     const store = backing.open();
-    const broker = await createTokenBroker({ verifyCredentials: () => null, store, refreshSecret, cookieSecure: false });
+    const events: Instance['events'] = [];
+    const onEvent = (event: string, detail?: Record<string, unknown>) => events.push({ event, ...(detail?.reason ? { reason: detail.reason } : {}) });
+    const broker = await createTokenBroker({ verifyCredentials: () => null, store, refreshSecret, cookieSecure: false, onEvent });
     const handler = createOidcTokenHandler(broker, {
       issuer: provider.issuer, clientId: provider.client.clientId, clientSecret: provider.client.clientSecret,
-      redirectUri: REDIRECT, secret, allowInsecureRequests: true, tokens, upstreamKey, postLogoutRedirectUri: AFTER_LOGOUT,
+      redirectUri: REDIRECT, secret, allowInsecureRequests: true, tokens, upstreamKey: keyOf?.(i) ?? upstreamKey, postLogoutRedirectUri: AFTER_LOGOUT,
       now: () => Date.now() + clock.offset, ...extra,
     });
-    instances.push({ broker, handler, store });
+    instances.push({ broker, handler, store, events });
   }
   return { instances, clock, seal: upstreamSeal(upstreamKey), close: () => Promise.all(instances.map((i) => i.broker.close())) };
 }
@@ -184,6 +189,66 @@ test('the provider down when its token is due: 503 with Retry-After and the rota
   }
 });
 
+test('upstreamKey rotation: an instance listing [new, old] opens the old record and seals it again with the new key; an instance that lists only the old key then ends that session (401 invalid_grant), never hands out a local token', async () => {
+  const [oldKey, newKey] = [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')];
+  const d = await deployment('provider', 2, {}, (i) => (i === 0 ? oldKey : [newKey, oldKey]));
+  try {
+    const [before, rotated] = d.instances as [Instance, Instance];
+    const signedIn = await refresh(before.broker, await signIn(before.handler));
+    const familyId = (await before.store.familyOf!(hashOf(signedIn.cookie)))!;
+    expect(await upstreamSeal(oldKey).open(await before.store.upstream!(familyId))).not.toBeNull();
+    // Due: the rotated instance refreshes upstream and stores the successor under the new key.
+    d.clock.offset = TTL * 1000;
+    const again = await refresh(rotated.broker, signedIn.cookie);
+    expect(again.response.status).toBe(200);
+    expect((await verifyAtApi(again.body.access_token!)).payload.sub).toBe(provider.subject);
+    const sealed = await before.store.upstream!(familyId);
+    expect(await upstreamSeal(newKey).open(sealed)).not.toBeNull();
+    expect(await upstreamSeal(oldKey).open(sealed)).toBeNull();
+    // The old key's instance can no longer open it: the session ends there, with its reason, rather than
+    // getting a local token an API that trusts the provider would refuse.
+    const ended = await refresh(before.broker, again.cookie);
+    expect({ status: ended.response.status, error: ended.body.error, token: ended.body.access_token }).toEqual({ status: 401, error: 'invalid_grant', token: undefined });
+    expect(before.events.filter((e) => e.event === 'refresh_rejected')).toEqual([{ event: 'refresh_rejected', reason: 'upstream_unreadable' }]);
+    expect(await before.store.upstream!(familyId)).toBeNull();
+    expect((await refresh(rotated.broker, again.cookie)).response.status).toBe(401);
+  } finally {
+    await d.close();
+  }
+});
+
+test('a logout while an upstream refresh is in flight: that refresh answers 401 (no provider token after the logout), and no refresh token of the grant is left live at the provider', async () => {
+  const d = await deployment('provider');
+  const issued: string[] = [];
+  const saved = (token: { jti: string }) => issued.push(token.jti);
+  provider.onRefreshTokenSaved = saved;
+  try {
+    const [{ broker }] = d.instances as [Instance];
+    const signedIn = await refresh(broker, await signIn(d.instances[0]!.handler));
+    d.clock.offset = TTL * 1000;
+    let answer!: () => void;
+    provider.holdTokenAnswers = new Promise<void>((resolve) => (answer = resolve));
+    const before = issued.length;
+    const inFlight = refresh(broker, signedIn.cookie);
+    // The provider has rotated the refresh token, and its answer is held.
+    await expect.poll(() => issued.length, { timeout: 10_000 }).toBe(before + 1);
+    const out = await broker.logout(request('/auth/logout', { ...worker, cookie: signedIn.cookie }, 'POST'));
+    expect(out.status).toBe(200);
+    provider.holdTokenAnswers = null;
+    answer();
+    const late = await inFlight;
+    expect({ status: late.response.status, error: late.body.error, token: late.body.access_token }).toEqual({ status: 401, error: 'invalid_grant', token: undefined });
+    const config = await oidc.discovery(new URL(provider.issuer), provider.client.clientId, provider.client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+    for (const token of issued.slice(before - 1)) {
+      expect(await oidc.refreshTokenGrant(config, token).catch((e: unknown) => (e as oidc.ResponseBodyError).error)).toBe('invalid_grant');
+    }
+  } finally {
+    provider.holdTokenAnswers = null;
+    provider.onRefreshTokenSaved = null;
+    await d.close();
+  }
+});
+
 for (const tokens of ['local', 'provider'] as const) {
   test(`tokens: '${tokens}': logout revokes the provider's refresh token and answers the provider's logout URL (client_id, post_logout_redirect_uri, and no id_token_hint: the URL goes to the page)`, async () => {
     const d = await deployment(tokens);
@@ -232,6 +297,37 @@ test('logout with the provider down: the local logout completes (200, family rev
   } finally {
     await d.close();
   }
+});
+
+for (const par of [true, false]) {
+  test(`authorizationParams reach the provider${par ? ' in the pushed request' : ' in the redirect'} (Google's access_type=offline and prompt=consent); the sign-in completes`, async () => {
+    const d = await deployment('provider', 1, { par, authorizationParams: { access_type: 'offline', prompt: 'consent' } });
+    try {
+      const [{ broker, handler }] = d.instances as [Instance];
+      provider.lastAuthorization = null;
+      const signedIn = await refresh(broker, await signIn(handler));
+      expect(signedIn.response.status).toBe(200);
+      expect(provider.lastAuthorization).toMatchObject({ access_type: 'offline', prompt: 'consent', state: expect.any(String), nonce: expect.any(String) });
+    } finally {
+      await d.close();
+    }
+  });
+}
+
+test('authorizationParams cannot set the protocol\'s own parameters, nor anything but strings', async () => {
+  const broker = await createTokenBroker({ verifyCredentials: () => null, store: memoryStoreBacking().open() });
+  const base = { issuer: provider.issuer, clientId: 'c', clientSecret: 's', redirectUri: REDIRECT, secret: randomBytes(32).toString('base64url') };
+  for (const [params, message] of [
+    [{ state: 'fixed' }, /state is the handler's own/],
+    [{ redirect_uri: 'https://evil.example/cb' }, /redirect_uri/],
+    [{ code_challenge_method: 'plain' }, /code_challenge_method/],
+    [{ scope: 'openid admin' }, /use the scope option/],
+    [{ access_type: 1 }, /access_type: expected a string/],
+    [['access_type=offline'], /expected an object/],
+  ] as const) {
+    expect(() => createOidcTokenHandler(broker, { ...base, authorizationParams: params as unknown as Record<string, string> })).toThrow(message);
+  }
+  await broker.close();
 });
 
 test("tokens: 'provider' without upstreamKey, or a bad key, is refused at start-up", async () => {

@@ -5,8 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { BackingUnavailable } from '../core/backing';
-import { UPSTREAM_ENDED, type UpstreamGrant } from '../core/upstream-session';
+import { UPSTREAM_ENDED, UPSTREAM_UNREADABLE, type UpstreamGrant } from '../core/upstream-session';
 import type { TokenBrokerServer } from '../core/token-broker';
+import { revokeAtProvider } from './provider-revocation';
 import type { UpstreamRecord, UpstreamSeal } from './upstream-seal';
 
 type UpstreamRecords = NonNullable<TokenBrokerServer['upstreamRecords']>;
@@ -16,7 +17,7 @@ const LEASE_MS = 15_000;
 /** Between looks at the store while another instance refreshes. */
 const POLL_MS = 50;
 
-export type ProviderGrant = UpstreamGrant | null | typeof UPSTREAM_ENDED;
+export type ProviderGrant = UpstreamGrant | null | typeof UPSTREAM_ENDED | typeof UPSTREAM_UNREADABLE;
 
 export function recordFromTokens(tokens: oidc.TokenEndpointResponse, now: number, previous?: UpstreamRecord): UpstreamRecord {
   return {
@@ -55,13 +56,23 @@ export class ProviderTokens {
     return expiresIn > this.marginSeconds ? { accessToken: record.accessToken, tokenType: record.tokenType, expiresIn } : null;
   }
 
+  /**
+   * The family's record: none for a password login's family (a local token), unreadable for one sealed
+   * with a key no longer listed. A local token would be the wrong kind for an API that expects the
+   * provider's, and the server can no longer act at the provider for it: that session ends.
+   */
+  private async current(familyId: string): Promise<UpstreamRecord | null | typeof UPSTREAM_UNREADABLE> {
+    const sealed = await this.records.read(familyId);
+    if (!sealed) return null;
+    return (await this.seal.open(sealed)) ?? UPSTREAM_UNREADABLE;
+  }
+
   private async fresh(familyId: string): Promise<ProviderGrant> {
     const holder = randomUUID();
     const deadline = this.clock() + LEASE_MS;
     for (;;) {
-      const record = await this.seal.open(await this.records.read(familyId));
-      // No record (a password login's family, or one sealed with a key no longer listed): a local token.
-      if (!record) return null;
+      const record = await this.current(familyId);
+      if (!record || record === UPSTREAM_UNREADABLE) return record;
       const ready = this.answer(record);
       if (ready) return ready;
       if (await this.records.lease(familyId, holder, LEASE_MS)) return this.refresh(familyId, holder);
@@ -74,13 +85,21 @@ export class ProviderTokens {
   /** Holding the lease: read again (the last holder may have just written), spend the refresh token, store its successor. */
   private async refresh(familyId: string, holder: string): Promise<ProviderGrant> {
     let next: UpstreamRecord;
+    let config: oidc.Configuration;
     try {
-      const record = await this.seal.open(await this.records.read(familyId));
-      if (!record) return null;
+      const record = await this.current(familyId);
+      if (!record || record === UPSTREAM_UNREADABLE) {
+        await this.records.release(familyId, holder);
+        return record;
+      }
       const ready = this.answer(record);
-      if (ready) return ready;
+      if (ready) {
+        await this.records.release(familyId, holder);
+        return ready;
+      }
       if (!record.refreshToken) return UPSTREAM_ENDED;
-      const tokens = await oidc.refreshTokenGrant(await this.config(), record.refreshToken);
+      config = await this.config();
+      const tokens = await oidc.refreshTokenGrant(config, record.refreshToken);
       next = recordFromTokens(tokens, this.clock(), record);
     } catch (err) {
       await this.records.release(familyId, holder).catch(() => undefined);
@@ -88,10 +107,15 @@ export class ProviderTokens {
       if (err instanceof oidc.ResponseBodyError && err.status < 500 && err.error === 'invalid_grant') return UPSTREAM_ENDED;
       throw err instanceof BackingUnavailable ? err : new BackingUnavailable('provider', err);
     }
-    if (!(await this.records.release(familyId, holder, await this.seal.seal(next)))) {
-      // Our lease ran out and another took it, or the family ended meanwhile: what we got is not the family's.
-      throw new BackingUnavailable('provider', 'the upstream refresh outlived its lease');
+    const kept = await this.records.release(familyId, holder, await this.seal.seal(next));
+    if (!(await this.records.read(familyId))) {
+      // The family ended while the provider answered (a logout, which revoked the spent refresh token): its
+      // successor is revoked too, or it would outlive the session at the provider, and no token is handed out.
+      await revokeAtProvider(config, next.refreshToken);
+      return UPSTREAM_ENDED;
     }
+    // Our lease ran out and another took it: what we got is not the family's.
+    if (!kept) throw new BackingUnavailable('provider', 'the upstream refresh outlived its lease');
     return this.answer(next) ?? { accessToken: next.accessToken, tokenType: next.tokenType, expiresIn: Math.max(0, Math.floor((next.expiresAt - this.clock()) / 1000)) };
   }
 }

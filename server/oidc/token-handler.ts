@@ -47,6 +47,12 @@ export interface OidcOptions {
    * so a provider's `sub` never names a password account or another provider's user.
    */
   account?(claims: oidc.IDToken): Account;
+  /**
+   * More parameters of the authorization request, the same for every sign-in: a provider's own
+   * (Google's `{ access_type: 'offline', prompt: 'consent' }` for a refresh token) or standard ones
+   * such as `acr_values`. Not the protocol's own (`state`, `nonce`, `redirect_uri`, `scope`, PKCE...).
+   */
+  authorizationParams?: Record<string, string>;
   /** Pushed authorization requests (RFC 9126): `'auto'` (the default) uses them where the provider offers them. */
   par?: 'auto' | boolean;
   /** Plain-http provider: loopback tests and development only. */
@@ -78,6 +84,18 @@ export interface OidcOptions {
   refreshMarginSeconds?: number;
 }
 
+/** The authorization request's parameters the handler sets itself, or that would change what the request is. */
+const PROTOCOL_PARAMS = new Set(['client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'request', 'request_uri', 'dpop_jkt']);
+
+function checkAuthorizationParams(params: unknown): void {
+  if (params === undefined) return;
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new OptionError('oidc.authorizationParams', 'expected an object of string values');
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value !== 'string') throw new OptionError('oidc.authorizationParams', `${name}: expected a string`);
+    if (PROTOCOL_PARAMS.has(name)) throw new OptionError('oidc.authorizationParams', `${name} is the handler's own${name === 'scope' ? ' (use the scope option)' : ''}`);
+  }
+}
+
 type PrivateKeyJwtKey = Extract<Parameters<typeof oidc.PrivateKeyJwt>[0], { key: unknown }>;
 
 const DEFAULT_PATHS = { start: '/auth/oidc/start', callback: '/auth/oidc/callback' };
@@ -93,6 +111,7 @@ function checkOptions(options: OidcOptions): Uint8Array {
     throw new OptionError('oidc', 'issuer and redirectUri must be absolute URLs');
   }
   if (options.tokens !== undefined && options.tokens !== 'local' && options.tokens !== 'provider') throw new OptionError('oidc.tokens', "expected 'local' or 'provider'");
+  checkAuthorizationParams(options.authorizationParams);
   if (options.tokens === 'provider' && options.upstreamKey === undefined) throw new OptionError('oidc.upstreamKey', "tokens: 'provider' keeps the provider's tokens in the store: give the key that encrypts them");
   if (new URL(options.redirectUri).pathname !== (options.paths?.callback ?? DEFAULT_PATHS.callback)) {
     throw new OptionError('oidc.redirectUri', `its path must be the callback route (${options.paths?.callback ?? DEFAULT_PATHS.callback})`);
@@ -170,6 +189,7 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
     // No dpop_jkt to the provider: it would bind the code to the worker's key, and the code's
     // exchange is this server's, which never holds that key. The binding is the broker's family.
     const parameters = {
+      ...options.authorizationParams,
       redirect_uri: options.redirectUri,
       scope,
       state: trip.state,
