@@ -286,7 +286,13 @@ export function scenarios({ engine, start, idleStopMs }: EngineUnderTest): void 
     // The token is due: the refresh cannot reach the server either.
     expect(await browser.run<string>(`return fetch('/api/me').then((r) => 'status ' + r.status, (e) => e.name);`)).toBe('TypeError');
     expect(offline.hits).toBeGreaterThan(0);
-    expect((await browser.run<{ authenticated: boolean }>('return window.tokenBroker.status();')).authenticated).toBe(true);
+    // No sign-out: the session is reported, or, when the worker has no token to report, the error says the server
+    // could not be reached. The second is what a worker restarted while offline answers in memory mode (the default),
+    // and Firefox stops this one whenever it idles past the 3 s idle_timeout these runs set (seen on a loaded machine).
+    const offlineStatus = await browser.run<string>(
+      `return window.tokenBroker.status().then((s) => (s.authenticated ? 'signed in' : 'signed out'), (e) => e.code);`,
+    );
+    expect(['signed in', 'network']).toContain(offlineStatus);
     offline.times = 0;
     // Past the token's expiry before the first call back online: on a loaded machine the token only due could still
     // be valid then and carry the call with no refresh (seen in Firefox), which would not show the recovery.
