@@ -116,6 +116,13 @@ export function storeConformance(newBacking: () => Promise<StoreBacking>): Confo
     expect(second.ok && (await tokens.rotate(second.token, 7_000))).toEqual({ ok: false, reason: 'revoked' });
   });
 
+  test('a grace window of 0 is none: the rotated token presented again in the same millisecond is reuse', async (t) => {
+    const tokens = await t.instance({ ...POLICY, graceMs: 0 });
+    const { token: first, familyId } = await tokens.issue('alice', 0);
+    expect(await tokens.rotate(first, 1_000)).toMatchObject({ ok: true });
+    expect(await tokens.rotate(first, 1_000)).toEqual({ ok: false, reason: 'reused', userId: 'alice', familyId });
+  });
+
   test('within the grace window the predecessor gets the same successor, and the family lives on', async (t) => {
     const tokens = await t.instance();
     const first = (await tokens.issue('alice', 0)).token;

@@ -65,7 +65,7 @@ export function memoryStoreBacking(): { open(): RefreshStore } {
       }
       // Before the reuse check: an old token alone (a backup, an old device) must not end the owner's login.
       if (wrongKey) return { status: 'stale' };
-      if (family.currentHash === successor && now - token.rotatedAt <= policy.graceMs) return { status: 'grace', ...bound };
+      if (family.currentHash === successor && policy.graceMs > 0 && now - token.rotatedAt <= policy.graceMs) return { status: 'grace', ...bound };
       end(token.familyId, family, now, policy);
       return { status: 'reused', ...ids };
     },

@@ -100,7 +100,7 @@ if not t[3] then
 end
 -- Before the reuse check: an old token alone (a backup, an old device) must not end the owner's login.
 if wrong then return {'stale'} end
-if f[3] == ARGV[2] and now - tonumber(t[3]) <= grace then return {'grace', f[1], t[1], jkt, f[6] or '{}'} end
+if f[3] == ARGV[2] and grace > 0 and now - tonumber(t[3]) <= grace then return {'grace', f[1], t[1], jkt, f[6] or '{}'} end
 redis.call('HSET', fkey, 'v', int(now))
 redis.call('HDEL', fkey, 'up', 'lh', 'lu')
 list(ARGV[1], t[1], now, tonumber(ARGV[7]))

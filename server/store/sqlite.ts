@@ -130,7 +130,7 @@ export function openSqliteStore(path: string): RefreshStore {
       }
       // Before the reuse check: an old token alone (a backup, an old device) must not end the owner's login.
       if (wrongKey) return { status: 'stale' };
-      if (family.current_hash === successor && now - token.rotated_at <= policy.graceMs) return { status: 'grace', ...bound };
+      if (family.current_hash === successor && policy.graceMs > 0 && now - token.rotated_at <= policy.graceMs) return { status: 'grace', ...bound };
       revokeFamily.run(now, token.family_id);
       if (policy.accessListMs > 0) listAccess.run(token.family_id, now + policy.accessListMs);
       return { status: 'reused', ...ids };
