@@ -97,7 +97,10 @@ export class ProviderTokens {
         await this.records.release(familyId, holder);
         return ready;
       }
-      if (!record.refreshToken) return UPSTREAM_ENDED;
+      if (!record.refreshToken) {
+        await this.records.release(familyId, holder);
+        return UPSTREAM_ENDED;
+      }
       config = await this.config();
       const tokens = await oidc.refreshTokenGrant(config, record.refreshToken);
       next = recordFromTokens(tokens, this.clock(), record);
