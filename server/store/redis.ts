@@ -357,7 +357,7 @@ class RevocationCache {
   ) {
     this.channel = `${prefix}revoked`;
     // No autoResubscribe: its SUBSCRIBE has no catch, so a close during it was an unhandled rejection; resync() subscribes on 'ready'.
-    this.subscriber = redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: 2, commandTimeout: 2000, autoResubscribe: false });
+    this.subscriber = redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: 2, commandTimeout: COMMAND_TIMEOUT_MS, autoResubscribe: false });
     this.subscriber.on('error', (err: Error) => onError?.(err));
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
