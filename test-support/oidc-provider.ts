@@ -49,6 +49,8 @@ export interface TestOidcProvider {
   lastAuthorization: Record<string, unknown> | null;
   /** Called with each refresh token the provider stores (its `jti` is the token's value), for a test that checks them all at the provider. */
   onRefreshTokenSaved: ((token: { jti: string }) => void) | null;
+  /** Every token posted to the revocation endpoint (RFC 7009), in order: which refresh token a logout revoked, not only that the grant ended. */
+  revokedTokens: string[];
   /** Stops answering (connections refused): the provider is down. `start()` brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -136,6 +138,7 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
     holdTokenAnswers: null,
     onRefreshTokenSaved: null,
     lastAuthorization: null,
+    revokedTokens: [],
     async stop() {
       server.closeAllConnections();
       server.close();
@@ -169,6 +172,8 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
 
   provider.use(async (ctx, next) => {
     await next();
+    const posted = (ctx as { oidc?: { params?: { token?: unknown } } }).oidc?.params?.token;
+    if (ctx.path === '/token/revocation' && typeof posted === 'string') handle.revokedTokens.push(posted);
     if (ctx.path === '/token' && handle.holdTokenAnswers) await handle.holdTokenAnswers;
   });
   const callback = provider.callback();

@@ -534,9 +534,18 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     try {
       provided = await upstream!.grant(outcome.familyId);
     } catch (err) {
-      return { ...outage(err), cookies: [setCookie(request, outcome.token)] };
+      const down = outage(err);
+      // Not "nothing was changed": the cookie has rotated, and the session goes on with the new one.
+      const message = `The ${(err as BackingUnavailable).backing} is unavailable; the session is kept with its new cookie. Retry in ${down.headers['retry-after']} s`;
+      return { ...down, body: { error: 'unavailable', message }, cookies: [setCookie(request, outcome.token)] };
     }
-    if (provided === null) return null;
+    // No record is a password login's family, or one revoked since its rotation (a logout on another
+    // instance, while this one waited on that family's upstream refresh): the latter gets no token.
+    if (provided === null) {
+      if ((await refreshTokens.liveUntil(outcome.familyId)) !== null) return null;
+      emit('refresh_rejected', { reason: 'revoked' });
+      return { ...errorResponse(401, 'invalid_grant', 'The refresh token is revoked; sign in again'), cookies: [clearCookie(request)] };
+    }
     if (provided === UPSTREAM_ENDED || provided === UPSTREAM_UNREADABLE) {
       await refreshTokens.revokeFamily(outcome.familyId);
       const ended = provided === UPSTREAM_ENDED;
@@ -555,15 +564,24 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     return localLogout(request);
   }
 
-  /** The provider's half around the local logout: its record read first (the revocation clears it), its revocation after. */
+  /**
+   * The provider's half around the local logout, for every family a cookie names (as the local one):
+   * each record read first (the revocation clears it), its revocation after. The local logout happens
+   * whatever the provider's half does: a provider or a metadata that fails must not keep a session alive.
+   */
   async function upstreamLogout(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
-    const presented = presentedCookie(request);
-    const familyId = presented ? await upstreamRecords!.familyOf(presented) : null;
-    const provider = familyId ? await upstream!.loggingOut(familyId) : null;
+    const halves: Array<{ logoutUrl?: string; finish(): Promise<void> }> = [];
+    for (const presented of cookieValues(header(request, 'cookie'), cookieFor(request).name)) {
+      const half = await upstreamRecords!
+        .familyOf(presented)
+        .then((familyId) => (familyId ? upstream!.loggingOut(familyId) : null))
+        .catch(() => null);
+      if (half) halves.push(half);
+    }
     const local = await localLogout(request);
-    if (!provider) return local;
-    await provider.finish();
-    return provider.logoutUrl ? { ...local, body: { ok: true, logoutUrl: provider.logoutUrl } } : local;
+    for (const half of halves) await half.finish().catch(() => undefined);
+    const logoutUrl = halves.find((half) => half.logoutUrl)?.logoutUrl;
+    return logoutUrl ? { ...local, body: { ok: true, logoutUrl } } : local;
   }
 
   async function localLogout(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {

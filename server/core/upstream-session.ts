@@ -24,9 +24,9 @@ export interface UpstreamSession {
    */
   grant(familyId: string): Promise<UpstreamGrant | null | typeof UPSTREAM_ENDED | typeof UPSTREAM_UNREADABLE>;
   /**
-   * A logout, before the family is revoked here (which clears its record): the page's
-   * RP-initiated logout URL, and `finish`, the provider's revocation, called after the
-   * local one and never failing.
+   * A logout, before the family is revoked here (which clears its record), once no upstream refresh
+   * of it is in flight: the page's RP-initiated logout URL, and `finish`, the provider's revocation,
+   * called after the local one. The broker's logout completes whatever these do.
    */
   loggingOut(familyId: string): Promise<{ logoutUrl?: string; finish(): Promise<void> }>;
 }

@@ -28,6 +28,24 @@ export type SignInErrorCode =
   /** Too many sign-ins started or callbacks from this address: try again later. */
   | 'rate_limited';
 
+/**
+ * What the worker's POST start answers beside the code: a fixed sentence per code, never the
+ * provider's or the network's own text, which reaches the page and may name internal hosts.
+ */
+export const SIGN_IN_ERROR_MESSAGES: Readonly<Record<SignInErrorCode, string>> = Object.freeze({
+  access_denied: 'The sign-in was refused at the provider',
+  provider_error: 'The provider answered the sign-in with an error',
+  state_mismatch: 'This answers no sign-in this browser started',
+  code_rejected: 'The provider refused the sign-in code',
+  id_token_invalid: "The provider's answer did not verify",
+  provider_unavailable: 'The provider could not be reached; try again later',
+  sign_in_refused: 'The sign-in was refused',
+  unavailable: 'The sign-in service is unavailable; nothing was started. Try again later',
+  bad_return_to: 'returnTo must be a path of this origin',
+  dpop_required: 'This sign-in must be started by the worker',
+  rate_limited: 'Too many sign-ins from this address; retry after Retry-After seconds',
+});
+
 export const SIGN_IN_ERROR_PARAM = 'broker_error';
 /** On the redirect back after a sign-in: the page's hint to its worker that a new session may be there (it only makes the worker ask). */
 export const SIGN_IN_PARAM = 'broker_signin';

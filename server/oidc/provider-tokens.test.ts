@@ -15,6 +15,8 @@ import type { RefreshStore } from '../store/types';
 import { hashToken } from '../tokens/refresh-tokens';
 import { startTestOidcProvider, TEST_API_AUDIENCE, type TestOidcProvider } from '../../test-support/oidc-provider.js';
 import { createOidcTokenHandler, type OidcOptions, type OidcTokenHandler } from './token-handler';
+import { SIGN_IN_ERROR_MESSAGES } from './errors';
+import { recordFromTokens } from './provider-tokens';
 import { upstreamSeal } from './upstream-seal';
 
 const ORIGIN = 'http://127.0.0.1:9';
@@ -34,7 +36,13 @@ interface Instance { broker: TokenBrokerServer; handler: OidcTokenHandler; store
  * Instances sharing one store, refresh secret and upstream key (or `keyOf`'s, per instance), as servers behind
  * a load balancer; the handlers' clock is `clock.offset` ahead.
  */
-async function deployment(tokens: 'local' | 'provider', count = 1, extra: Partial<OidcOptions> = {}, keyOf?: (instance: number) => string | string[]) {
+async function deployment(
+  tokens: 'local' | 'provider',
+  count = 1,
+  extra: Partial<OidcOptions> = {},
+  keyOf?: (instance: number) => string | string[],
+  wrap?: (store: RefreshStore, instance: number) => RefreshStore,
+) {
   const backing = memoryStoreBacking();
   const refreshSecret = randomBytes(32).toString('base64url');
   const upstreamKey = randomBytes(32).toString('base64url');
@@ -42,7 +50,7 @@ async function deployment(tokens: 'local' | 'provider', count = 1, extra: Partia
   const clock = { offset: 0 };
   const instances: Instance[] = [];
   for (let i = 0; i < count; i++) {
-    const store = backing.open();
+    const store = wrap ? wrap(backing.open(), i) : backing.open();
     const events: Instance['events'] = [];
     const onEvent = (event: string, detail?: Record<string, unknown>) => events.push({ event, ...(detail?.reason ? { reason: detail.reason } : {}) });
     const broker = await createTokenBroker({ verifyCredentials: () => null, store, refreshSecret, cookieSecure: false, onEvent });
@@ -87,6 +95,7 @@ async function refresh(broker: TokenBrokerServer, cookie: string) {
   return { response, body: response.body as { access_token?: string; expires_in?: number; error?: string }, cookie: cookiesOf(response).find((c) => c.startsWith('broker_rt=')) ?? cookie };
 }
 
+const providerConfig = () => oidc.discovery(new URL(provider.issuer), provider.client.clientId, provider.client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
 const jwks = () => createRemoteJWKSet(new URL(provider.jwksUri));
 /** What an API that trusts the provider does with the token: jose against the provider's JWKS, its issuer, the API's audience. */
 const verifyAtApi = (token: string) => jwtVerify(token, jwks(), { issuer: provider.issuer, audience: TEST_API_AUDIENCE });
@@ -152,7 +161,7 @@ test('the provider refusing the refresh token (invalid_grant) ends the session: 
     const familyId = (await store.familyOf!(hashOf(signedIn.cookie)))!;
     // Revoked at the provider behind the broker's back (an admin, the user at the provider's account page).
     const record = (await d.seal.open(await store.upstream!(familyId)))!;
-    const config = await oidc.discovery(new URL(provider.issuer), provider.client.clientId, provider.client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const config = await providerConfig();
     await oidc.tokenRevocation(config, record.refreshToken!);
     d.clock.offset = TTL * 1000;
     const ended = await refresh(broker, signedIn.cookie);
@@ -217,11 +226,84 @@ test('upstreamKey rotation: an instance listing [new, old] opens the old record 
   }
 });
 
-test('a logout while an upstream refresh is in flight: that refresh answers 401 (no provider token after the logout), and no refresh token of the grant is left live at the provider', async () => {
+/** `store` with `method` running `before` first, once it is set (then cleared): a step of another request forced into a window. */
+function interpose(store: RefreshStore, method: keyof RefreshStore, hook: { before: (() => Promise<void>) | null }): RefreshStore {
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (key !== method || typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        const before = hook.before;
+        hook.before = null;
+        if (before) await before();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+test('a logout on one instance between a refresh\'s rotation on another and its read of the provider tokens: that refresh answers 401, never a local token for the ended family', async () => {
+  const hook: { before: (() => Promise<void>) | null } = { before: null };
+  const d = await deployment('provider', 2, {}, undefined, (store, i) => (i === 1 ? interpose(store, 'upstream', hook) : store));
+  try {
+    const [a, b] = d.instances as [Instance, Instance];
+    const signedIn = await refresh(a.broker, await signIn(a.handler));
+    hook.before = async () => {
+      expect((await a.broker.logout(request('/auth/logout', { ...worker, cookie: signedIn.cookie }, 'POST'))).status).toBe(200);
+    };
+    const late = await refresh(b.broker, signedIn.cookie);
+    expect(hook.before).toBeNull();
+    expect({ status: late.response.status, error: late.body.error, token: late.body.access_token }).toEqual({ status: 401, error: 'invalid_grant', token: undefined });
+    expect(b.events.filter((e) => e.event === 'refresh_rejected')).toEqual([{ event: 'refresh_rejected', reason: 'revoked' }]);
+  } finally {
+    await d.close();
+  }
+});
+
+test('a logout while another instance\'s upstream refresh is in flight waits for it, then revokes at the provider the successor that refresh got, not the token it spent', async () => {
+  const hook: { before: (() => Promise<void>) | null } = { before: null };
+  // The logout's instance is slow to revoke locally: the in-flight refresh stores and reads its successor meanwhile.
+  const d = await deployment('provider', 2, {}, undefined, (store, i) => (i === 0 ? interpose(store, 'revokeFamilyOf', hook) : store));
+  const issued: string[] = [];
+  provider.onRefreshTokenSaved = (token) => issued.push(token.jti);
+  try {
+    const [a, b] = d.instances as [Instance, Instance];
+    const signedIn = await refresh(a.broker, await signIn(a.handler));
+    d.clock.offset = TTL * 1000;
+    let answer!: () => void;
+    provider.holdTokenAnswers = new Promise<void>((resolve) => (answer = resolve));
+    const before = issued.length;
+    const inFlight = refresh(b.broker, signedIn.cookie);
+    // The provider has rotated the refresh token, and its answer is held.
+    await expect.poll(() => issued.length, { timeout: 10_000 }).toBe(before + 1);
+    const successor = issued.at(-1)!;
+    let refreshed!: Awaited<ReturnType<typeof refresh>>;
+    hook.before = async () => {
+      refreshed = await inFlight;
+    };
+    const revokedBefore = provider.revokedTokens.length;
+    const loggingOut = a.broker.logout(request('/auth/logout', { ...worker, cookie: signedIn.cookie }, 'POST'));
+    provider.holdTokenAnswers = null;
+    answer();
+    const out = await loggingOut;
+    expect(out.status).toBe(200);
+    // The refresh finished before the logout's local revocation: it got the provider's new token, as any refresh before a logout does.
+    expect(refreshed.response.status).toBe(200);
+    expect(provider.revokedTokens.slice(revokedBefore)).toEqual([successor]);
+    const config = await providerConfig();
+    expect(await oidc.refreshTokenGrant(config, successor).catch((e: unknown) => (e as oidc.ResponseBodyError).error)).toBe('invalid_grant');
+    expect((await refresh(b.broker, refreshed.cookie)).response.status).toBe(401);
+  } finally {
+    provider.holdTokenAnswers = null;
+    provider.onRefreshTokenSaved = null;
+    await d.close();
+  }
+});
+
+test('a logout while this instance\'s upstream refresh is in flight: the refresh ends first, and the logout revokes its successor; no refresh token of the grant stays live', async () => {
   const d = await deployment('provider');
   const issued: string[] = [];
-  const saved = (token: { jti: string }) => issued.push(token.jti);
-  provider.onRefreshTokenSaved = saved;
+  provider.onRefreshTokenSaved = (token) => issued.push(token.jti);
   try {
     const [{ broker }] = d.instances as [Instance];
     const signedIn = await refresh(broker, await signIn(d.instances[0]!.handler));
@@ -230,21 +312,80 @@ test('a logout while an upstream refresh is in flight: that refresh answers 401 
     provider.holdTokenAnswers = new Promise<void>((resolve) => (answer = resolve));
     const before = issued.length;
     const inFlight = refresh(broker, signedIn.cookie);
-    // The provider has rotated the refresh token, and its answer is held.
     await expect.poll(() => issued.length, { timeout: 10_000 }).toBe(before + 1);
-    const out = await broker.logout(request('/auth/logout', { ...worker, cookie: signedIn.cookie }, 'POST'));
-    expect(out.status).toBe(200);
+    const revokedBefore = provider.revokedTokens.length;
+    const loggingOut = broker.logout(request('/auth/logout', { ...worker, cookie: signedIn.cookie }, 'POST'));
     provider.holdTokenAnswers = null;
     answer();
-    const late = await inFlight;
-    expect({ status: late.response.status, error: late.body.error, token: late.body.access_token }).toEqual({ status: 401, error: 'invalid_grant', token: undefined });
-    const config = await oidc.discovery(new URL(provider.issuer), provider.client.clientId, provider.client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+    expect((await loggingOut).status).toBe(200);
+    await inFlight;
+    expect(provider.revokedTokens.slice(revokedBefore)).toEqual([issued.at(-1)]);
+    const config = await providerConfig();
     for (const token of issued.slice(before - 1)) {
       expect(await oidc.refreshTokenGrant(config, token).catch((e: unknown) => (e as oidc.ResponseBodyError).error)).toBe('invalid_grant');
     }
   } finally {
     provider.holdTokenAnswers = null;
     provider.onRefreshTokenSaved = null;
+    await d.close();
+  }
+});
+
+test('the store failing as the provider\'s new tokens are written: 503 saying the session is kept, the lease kept; the next refresh writes them, and the provider is not asked again', async () => {
+  const failing = { left: 0 };
+  const d = await deployment('provider', 1, {}, undefined, (store) =>
+    new Proxy(store, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (key !== 'releaseUpstream' || typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (failing.left > 0) {
+            failing.left--;
+            return Promise.reject(new Error('connection lost'));
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }),
+  );
+  try {
+    const [{ broker }] = d.instances as [Instance];
+    const signedIn = await refresh(broker, await signIn(d.instances[0]!.handler));
+    d.clock.offset = TTL * 1000;
+    const grants = provider.counts.refreshGrants;
+    const revocations = provider.counts.revocations;
+    failing.left = 3;
+    const down = await refresh(broker, signedIn.cookie);
+    expect(down.response.status).toBe(503);
+    expect(down.response.headers['retry-after']).toBeTruthy();
+    expect((down.response.body as { message: string }).message).toMatch(/the session is kept/);
+    expect((down.response.body as { message: string }).message).not.toMatch(/nothing was changed/);
+    expect(provider.counts.refreshGrants - grants).toBe(1);
+    const back = await refresh(broker, down.cookie);
+    expect(back.response.status).toBe(200);
+    expect((await verifyAtApi(back.body.access_token!)).payload.sub).toBe(provider.subject);
+    // The kept successor was written, not a second spend of the old refresh token (which the provider takes as reuse).
+    expect(provider.counts.refreshGrants - grants).toBe(1);
+    expect(provider.counts.revocations).toBe(revocations);
+    d.clock.offset = 2 * TTL * 1000;
+    expect((await refresh(broker, back.cookie)).response.status).toBe(200);
+  } finally {
+    await d.close();
+  }
+});
+
+test('a logout presenting two refresh cookies (one tossed in by a sibling subdomain) revokes both families at the provider', async () => {
+  const d = await deployment('provider');
+  try {
+    const [{ broker, handler, store }] = d.instances as [Instance];
+    const mine = await signIn(handler);
+    const planted = await signIn(handler);
+    const records = await Promise.all([mine, planted].map(async (c) => (await d.seal.open(await store.upstream!((await store.familyOf!(hashOf(c)))!)))!.refreshToken));
+    const revokedBefore = provider.revokedTokens.length;
+    const out = await broker.logout(request('/auth/logout', { ...worker, cookie: `${planted}; ${mine}` }, 'POST'));
+    expect(out.status).toBe(200);
+    expect(provider.revokedTokens.slice(revokedBefore).sort()).toEqual([...records].sort());
+  } finally {
     await d.close();
   }
 });
@@ -268,8 +409,9 @@ for (const tokens of ['local', 'provider'] as const) {
       expect(url.href).not.toContain(record.idToken!);
       expect(url.searchParams.get('post_logout_redirect_uri')).toBe(AFTER_LOGOUT);
       expect(provider.counts.revocations).toBe(revocations + 1);
+      expect(provider.revokedTokens.at(-1)).toBe(record.refreshToken);
       // Revoked at the provider: the refresh token is refused there.
-      const config = await oidc.discovery(new URL(provider.issuer), provider.client.clientId, provider.client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+      const config = await providerConfig();
       expect(await oidc.refreshTokenGrant(config, record.refreshToken!).catch((e: unknown) => (e as oidc.ResponseBodyError).error)).toBe('invalid_grant');
       expect(await store.upstream!(familyId)).toBeNull();
     } finally {
@@ -314,6 +456,23 @@ for (const par of [true, false]) {
   });
 }
 
+test('authorizationParams are copied when the handler is made: a parameter added to the options object later never reaches the provider unchecked', async () => {
+  const params: Record<string, string> = { access_type: 'offline' };
+  const d = await deployment('provider', 1, { par: false, authorizationParams: params });
+  try {
+    const [{ broker, handler }] = d.instances as [Instance];
+    params.state = 'fixed-by-someone-else';
+    params.prompt = 'none';
+    provider.lastAuthorization = null;
+    expect((await refresh(broker, await signIn(handler))).response.status).toBe(200);
+    expect(provider.lastAuthorization).toMatchObject({ access_type: 'offline' });
+    expect(provider.lastAuthorization!.state).not.toBe('fixed-by-someone-else');
+    expect(provider.lastAuthorization!.prompt).toBeUndefined();
+  } finally {
+    await d.close();
+  }
+});
+
 test('authorizationParams cannot set the protocol\'s own parameters, nor anything but strings', async () => {
   const broker = await createTokenBroker({ verifyCredentials: () => null, store: memoryStoreBacking().open() });
   const base = { issuer: provider.issuer, clientId: 'c', clientSecret: 's', redirectUri: REDIRECT, secret: randomBytes(32).toString('base64url') };
@@ -322,12 +481,48 @@ test('authorizationParams cannot set the protocol\'s own parameters, nor anythin
     [{ redirect_uri: 'https://evil.example/cb' }, /redirect_uri/],
     [{ code_challenge_method: 'plain' }, /code_challenge_method/],
     [{ scope: 'openid admin' }, /use the scope option/],
+    [{ STATE: 'fixed' }, /STATE is the handler's own/],
+    [{ Redirect_Uri: 'https://evil.example/cb' }, /Redirect_Uri is the handler's own/],
+    [{ client_secret: 'guess' }, /client_secret/],
+    [{ client_assertion: 'x.y.z' }, /client_assertion/],
+    [{ client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' }, /client_assertion_type/],
     [{ access_type: 1 }, /access_type: expected a string/],
     [['access_type=offline'], /expected an object/],
   ] as const) {
     expect(() => createOidcTokenHandler(broker, { ...base, authorizationParams: params as unknown as Record<string, string> })).toThrow(message);
   }
+  for (const margin of [-1, 1.5, 7200, Number.NaN]) {
+    expect(() => createOidcTokenHandler(broker, { ...base, refreshMarginSeconds: margin })).toThrow(/refreshMarginSeconds/);
+  }
   await broker.close();
+});
+
+test("the worker's POST start with the provider down: 502 provider_unavailable with the code's fixed sentence, not the network's own text (which names internal hosts)", async () => {
+  const d = await deployment('provider');
+  try {
+    const [{ handler }] = d.instances as [Instance];
+    await provider.stop();
+    let answer: BrokerHttpResponse;
+    try {
+      answer = await handler.start({ ...request('/auth/oidc/start', { ...worker, origin: ORIGIN }, 'POST'), body: { returnTo: '/' } });
+    } finally {
+      await provider.start();
+    }
+    expect(answer.status).toBe(502);
+    expect(answer.body).toEqual({ error: 'provider_unavailable', message: SIGN_IN_ERROR_MESSAGES.provider_unavailable, location: '/?broker_error=provider_unavailable' });
+    expect(JSON.stringify(answer.body)).not.toContain('127.0.0.1');
+  } finally {
+    await d.close();
+  }
+});
+
+test("a provider's lifetime for its token: expires_in; else the JWT's exp; else a fixed 300 s, never due at once", () => {
+  const now = 1_700_000_000_000;
+  const jwt = (exp: number) => `e30.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.c2ln`;
+  const tokens = (extra: Partial<oidc.TokenEndpointResponse>) => ({ access_token: 'opaque', token_type: 'bearer', ...extra }) as oidc.TokenEndpointResponse;
+  expect(recordFromTokens(tokens({ expires_in: 120 }), now).expiresAt).toBe(now + 120_000);
+  expect(recordFromTokens(tokens({ access_token: jwt(now / 1000 + 900) }), now).expiresAt).toBe(now + 900_000);
+  expect(recordFromTokens(tokens({}), now).expiresAt).toBe(now + 300_000);
 });
 
 test("tokens: 'provider' without upstreamKey, or a bad key, is refused at start-up", async () => {

@@ -4,18 +4,17 @@
 // rotates refresh tokens may take a second use of one as theft and end the grant.
 import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
+import { decodeJwt } from 'jose';
 import { BackingUnavailable } from '../core/backing';
 import { UPSTREAM_ENDED, UPSTREAM_UNREADABLE, type UpstreamGrant } from '../core/upstream-session';
-import type { TokenBrokerServer } from '../core/token-broker';
 import { revokeAtProvider } from './provider-revocation';
+import { LEASE_MS, pause, POLL_MS, type UpstreamRecords } from './upstream-lease';
 import type { UpstreamRecord, UpstreamSeal } from './upstream-seal';
 
-type UpstreamRecords = NonNullable<TokenBrokerServer['upstreamRecords']>;
-
-/** How long one instance may spend the refresh token before another may try; above openid-client's wait for an answer. */
-const LEASE_MS = 15_000;
-/** Between looks at the store while another instance refreshes. */
-const POLL_MS = 50;
+/** A provider that names no lifetime (`expires_in` is optional) and whose token is no JWT: its token is kept this long. */
+const UNNAMED_LIFETIME_SECONDS = 300;
+/** Tries of the write of a successor the provider just handed out, before it is kept in memory for the next refresh. */
+const RELEASE_TRIES = 3;
 
 export type ProviderGrant = UpstreamGrant | null | typeof UPSTREAM_ENDED | typeof UPSTREAM_UNREADABLE;
 
@@ -23,15 +22,29 @@ export function recordFromTokens(tokens: oidc.TokenEndpointResponse, now: number
   return {
     accessToken: tokens.access_token,
     tokenType: tokens.token_type ?? 'Bearer',
-    expiresAt: now + (tokens.expires_in ?? 0) * 1000,
+    expiresAt: now + lifetimeOf(tokens, now) * 1000,
     // A provider that does not rotate answers without one: the old one stays good.
     ...((tokens.refresh_token ?? previous?.refreshToken) ? { refreshToken: tokens.refresh_token ?? previous!.refreshToken! } : {}),
     ...((tokens.id_token ?? previous?.idToken) ? { idToken: tokens.id_token ?? previous!.idToken! } : {}),
   };
 }
 
+/** Seconds: the provider's `expires_in`; else the JWT's own `exp`; else a fixed lifetime, not "always due". */
+function lifetimeOf(tokens: oidc.TokenEndpointResponse, now: number): number {
+  if (typeof tokens.expires_in === 'number') return tokens.expires_in;
+  try {
+    const { exp } = decodeJwt(tokens.access_token);
+    if (typeof exp === 'number') return Math.max(0, exp - Math.floor(now / 1000));
+  } catch {
+    // An opaque token: nothing in it to read.
+  }
+  return UNNAMED_LIFETIME_SECONDS;
+}
+
 export class ProviderTokens {
   private readonly inFlight = new Map<string, Promise<ProviderGrant>>();
+  /** A successor the store refused to take: kept, under the lease it was got with, until a write of it succeeds. */
+  private readonly unsaved = new Map<string, { holder: string; sealed: string; next: UpstreamRecord; config: oidc.Configuration }>();
 
   constructor(
     private readonly records: UpstreamRecords,
@@ -68,6 +81,14 @@ export class ProviderTokens {
   }
 
   private async fresh(familyId: string): Promise<ProviderGrant> {
+    const kept = this.unsaved.get(familyId);
+    if (kept) {
+      // Our lease, taken again (it may have run out during the outage): then the kept successor is still the family's.
+      if (await this.records.lease(familyId, kept.holder, LEASE_MS)) return this.store(familyId, kept.holder, kept.sealed, kept.next, kept.config);
+      this.unsaved.delete(familyId);
+      // Ended meanwhile (a logout): the successor would outlive the session at the provider.
+      if (!(await this.records.read(familyId))) await revokeAtProvider(kept.config, kept.next.refreshToken);
+    }
     const holder = randomUUID();
     const deadline = this.clock() + LEASE_MS;
     for (;;) {
@@ -78,7 +99,7 @@ export class ProviderTokens {
       if (await this.records.lease(familyId, holder, LEASE_MS)) return this.refresh(familyId, holder);
       // Another instance is refreshing: its record arrives in the store.
       if (this.clock() > deadline) throw new BackingUnavailable('provider', 'another instance holds the upstream refresh');
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await pause(POLL_MS);
     }
   }
 
@@ -110,7 +131,29 @@ export class ProviderTokens {
       if (err instanceof oidc.ResponseBodyError && err.status < 500 && err.error === 'invalid_grant') return UPSTREAM_ENDED;
       throw err instanceof BackingUnavailable ? err : new BackingUnavailable('provider', err);
     }
-    const kept = await this.records.release(familyId, holder, await this.seal.seal(next));
+    return this.store(familyId, holder, await this.seal.seal(next), next, config);
+  }
+
+  /**
+   * The successor written under the lease. The provider has spent the old refresh token, so a write
+   * that fails must not lose the new one: it is tried again, then kept here (the lease stays ours, so
+   * no other instance spends the old one meanwhile) for this family's next refresh to write.
+   */
+  private async store(familyId: string, holder: string, sealed: string, next: UpstreamRecord, config: oidc.Configuration): Promise<ProviderGrant> {
+    let kept: boolean | undefined;
+    for (let attempt = 1; kept === undefined; attempt++) {
+      try {
+        kept = await this.records.release(familyId, holder, sealed);
+      } catch (err) {
+        if (attempt < RELEASE_TRIES) {
+          await pause(POLL_MS * attempt);
+          continue;
+        }
+        this.unsaved.set(familyId, { holder, sealed, next, config });
+        throw new BackingUnavailable('store', new Error(`the provider's new tokens could not be stored (${err instanceof Error ? err.message : String(err)}); this instance keeps them for the next refresh`));
+      }
+    }
+    this.unsaved.delete(familyId);
     if (!(await this.records.read(familyId))) {
       // The family ended while the provider answered (a logout, which revoked the spent refresh token): its
       // successor is revoked too, or it would outlive the session at the provider, and no token is handed out.

@@ -14,7 +14,7 @@ import type { RateLimitBacking } from '../core/rate-limits';
 import { redirectResponse, type RedirectSignIn } from '../core/redirect-sign-in';
 import { secureCookieFor, type CookieSecurity } from '../core/cookie-security';
 import { cookieCount } from '../core/cookie-tossing';
-import { SIGN_IN_ERROR_PARAM, SIGN_IN_PARAM, SignInError, signInErrorOf } from './errors';
+import { SIGN_IN_ERROR_MESSAGES, SIGN_IN_ERROR_PARAM, SIGN_IN_PARAM, SignInError, signInErrorOf } from './errors';
 import { sameOriginPath, withParam } from './return-to';
 import { signInFacts } from './sign-in-facts';
 import { defaultAccount } from './account';
@@ -84,23 +84,32 @@ export interface OidcOptions {
   refreshMarginSeconds?: number;
 }
 
-/** The authorization request's parameters the handler sets itself, or that would change what the request is. */
-const PROTOCOL_PARAMS = new Set(['client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'request', 'request_uri', 'dpop_jkt']);
+/** The authorization request's parameters the handler sets itself, or that would change what the request is or who the client is. */
+const PROTOCOL_PARAMS = new Set([
+  'client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method',
+  'request', 'request_uri', 'dpop_jkt', 'client_secret', 'client_assertion', 'client_assertion_type',
+]);
 
-function checkAuthorizationParams(params: unknown): void {
-  if (params === undefined) return;
+/** A copy, frozen: the options object stays the app's, and a later change to it must not reach a sign-in unchecked. */
+function checkAuthorizationParams(params: unknown): Readonly<Record<string, string>> | undefined {
+  if (params === undefined) return undefined;
   if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new OptionError('oidc.authorizationParams', 'expected an object of string values');
+  const copy: Record<string, string> = {};
   for (const [name, value] of Object.entries(params)) {
     if (typeof value !== 'string') throw new OptionError('oidc.authorizationParams', `${name}: expected a string`);
-    if (PROTOCOL_PARAMS.has(name)) throw new OptionError('oidc.authorizationParams', `${name} is the handler's own${name === 'scope' ? ' (use the scope option)' : ''}`);
+    // Parameter names are case-sensitive at the provider, but one that reads a name case-insensitively must not be handed a second state.
+    const lower = name.toLowerCase();
+    if (PROTOCOL_PARAMS.has(lower)) throw new OptionError('oidc.authorizationParams', `${name} is the handler's own${lower === 'scope' ? ' (use the scope option)' : ''}`);
+    copy[name] = value;
   }
+  return Object.freeze(copy);
 }
 
 type PrivateKeyJwtKey = Extract<Parameters<typeof oidc.PrivateKeyJwt>[0], { key: unknown }>;
 
 const DEFAULT_PATHS = { start: '/auth/oidc/start', callback: '/auth/oidc/callback' };
 
-function checkOptions(options: OidcOptions): Uint8Array {
+function checkOptions(options: OidcOptions): { key: Uint8Array; authorizationParams: Readonly<Record<string, string>> | undefined; marginSeconds: number } {
   const key = Buffer.from(options.secret ?? '', 'base64url');
   if (!/^[A-Za-z0-9_-]+$/.test(options.secret ?? '') || key.length !== 32) throw new OptionError('oidc.secret', 'expected 32 bytes, base64url (43 characters)');
   if (!options.clientSecret === !options.clientPrivateKey) throw new OptionError('oidc', 'give one of clientSecret (client_secret_basic) or clientPrivateKey (private_key_jwt)');
@@ -111,12 +120,14 @@ function checkOptions(options: OidcOptions): Uint8Array {
     throw new OptionError('oidc', 'issuer and redirectUri must be absolute URLs');
   }
   if (options.tokens !== undefined && options.tokens !== 'local' && options.tokens !== 'provider') throw new OptionError('oidc.tokens', "expected 'local' or 'provider'");
-  checkAuthorizationParams(options.authorizationParams);
+  const authorizationParams = checkAuthorizationParams(options.authorizationParams);
+  const marginSeconds = options.refreshMarginSeconds ?? 60;
+  if (!Number.isInteger(marginSeconds) || marginSeconds < 0 || marginSeconds > 3600) throw new OptionError('oidc.refreshMarginSeconds', 'expected whole seconds, 0 to 3600');
   if (options.tokens === 'provider' && options.upstreamKey === undefined) throw new OptionError('oidc.upstreamKey', "tokens: 'provider' keeps the provider's tokens in the store: give the key that encrypts them");
   if (new URL(options.redirectUri).pathname !== (options.paths?.callback ?? DEFAULT_PATHS.callback)) {
     throw new OptionError('oidc.redirectUri', `its path must be the callback route (${options.paths?.callback ?? DEFAULT_PATHS.callback})`);
   }
-  return new Uint8Array(key);
+  return { key: new Uint8Array(key), authorizationParams, marginSeconds };
 }
 
 export interface OidcTokenHandler extends RedirectSignIn {
@@ -125,7 +136,7 @@ export interface OidcTokenHandler extends RedirectSignIn {
 }
 
 export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcOptions): OidcTokenHandler {
-  const key = checkOptions(options);
+  const { key, authorizationParams, marginSeconds } = checkOptions(options);
   const paths = { ...DEFAULT_PATHS, ...options.paths };
   const clock = options.now ?? Date.now;
   const cookieSecurity = options.cookieSecure ?? 'auto';
@@ -154,10 +165,10 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
   if (seal) {
     const records = broker.upstreamRecords;
     if (!records) throw new OptionError('store', 'this store keeps no upstream records: use memoryStore, openSqliteStore or openRedisStore');
-    const provider = options.tokens === 'provider' ? new ProviderTokens(records, seal, discover, clock, options.refreshMarginSeconds ?? 60) : null;
+    const provider = options.tokens === 'provider' ? new ProviderTokens(records, seal, discover, clock, marginSeconds) : null;
     broker.attachUpstream({
       grant: async (familyId) => (provider ? provider.grant(familyId) : null),
-      loggingOut: (familyId) => providerLogout(familyId, records, seal, discover, options),
+      loggingOut: (familyId) => providerLogout(familyId, records, seal, discover, options, clock),
     });
   }
 
@@ -172,7 +183,8 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
     // The worker's POST gets the redirect in its body (it hands it to the page), with the status a token endpoint would answer.
     const fail = (returnTo: string, err: unknown, status: number, headers: Record<string, string> = {}): BrokerHttpResponse => {
       const redirect = failTo(returnTo, err, []);
-      return fromWorker ? jsonResponse(status, { error: signInErrorOf(err).code, message: signInErrorOf(err).message, location: redirect.headers.location }, { 'cache-control': 'no-store', ...headers }) : redirect;
+      const { code } = signInErrorOf(err);
+      return fromWorker ? jsonResponse(status, { error: code, message: SIGN_IN_ERROR_MESSAGES[code], location: redirect.headers.location }, { 'cache-control': 'no-store', ...headers }) : redirect;
     };
     const wait = await limits.start(request.ip);
     if (wait !== null) return fail('/', new SignInError('rate_limited', `Too many sign-ins from this address; retry in ${wait} s`), 429, { 'retry-after': String(wait) });
@@ -189,7 +201,7 @@ export function createOidcTokenHandler(broker: TokenBrokerServer, options: OidcO
     // No dpop_jkt to the provider: it would bind the code to the worker's key, and the code's
     // exchange is this server's, which never holds that key. The binding is the broker's family.
     const parameters = {
-      ...options.authorizationParams,
+      ...authorizationParams,
       redirect_uri: options.redirectUri,
       scope,
       state: trip.state,
