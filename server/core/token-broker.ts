@@ -235,6 +235,10 @@ export const REVOCATION_CLOCK_TOLERANCE_SECONDS = 60;
 const DEFAULT_PATHS = { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout' };
 const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9_.-]+)$/;
 const MAX_CREDENTIAL_FIELDS = 32;
+/** Refresh cookies a logout acts on: the browser's own and a tossed one or two; a forged header with hundreds is cut here. */
+const MAX_LOGOUT_COOKIES = 8;
+/** The distinct refresh cookies of a request, at most MAX_LOGOUT_COOKIES: each costs the store a call. */
+const logoutCookies = (cookies: string | undefined, name: string) => [...new Set(cookieValues(cookies, name))].slice(0, MAX_LOGOUT_COOKIES);
 /** The `acr` of a password sign-in, the only one the broker sets so far (README, step-up). */
 export const PASSWORD_ACR = 'pwd';
 
@@ -531,18 +535,20 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
    */
   async function upstreamGrant(request: BrokerHttpRequest, outcome: { familyId: string; token: string; userId: string }): Promise<BrokerHttpResponse | null> {
     let provided: Awaited<ReturnType<UpstreamSession['grant']>>;
+    let live = true;
     try {
       provided = await upstream!.grant(outcome.familyId);
+      // No record is a password login's family, or one revoked since its rotation (a logout on another
+      // instance, while this one waited on that family's upstream refresh): the latter gets no token.
+      if (provided === null) live = (await refreshTokens.liveUntil(outcome.familyId)) !== null;
     } catch (err) {
       const down = outage(err);
       // Not "nothing was changed": the cookie has rotated, and the session goes on with the new one.
       const message = `The ${(err as BackingUnavailable).backing} is unavailable; the session is kept with its new cookie. Retry in ${down.headers['retry-after']} s`;
       return { ...down, body: { error: 'unavailable', message }, cookies: [setCookie(request, outcome.token)] };
     }
-    // No record is a password login's family, or one revoked since its rotation (a logout on another
-    // instance, while this one waited on that family's upstream refresh): the latter gets no token.
     if (provided === null) {
-      if ((await refreshTokens.liveUntil(outcome.familyId)) !== null) return null;
+      if (live) return null;
       emit('refresh_rejected', { reason: 'revoked' });
       return { ...errorResponse(401, 'invalid_grant', 'The refresh token is revoked; sign in again'), cookies: [clearCookie(request)] };
     }
@@ -570,14 +576,11 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
    * whatever the provider's half does: a provider or a metadata that fails must not keep a session alive.
    */
   async function upstreamLogout(request: BrokerHttpRequest): Promise<BrokerHttpResponse> {
-    const halves: Array<{ logoutUrl?: string; finish(): Promise<void> }> = [];
-    for (const presented of cookieValues(header(request, 'cookie'), cookieFor(request).name)) {
-      const half = await upstreamRecords!
-        .familyOf(presented)
-        .then((familyId) => (familyId ? upstream!.loggingOut(familyId) : null))
-        .catch(() => null);
-      if (half) halves.push(half);
-    }
+    // Each family once (a repeated cookie would wait on the lease its first mention took), all at once
+    // under one lease's wait, and only as many as a browser's jar plausibly holds.
+    const presented = logoutCookies(header(request, 'cookie'), cookieFor(request).name);
+    const families = new Set((await Promise.all(presented.map((token) => upstreamRecords!.familyOf(token).catch(() => null)))).filter((f) => f !== null));
+    const halves = (await Promise.all([...families].map((familyId) => upstream!.loggingOut(familyId).catch(() => null)))).filter((half) => half !== null);
     const local = await localLogout(request);
     for (const half of halves) await half.finish().catch(() => undefined);
     const logoutUrl = halves.find((half) => half.logoutUrl)?.logoutUrl;
@@ -589,7 +592,7 @@ export async function createTokenBroker(options: TokenBrokerServerOptions): Prom
     // end sessions, and the worker's account_changed logout meets just this jar
     // (the planted cookie for the parent domain and its rotated successor).
     let sub: string | null = null;
-    for (const presented of cookieValues(header(request, 'cookie'), cookieFor(request).name)) sub = (await refreshTokens.revoke(presented)) ?? sub;
+    for (const presented of logoutCookies(header(request, 'cookie'), cookieFor(request).name)) sub = (await refreshTokens.revoke(presented)) ?? sub;
     // Only the worker's own reasons count; anything else in the body is an ordinary logout.
     const reason = isPlainObject(request.body) && request.body.reason;
     // The reason is the client's word: it counts only when the logout revoked a session.

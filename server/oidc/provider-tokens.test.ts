@@ -331,44 +331,95 @@ test('a logout while this instance\'s upstream refresh is in flight: the refresh
   }
 });
 
-test('the store failing as the provider\'s new tokens are written: 503 saying the session is kept, the lease kept; the next refresh writes them, and the provider is not asked again', async () => {
+/** `store` whose `method` fails (rejects) while `failing.left` is above 0, one failure per call. */
+function failingStore(store: RefreshStore, method: keyof RefreshStore, failing: { left: number; calls?: number }): RefreshStore {
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (key !== method || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        failing.calls = (failing.calls ?? 0) + 1;
+        if (failing.left > 0) {
+          failing.left--;
+          return Promise.reject(new Error('connection lost'));
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+test('the store failing as the provider\'s new tokens are written: tried again, then the successor is revoked at the provider (nothing holds it), 503 saying the session is kept; the next refresh ends the session, never a second spend that is not refused', async () => {
   const failing = { left: 0 };
-  const d = await deployment('provider', 1, {}, undefined, (store) =>
-    new Proxy(store, {
-      get(target, key, receiver) {
-        const value: unknown = Reflect.get(target, key, receiver);
-        if (key !== 'releaseUpstream' || typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (failing.left > 0) {
-            failing.left--;
-            return Promise.reject(new Error('connection lost'));
-          }
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    }),
-  );
+  const issued: string[] = [];
+  provider.onRefreshTokenSaved = (token) => issued.push(token.jti);
+  const d = await deployment('provider', 1, {}, undefined, (store) => failingStore(store, 'releaseUpstream', failing));
   try {
     const [{ broker }] = d.instances as [Instance];
     const signedIn = await refresh(broker, await signIn(d.instances[0]!.handler));
     d.clock.offset = TTL * 1000;
-    const grants = provider.counts.refreshGrants;
-    const revocations = provider.counts.revocations;
+    const revokedBefore = provider.revokedTokens.length;
     failing.left = 3;
     const down = await refresh(broker, signedIn.cookie);
     expect(down.response.status).toBe(503);
     expect(down.response.headers['retry-after']).toBeTruthy();
     expect((down.response.body as { message: string }).message).toMatch(/the session is kept/);
-    expect((down.response.body as { message: string }).message).not.toMatch(/nothing was changed/);
-    expect(provider.counts.refreshGrants - grants).toBe(1);
-    const back = await refresh(broker, down.cookie);
+    expect(down.cookie).not.toBe(signedIn.cookie);
+    expect(provider.revokedTokens.slice(revokedBefore)).toEqual([issued.at(-1)]);
+    const ended = await refresh(broker, down.cookie);
+    expect({ status: ended.response.status, error: ended.body.error }).toEqual({ status: 401, error: 'invalid_grant' });
+  } finally {
+    provider.onRefreshTokenSaved = null;
+    await d.close();
+  }
+});
+
+test('two failures of that write, then success: the refresh answers 200 with the new token, one upstream grant', async () => {
+  const failing = { left: 0 };
+  const d = await deployment('provider', 1, {}, undefined, (store) => failingStore(store, 'releaseUpstream', failing));
+  try {
+    const [{ broker }] = d.instances as [Instance];
+    const signedIn = await refresh(broker, await signIn(d.instances[0]!.handler));
+    d.clock.offset = TTL * 1000;
+    const grants = provider.counts.refreshGrants;
+    failing.left = 2;
+    const back = await refresh(broker, signedIn.cookie);
     expect(back.response.status).toBe(200);
-    expect((await verifyAtApi(back.body.access_token!)).payload.sub).toBe(provider.subject);
-    // The kept successor was written, not a second spend of the old refresh token (which the provider takes as reuse).
     expect(provider.counts.refreshGrants - grants).toBe(1);
-    expect(provider.counts.revocations).toBe(revocations);
     d.clock.offset = 2 * TTL * 1000;
     expect((await refresh(broker, back.cookie)).response.status).toBe(200);
+  } finally {
+    await d.close();
+  }
+});
+
+test('the store failing as a refresh with no provider record asks whether the family is live: 503 with the rotated cookie, the session kept', async () => {
+  const failing = { left: 0 };
+  const d = await deployment('local', 1, {}, undefined, (store) => failingStore(store, 'liveUntil', failing));
+  try {
+    const [{ broker }] = d.instances as [Instance];
+    const signedIn = await refresh(broker, await signIn(d.instances[0]!.handler));
+    failing.left = 1;
+    const down = await refresh(broker, signedIn.cookie);
+    expect(down.response.status).toBe(503);
+    expect(down.cookie).not.toBe(signedIn.cookie);
+    expect((await refresh(broker, down.cookie)).response.status).toBe(200);
+  } finally {
+    await d.close();
+  }
+});
+
+test('a logout naming one family many times (a forged Cookie header) takes its lease once and reads each cookie once: it cannot hold itself, or the store, for a lease per copy', async () => {
+  const leases: { left: number; calls?: number } = { left: 0 };
+  const d = await deployment('provider', 1, {}, undefined, (store) => failingStore(store, 'leaseUpstream', leases));
+  try {
+    const [{ broker, handler }] = d.instances as [Instance];
+    const signedIn = await refresh(broker, await signIn(handler));
+    leases.calls = 0;
+    const out = await broker.logout(request('/auth/logout', { ...worker, cookie: Array.from({ length: 50 }, () => signedIn.cookie).join('; ') }, 'POST'));
+    expect(out.status).toBe(200);
+    expect(leases.calls).toBe(1);
+    expect((await refresh(broker, signedIn.cookie)).response.status).toBe(401);
   } finally {
     await d.close();
   }

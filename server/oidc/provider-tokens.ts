@@ -13,7 +13,7 @@ import type { UpstreamRecord, UpstreamSeal } from './upstream-seal';
 
 /** A provider that names no lifetime (`expires_in` is optional) and whose token is no JWT: its token is kept this long. */
 const UNNAMED_LIFETIME_SECONDS = 300;
-/** Tries of the write of a successor the provider just handed out, before it is kept in memory for the next refresh. */
+/** Tries of the write of a successor the provider just handed out, within the lease. */
 const RELEASE_TRIES = 3;
 
 export type ProviderGrant = UpstreamGrant | null | typeof UPSTREAM_ENDED | typeof UPSTREAM_UNREADABLE;
@@ -43,8 +43,6 @@ function lifetimeOf(tokens: oidc.TokenEndpointResponse, now: number): number {
 
 export class ProviderTokens {
   private readonly inFlight = new Map<string, Promise<ProviderGrant>>();
-  /** A successor the store refused to take: kept, under the lease it was got with, until a write of it succeeds. */
-  private readonly unsaved = new Map<string, { holder: string; sealed: string; next: UpstreamRecord; config: oidc.Configuration }>();
 
   constructor(
     private readonly records: UpstreamRecords,
@@ -81,14 +79,6 @@ export class ProviderTokens {
   }
 
   private async fresh(familyId: string): Promise<ProviderGrant> {
-    const kept = this.unsaved.get(familyId);
-    if (kept) {
-      // Our lease, taken again (it may have run out during the outage): then the kept successor is still the family's.
-      if (await this.records.lease(familyId, kept.holder, LEASE_MS)) return this.store(familyId, kept.holder, kept.sealed, kept.next, kept.config);
-      this.unsaved.delete(familyId);
-      // Ended meanwhile (a logout): the successor would outlive the session at the provider.
-      if (!(await this.records.read(familyId))) await revokeAtProvider(kept.config, kept.next.refreshToken);
-    }
     const holder = randomUUID();
     const deadline = this.clock() + LEASE_MS;
     for (;;) {
@@ -135,9 +125,9 @@ export class ProviderTokens {
   }
 
   /**
-   * The successor written under the lease. The provider has spent the old refresh token, so a write
-   * that fails must not lose the new one: it is tried again, then kept here (the lease stays ours, so
-   * no other instance spends the old one meanwhile) for this family's next refresh to write.
+   * The successor written under the lease, tried again on a failure. The provider has spent the old
+   * refresh token, so a successor that cannot be stored is revoked there: nothing holds it, and the
+   * family's next refresh presents the spent one, which the provider refuses, so the session ends.
    */
   private async store(familyId: string, holder: string, sealed: string, next: UpstreamRecord, config: oidc.Configuration): Promise<ProviderGrant> {
     let kept: boolean | undefined;
@@ -149,11 +139,10 @@ export class ProviderTokens {
           await pause(POLL_MS * attempt);
           continue;
         }
-        this.unsaved.set(familyId, { holder, sealed, next, config });
-        throw new BackingUnavailable('store', new Error(`the provider's new tokens could not be stored (${err instanceof Error ? err.message : String(err)}); this instance keeps them for the next refresh`));
+        await revokeAtProvider(config, next.refreshToken);
+        throw new BackingUnavailable('refresh store', new Error(`the provider's new tokens could not be stored (${err instanceof Error ? err.message : String(err)})`));
       }
     }
-    this.unsaved.delete(familyId);
     if (!(await this.records.read(familyId))) {
       // The family ended while the provider answered (a logout, which revoked the spent refresh token): its
       // successor is revoked too, or it would outlive the session at the provider, and no token is handed out.
